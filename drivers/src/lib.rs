@@ -1,0 +1,24 @@
+//! The contract between the hub and a batch scheduler, and the vocabulary both sides share.
+//!
+//! The hub sees a cluster only as an `Arc<dyn Scheduler>`: it submits a typed [`JobSpec`],
+//! asks for the [`JobStatus`] of all the jobs it tracks in one batched call, and cancels.
+//! Implementations are the production drivers (PBS Pro and Slurm command lines, added by
+//! their own issues) and the in-process simulated cluster in the `pbs-sim` crate.
+//!
+//! Layout:
+//! - [`scheduler`] — the [`Scheduler`] trait and the rules every implementation keeps.
+//! - [`job`] — [`JobSpec`], [`JobId`], [`JobStatus`], [`JobState`] (every PBS state letter).
+//! - [`error`] — [`SchedulerError`], classified transient or permanent.
+//! - [`resources`] — the PBS resource grammar (`select`, `place`, walltime, sizes) with the
+//!   error texts and codes PBS gives for bad requests; shared by the PBS driver and the
+//!   simulator so that both read a request the same way.
+#![deny(missing_docs)]
+
+pub mod error;
+pub mod job;
+pub mod resources;
+pub mod scheduler;
+
+pub use error::{ErrorClass, SchedulerError};
+pub use job::{JobId, JobName, JobSpec, JobState, JobStatus, JobTimes, UserName};
+pub use scheduler::{Scheduler, StatusMap};
