@@ -47,7 +47,8 @@ impl JobId {
         if id.starts_with('-') {
             return refuse("must not start with '-'");
         }
-        let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '[' | ']');
+        let allowed =
+            |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '[' | ']');
         if !id.chars().all(allowed) {
             return refuse("only letters, digits and . _ - [ ] are allowed");
         }
@@ -161,9 +162,8 @@ impl UserName {
         let first_ok = chars
             .next()
             .is_some_and(|c| c.is_ascii_lowercase() || c == '_' || c.is_ascii_digit());
-        let rest_ok = chars.all(|c| {
-            c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '.' | '-')
-        });
+        let rest_ok = chars
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '.' | '-'));
         if !first_ok || !rest_ok {
             return refuse("only lowercase letters, digits and _ . - are allowed");
         }

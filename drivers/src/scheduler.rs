@@ -60,7 +60,7 @@ mod tests {
         }
     }
 
-    fn assert_send<T: Send>(_: T) {}
+    fn assert_send<T: Send>(_: &T) {}
 
     #[tokio::test]
     async fn usable_as_arc_dyn_from_another_task() {

@@ -1,0 +1,185 @@
+//! A job inside the engine: its request, compiled needs, state, times and comment.
+
+use drivers::resources::{ResourceList, Size};
+use drivers::JobState;
+
+use super::cluster::{Allocation, JobNeed};
+use super::res::{Res, SimTime};
+
+/// The engine's key for a job: a sequence number, unique for the engine's life.
+pub type JobKey = u64;
+
+/// How a job behaves once it starts: the simulator's stand-in for the job script.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Behaviour {
+    /// Seconds the script runs; `None` runs until deleted or killed at its walltime (a
+    /// notebook server).
+    pub runtime: Option<u64>,
+    /// Its exit status when it ends by itself.
+    pub exit_status: i32,
+}
+
+/// What to submit to the engine (what `qsub` sends the server).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubmitRequest {
+    /// The submitting user (`Job_Owner` before the `@`).
+    pub owner: String,
+    /// `Job_Name`.
+    pub name: String,
+    /// The destination queue, or the default queue.
+    pub queue: Option<String>,
+    /// The resources asked for.
+    pub resources: ResourceList,
+    /// What the job does once running.
+    pub behaviour: Behaviour,
+    /// Submitted with a user hold (`qsub -h`).
+    pub hold: bool,
+    /// `Rerunable`: requeued rather than failed when its node dies.
+    pub rerunnable: bool,
+}
+
+impl SubmitRequest {
+    /// A rerunnable, unheld job.
+    pub fn new(owner: &str, name: &str, resources: ResourceList, behaviour: Behaviour) -> Self {
+        SubmitRequest {
+            owner: owner.to_string(),
+            name: name.to_string(),
+            queue: None,
+            resources,
+            behaviour,
+            hold: false,
+            rerunnable: true,
+        }
+    }
+}
+
+/// Why a job is not running, or how it ran: PBS's `comment`, kept as data and worded only
+/// when someone asks (most comments of a long simulation are never read).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Comment {
+    /// No comment yet.
+    None,
+    /// `Not Running: Insufficient amount of resource: <res> (R: r A: a T: t)`, or
+    /// `Can Never Run: …` when `never`.
+    Insufficient {
+        /// The job can never run on this cluster.
+        never: bool,
+        /// Which resource.
+        resource: &'static str,
+        /// Requested.
+        requested: u64,
+        /// Available now.
+        available: u64,
+        /// Total.
+        total: u64,
+    },
+    /// `Can Never Run: Insufficient amount of resource: <res> (<asked> != <values>)`.
+    NoSuchValue {
+        /// The resource.
+        resource: String,
+        /// The requested value.
+        asked: String,
+        /// The values nodes have, comma-joined.
+        values: String,
+    },
+    /// `Not Running: Not enough free nodes available` (or `Can Never Run: Not enough total
+    /// nodes available`).
+    NotEnoughNodes {
+        /// The job can never run on this cluster.
+        never: bool,
+    },
+    /// `Not Running: Job would conflict with reservation or top job`.
+    WouldConflict,
+    /// `Not Running: Job would break strict sorted order`.
+    StrictOrder,
+    /// `Not Running: Queue <q> job limit has been reached.` (the queue's `max_run`).
+    QueueRunLimit {
+        /// The queue.
+        queue: String,
+    },
+    /// `Job run at <when> on <exec_vnode>` plus how it ended.
+    Ran {
+        /// When it started.
+        at: SimTime,
+        /// How it ended, if it has.
+        end: Option<EndReason>,
+    },
+    /// `job held, too many failed attempts to run` and the like: a fixed text.
+    Text(&'static str),
+}
+
+/// How a started job ended (the tail of its `Job run at …` comment).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EndReason {
+    /// ` and finished` (exit 0) or ` and failed`.
+    Exited,
+    /// ` and exceeded resource walltime`.
+    Walltime,
+    /// ` and terminated by <user>@<host>`: deleted while running.
+    Deleted,
+    /// Requeued after its node failed: the comment is PBS's for a requeue.
+    NodeFailed,
+}
+
+/// One job.
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// Its key (and sequence number).
+    pub key: JobKey,
+    /// `Job_Owner` user.
+    pub owner: String,
+    /// `Job_Name`.
+    pub name: String,
+    /// Index of its (execution) queue.
+    pub queue: usize,
+    /// The resources as requested (after queue defaults).
+    pub request: ResourceList,
+    /// The request compiled for placement.
+    pub need: JobNeed,
+    /// The script's behaviour.
+    pub behaviour: Behaviour,
+    /// `Rerunable`.
+    pub rerunnable: bool,
+    /// PBS state letter.
+    pub state: JobState,
+    /// PBS substate.
+    pub substate: u32,
+    /// Held by the user.
+    pub user_hold: bool,
+    /// The request can never be satisfied by this cluster (it stays queued, PBS style).
+    pub never_runs: bool,
+    /// `ctime`.
+    pub created: SimTime,
+    /// `qtime`.
+    pub queued_at: SimTime,
+    /// `stime` of the current or last run.
+    pub started: Option<SimTime>,
+    /// `obittime`.
+    pub finished: Option<SimTime>,
+    /// Where it runs (or ran, for finished jobs).
+    pub alloc: Option<Allocation>,
+    /// The scheduler's comment.
+    pub comment: Comment,
+    /// `estimated.start_time` and the reserved nodes, while it is a top job.
+    pub estimate: Option<(SimTime, Allocation)>,
+    /// `Exit_status`.
+    pub exit_status: Option<i32>,
+    /// `run_count`.
+    pub run_count: u32,
+}
+
+impl Job {
+    /// Consumables the job holds while running.
+    pub fn held(&self) -> Res {
+        self.need.total
+    }
+
+    /// `Resource_List.mem` as PBS sums it, in kb.
+    pub fn mem(&self) -> Option<Size> {
+        if self.need.total.mem_kb == 0 {
+            None
+        } else {
+            Some(Size::kb(self.need.total.mem_kb))
+        }
+    }
+}

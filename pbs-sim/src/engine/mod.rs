@@ -1,0 +1,590 @@
+//! The simulated PBS Pro server and scheduler: pure and deterministic.
+//!
+//! No tokio, no wall clock, no unseeded randomness, no hash-order iteration: time is passed in
+//! to every call, and everything observable comes out of ordered maps, so the same calls give
+//! the same results and the same event log, always. Work happens only on events (submit, job
+//! end, delete, hold, node change), never per tick.
+//!
+//! - [`config`] — policy, queues, limits, history.
+//! - [`inventory`] / [`node`] — the nodes (default: a 2000-node Palmetto-like cluster).
+//! - [`cluster`] — free resources and the index that places chunks on nodes.
+//! - [`submit`] — defaults, resource checks, routing and limits at submission.
+//! - [`schedule`] / [`reservation`] — the scheduling pass: PBS's default greedy policy, or
+//!   strict ordering with EASY backfill and estimated start times.
+//! - [`job`] / [`status`] — jobs, their comments, and what `qstat` would say about them.
+
+pub mod cluster;
+pub mod config;
+pub mod inventory;
+pub mod job;
+pub mod node;
+pub mod res;
+pub mod reservation;
+mod schedule;
+pub mod status;
+pub mod submit;
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
+
+use drivers::resources::{PbsError, Pbse};
+use drivers::JobState;
+
+use self::cluster::{Cluster, NodeIdx};
+use self::config::EngineConfig;
+use self::inventory::Inventory;
+use self::job::{Comment, EndReason, Job, JobKey, SubmitRequest};
+use self::res::SimTime;
+use self::reservation::Reservation;
+use self::schedule::Pending;
+
+/// Order of queued jobs: queue priority (high first), queue creation order, submission order
+/// (PBS's `by_queue` sort with no `job_sort_key`).
+pub type SortKey = (i64, u32, JobKey);
+
+/// Something the engine did, for determinism checks and reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EngineEvent {
+    /// A job was accepted into an execution queue.
+    Submitted {
+        /// The job.
+        key: JobKey,
+    },
+    /// A job started on these nodes (one entry per chunk).
+    Started {
+        /// The job.
+        key: JobKey,
+        /// Node of each chunk.
+        nodes: Vec<NodeIdx>,
+    },
+    /// A job ended with this exit status.
+    Ended {
+        /// The job.
+        key: JobKey,
+        /// `Exit_status` (none for a job deleted before it ran).
+        exit_status: Option<i32>,
+    },
+    /// A blocked top job was given an estimated start time.
+    Estimated {
+        /// The job.
+        key: JobKey,
+        /// `estimated.start_time`.
+        start: SimTime,
+    },
+    /// A job was held or released.
+    Hold {
+        /// The job.
+        key: JobKey,
+        /// Held (true) or released (false).
+        held: bool,
+    },
+    /// A running job was put back in the queue (its node failed).
+    Requeued {
+        /// The job.
+        key: JobKey,
+    },
+    /// A node went down or came back.
+    NodeState {
+        /// The node.
+        node: NodeIdx,
+        /// Down (true) or up (false).
+        down: bool,
+    },
+}
+
+/// Counters for reports and the `simulate` command.
+#[derive(Debug, Clone, Default)]
+pub struct Stats {
+    /// Jobs accepted.
+    pub submitted: u64,
+    /// Job starts (a requeued job counts again).
+    pub started: u64,
+    /// Jobs that ended after running.
+    pub completed: u64,
+    /// Jobs killed at their walltime.
+    pub walltime_killed: u64,
+    /// Jobs deleted (queued or running).
+    pub deleted: u64,
+    /// Seconds each start waited since its job was queued, in start order.
+    pub waits: Vec<u64>,
+    /// CPU-seconds held by jobs that have ended.
+    pub cpu_seconds: u128,
+}
+
+/// Internal timed events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Event {
+    /// A job's script ends (or its walltime runs out). Stale if `run` is not its current run.
+    End {
+        key: JobKey,
+        run: u32,
+        walltime_kill: bool,
+    },
+    /// `node_fail_requeue` has passed since the node went down.
+    NodeFailRequeue { node: NodeIdx },
+}
+
+/// Why the engine could not be built from its configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The inventory has no nodes.
+    #[error("the inventory has no nodes")]
+    NoNodes,
+    /// A route queue names a queue that does not exist.
+    #[error("queue {queue} routes to unknown queue {destination}")]
+    UnknownDestination {
+        /// The route queue.
+        queue: String,
+        /// The missing destination.
+        destination: String,
+    },
+    /// The default queue does not exist.
+    #[error("default queue {0} does not exist")]
+    UnknownDefaultQueue(String),
+}
+
+/// One simulated PBS server with its scheduler and nodes.
+#[derive(Debug)]
+pub struct Engine {
+    config: EngineConfig,
+    cluster: Cluster,
+    now: SimTime,
+    next_key: JobKey,
+    jobs: BTreeMap<JobKey, Job>,
+    queued: BTreeMap<SortKey, ()>,
+    running_by_end: BTreeSet<(SimTime, JobKey)>,
+    events: BinaryHeap<Reverse<(SimTime, u64, Event)>>,
+    event_seq: u64,
+    history: VecDeque<(SimTime, JobKey)>,
+    queue_running: Vec<u32>,
+    pending: Pending,
+    reservations: Vec<Reservation>,
+    reserved_from: Vec<SimTime>,
+    any_blocked: bool,
+    log: Vec<EngineEvent>,
+    stats: Stats,
+}
+
+impl Engine {
+    /// A server with `config` over the nodes of `inventory`, all free, at `config.start_time`.
+    pub fn new(config: EngineConfig, inventory: &Inventory) -> Result<Engine, ConfigError> {
+        if inventory.nodes.is_empty() {
+            return Err(ConfigError::NoNodes);
+        }
+        for q in &config.queues {
+            if let config::QueueKind::Route { destinations } = &q.kind {
+                for d in destinations {
+                    if !config.queues.iter().any(|x| &x.name == d) {
+                        return Err(ConfigError::UnknownDestination {
+                            queue: q.name.clone(),
+                            destination: d.clone(),
+                        });
+                    }
+                }
+            }
+        }
+        if let Some(d) = &config.default_queue {
+            if !config.queues.iter().any(|q| &q.name == d) {
+                return Err(ConfigError::UnknownDefaultQueue(d.clone()));
+            }
+        }
+        let cluster = Cluster::new(inventory);
+        let nodes = cluster.nodes.len();
+        Ok(Engine {
+            now: config.start_time,
+            queue_running: vec![0; config.queues.len()],
+            config,
+            cluster,
+            next_key: 1,
+            jobs: BTreeMap::new(),
+            queued: BTreeMap::new(),
+            running_by_end: BTreeSet::new(),
+            events: BinaryHeap::new(),
+            event_seq: 0,
+            history: VecDeque::new(),
+            pending: Pending::default(),
+            reservations: Vec::new(),
+            reserved_from: vec![SimTime::MAX; nodes],
+            any_blocked: false,
+            log: Vec::new(),
+            stats: Stats::default(),
+        })
+    }
+
+    /// The current simulated time.
+    pub fn now(&self) -> SimTime {
+        self.now
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    /// The nodes and their state.
+    pub fn cluster(&self) -> &Cluster {
+        &self.cluster
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// A job, if the server still knows it (queued, running, or in history).
+    pub fn job(&self, key: JobKey) -> Option<&Job> {
+        self.jobs.get(&key)
+    }
+
+    /// Every job the server knows, in key order.
+    pub fn jobs(&self) -> impl Iterator<Item = &Job> {
+        self.jobs.values()
+    }
+
+    /// Jobs waiting in execution queues, in the order the scheduler considers them.
+    pub fn queued_in_order(&self) -> impl Iterator<Item = JobKey> + '_ {
+        self.queued.keys().map(|k| k.2)
+    }
+
+    /// The time of the next internal event (a job end, a requeue), if any.
+    pub fn next_event_time(&self) -> Option<SimTime> {
+        self.events.peek().map(|Reverse((t, _, _))| *t)
+    }
+
+    /// Takes the events logged since the last call (empty unless `log_events` is on).
+    pub fn take_log(&mut self) -> Vec<EngineEvent> {
+        std::mem::take(&mut self.log)
+    }
+
+    /// Processes every internal event up to `t`, scheduling after each instant, and sets the
+    /// clock to `t`. Time never goes backwards: an earlier `t` only runs pending work.
+    pub fn advance_to(&mut self, t: SimTime) {
+        while let Some(&Reverse((when, _, _))) = self.events.peek() {
+            if when > t {
+                break;
+            }
+            self.now = self.now.max(when);
+            while let Some(&Reverse((w, _, event))) = self.events.peek() {
+                if w != when {
+                    break;
+                }
+                self.events.pop();
+                self.apply(event);
+            }
+            self.purge_history();
+            self.schedule();
+        }
+        self.now = self.now.max(t);
+        self.purge_history();
+        self.schedule();
+    }
+
+    /// Submits a job at `now`, as `qsub` would: defaults, checks, routing; then a scheduling
+    /// pass (so the job may already be running when this returns).
+    pub fn submit(&mut self, now: SimTime, req: SubmitRequest) -> Result<JobKey, PbsError> {
+        self.advance_to(now);
+        let resources = submit::with_select(req.resources)?;
+        self.config.resource_defs.check(&resources)?;
+        let queue = submit::route(&self.config, req.queue.as_deref(), &resources)?;
+        let default_wall = self.config.queues[queue].default_walltime.or_else(|| {
+            req.queue
+                .as_deref()
+                .or(self.config.default_queue.as_deref())
+                .and_then(|q| self.config.queues.iter().find(|x| x.name == q))
+                .and_then(|q| q.default_walltime)
+        });
+        let mut resources = resources;
+        if resources.walltime.is_none() {
+            resources.walltime = default_wall;
+        }
+        let (need, never) = submit::compile(&self.cluster, &resources, resources.walltime);
+        let key = self.next_key;
+        self.next_key += 1;
+        let state = if req.hold {
+            JobState::Held
+        } else {
+            JobState::Queued
+        };
+        let job = Job {
+            key,
+            owner: req.owner,
+            name: req.name,
+            queue,
+            request: resources,
+            need,
+            behaviour: req.behaviour,
+            rerunnable: req.rerunnable,
+            state,
+            substate: if req.hold { 20 } else { 10 },
+            user_hold: req.hold,
+            never_runs: never.is_some(),
+            created: self.now,
+            queued_at: self.now,
+            started: None,
+            finished: None,
+            alloc: None,
+            comment: never.unwrap_or(Comment::None),
+            estimate: None,
+            exit_status: None,
+            run_count: 0,
+        };
+        self.jobs.insert(key, job);
+        self.stats.submitted += 1;
+        self.log(EngineEvent::Submitted { key });
+        if !req.hold {
+            self.enqueue(key);
+        }
+        self.schedule();
+        Ok(key)
+    }
+
+    /// Deletes a job at `now` (`qdel`): a waiting job is removed, a running one is killed.
+    pub fn delete(&mut self, now: SimTime, key: JobKey) -> Result<(), PbsError> {
+        self.advance_to(now);
+        let Some(job) = self.jobs.get(&key) else {
+            return Err(PbsError::new(Pbse::UnkJobId, ""));
+        };
+        match job.state {
+            JobState::Finished => Err(PbsError::new(Pbse::HistJobId, "")),
+            JobState::Running => {
+                self.finish(key, 271, EndReason::Deleted);
+                self.stats.deleted += 1;
+                self.schedule();
+                Ok(())
+            }
+            _ => {
+                let had_estimate = job.estimate.is_some();
+                let sk = self.sort_key(key);
+                self.queued.remove(&sk);
+                let job = self.jobs.get_mut(&key).expect("checked above");
+                job.state = JobState::Finished;
+                job.substate = 91;
+                job.finished = Some(self.now);
+                job.estimate = None;
+                self.stats.deleted += 1;
+                self.log(EngineEvent::Ended {
+                    key,
+                    exit_status: None,
+                });
+                self.to_history(key);
+                if had_estimate {
+                    self.pending.full = true;
+                }
+                self.schedule();
+                Ok(())
+            }
+        }
+    }
+
+    /// Puts a user hold on a waiting job (`qhold`).
+    pub fn hold(&mut self, now: SimTime, key: JobKey) -> Result<(), PbsError> {
+        self.advance_to(now);
+        let sk = self.sort_key(key);
+        let job = self
+            .jobs
+            .get_mut(&key)
+            .ok_or_else(|| PbsError::new(Pbse::UnkJobId, ""))?;
+        match job.state {
+            JobState::Queued => {
+                job.state = JobState::Held;
+                job.substate = 20;
+                job.user_hold = true;
+                if job.estimate.take().is_some() {
+                    self.pending.full = true;
+                }
+                self.queued.remove(&sk);
+                self.log(EngineEvent::Hold { key, held: true });
+                self.schedule();
+                Ok(())
+            }
+            JobState::Held => Ok(()),
+            JobState::Finished => Err(PbsError::new(Pbse::HistJobId, "")),
+            _ => Err(PbsError::new(Pbse::BadState, "")),
+        }
+    }
+
+    /// Releases a user hold (`qrls`).
+    pub fn release(&mut self, now: SimTime, key: JobKey) -> Result<(), PbsError> {
+        self.advance_to(now);
+        let job = self
+            .jobs
+            .get_mut(&key)
+            .ok_or_else(|| PbsError::new(Pbse::UnkJobId, ""))?;
+        match job.state {
+            JobState::Held => {
+                job.state = JobState::Queued;
+                job.substate = 10;
+                job.user_hold = false;
+                self.log(EngineEvent::Hold { key, held: false });
+                self.enqueue(key);
+                self.schedule();
+                Ok(())
+            }
+            JobState::Finished => Err(PbsError::new(Pbse::HistJobId, "")),
+            _ => Ok(()),
+        }
+    }
+
+    /// Marks a node down (its MoM stopped answering) or up again. Jobs on a node that stays
+    /// down for `node_fail_requeue` seconds are requeued (or fail, if not rerunnable).
+    pub fn set_node_down(&mut self, now: SimTime, node: NodeIdx, down: bool) {
+        self.advance_to(now);
+        if self.cluster.nodes[node as usize].down == down {
+            return;
+        }
+        self.cluster.update(node, |n| n.down = down);
+        if down {
+            let at = self.now.saturating_add(self.config.node_fail_requeue);
+            self.push_event(at, Event::NodeFailRequeue { node });
+        }
+        self.log(EngineEvent::NodeState { node, down });
+        self.pending.full = true;
+        self.schedule();
+    }
+
+    /// Takes a node out of service or returns it (`pbsnodes -o` / `-r`); running jobs stay.
+    pub fn set_node_offline(&mut self, now: SimTime, node: NodeIdx, offline: bool) {
+        self.advance_to(now);
+        self.cluster.update(node, |n| n.offline = offline);
+        self.pending.full = true;
+        self.schedule();
+    }
+
+    pub(crate) fn sort_key(&self, key: JobKey) -> SortKey {
+        let queue = self.jobs.get(&key).map_or(0, |j| j.queue);
+        let priority = self.config.queues.get(queue).map_or(0, |q| q.priority);
+        (-i64::from(priority), queue as u32, key)
+    }
+
+    fn enqueue(&mut self, key: JobKey) {
+        let sk = self.sort_key(key);
+        self.queued.insert(sk, ());
+        self.pending.arrived.push(sk);
+    }
+
+    fn push_event(&mut self, at: SimTime, event: Event) {
+        self.event_seq += 1;
+        self.events.push(Reverse((at, self.event_seq, event)));
+    }
+
+    fn log(&mut self, event: EngineEvent) {
+        if self.config.log_events {
+            self.log.push(event);
+        }
+    }
+
+    fn apply(&mut self, event: Event) {
+        match event {
+            Event::End {
+                key,
+                run,
+                walltime_kill,
+            } => {
+                let current = self
+                    .jobs
+                    .get(&key)
+                    .is_some_and(|j| j.state == JobState::Running && j.run_count == run);
+                if !current {
+                    return;
+                }
+                if walltime_kill {
+                    self.stats.walltime_killed += 1;
+                    let exit = self.config.walltime_exit_status;
+                    self.finish(key, exit, EndReason::Walltime);
+                } else {
+                    let exit = self.jobs[&key].behaviour.exit_status;
+                    self.finish(key, exit, EndReason::Exited);
+                }
+            }
+            Event::NodeFailRequeue { node } => {
+                if !self.cluster.nodes[node as usize].down {
+                    return;
+                }
+                let victims = self.cluster.nodes[node as usize].jobs.clone();
+                for key in victims {
+                    if self.jobs[&key].rerunnable {
+                        self.requeue(key);
+                    } else {
+                        self.finish(key, -20, EndReason::NodeFailed);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Ends a running job: frees its nodes, records how it ended.
+    fn finish(&mut self, key: JobKey, exit_status: i32, reason: EndReason) {
+        let now = self.now;
+        let job = self.jobs.get_mut(&key).expect("running job exists");
+        let alloc = job.alloc.clone().unwrap_or_default();
+        self.cluster.release(key, &alloc);
+        let started = job.started.unwrap_or(now);
+        self.running_by_end
+            .remove(&(started.saturating_add(job.need.walltime), key));
+        self.queue_running[job.queue] -= 1;
+        job.state = JobState::Finished;
+        job.substate = match reason {
+            EndReason::Deleted => 91,
+            _ if exit_status == 0 => 92,
+            _ => 93,
+        };
+        job.finished = Some(now);
+        job.exit_status = Some(exit_status);
+        job.comment = Comment::Ran {
+            at: started,
+            end: Some(reason),
+        };
+        self.stats.completed += 1;
+        self.stats.cpu_seconds += u128::from(now - started) * u128::from(job.need.total.ncpus);
+        self.log(EngineEvent::Ended {
+            key,
+            exit_status: Some(exit_status),
+        });
+        self.to_history(key);
+        self.pending.full = true;
+    }
+
+    /// Puts a running job back in its queue (node failure on a rerunnable job).
+    fn requeue(&mut self, key: JobKey) {
+        let now = self.now;
+        let job = self.jobs.get_mut(&key).expect("running job exists");
+        let alloc = job.alloc.take().unwrap_or_default();
+        self.cluster.release(key, &alloc);
+        let started = job.started.unwrap_or(now);
+        self.running_by_end
+            .remove(&(started.saturating_add(job.need.walltime), key));
+        self.queue_running[job.queue] -= 1;
+        job.state = JobState::Queued;
+        job.substate = 10;
+        job.queued_at = now;
+        job.exit_status = Some(-20);
+        job.comment = Comment::Ran {
+            at: started,
+            end: Some(EndReason::NodeFailed),
+        };
+        self.log(EngineEvent::Requeued { key });
+        self.enqueue(key);
+        self.pending.full = true;
+    }
+
+    fn to_history(&mut self, key: JobKey) {
+        if self.config.history {
+            self.history.push_back((self.now, key));
+        } else {
+            self.jobs.remove(&key);
+        }
+    }
+
+    fn purge_history(&mut self) {
+        while let Some(&(at, key)) = self.history.front() {
+            if at.saturating_add(self.config.history_duration) > self.now {
+                break;
+            }
+            self.history.pop_front();
+            self.jobs.remove(&key);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,276 @@
+//! The scheduling pass: which queued jobs start now, which become top jobs with a
+//! reservation, and what every other job's comment says (reference §6.2–§6.3).
+
+use std::cell::Cell;
+
+use drivers::JobState;
+
+use super::cluster::{Allocation, NodeIdx};
+use super::config::Policy;
+use super::job::{Comment, JobKey};
+use super::res::{Res, SimTime};
+use super::reservation::{reserve, Reservation};
+use super::{Engine, EngineEvent, Event, SortKey};
+
+/// What the next pass has to look at.
+#[derive(Debug, Default)]
+pub(super) struct Pending {
+    /// Something was freed or reordered: walk the whole queue.
+    pub full: bool,
+    /// Jobs that arrived (or were released) since the last pass.
+    pub arrived: Vec<SortKey>,
+}
+
+impl Engine {
+    /// Runs a scheduling pass if anything happened since the last one.
+    pub(super) fn schedule(&mut self) {
+        let arrived = std::mem::take(&mut self.pending.arrived);
+        let mut full = std::mem::take(&mut self.pending.full);
+        if !full && arrived.is_empty() {
+            return;
+        }
+        // A new job ahead of a top job changes who the top jobs are.
+        if let Some(last_top) = self.reservations.last().map(|r| self.sort_key(r.key)) {
+            if arrived.iter().any(|k| *k < last_top) {
+                full = true;
+            }
+        }
+        if full {
+            self.clear_reservations();
+            let mut cursor: Option<SortKey> = None;
+            let mut blocked = false;
+            loop {
+                let next = match cursor {
+                    None => self.queued.keys().next().copied(),
+                    Some(c) => self
+                        .queued
+                        .range((std::ops::Bound::Excluded(c), std::ops::Bound::Unbounded))
+                        .next()
+                        .map(|(k, _)| *k),
+                };
+                let Some(sk) = next else { break };
+                cursor = Some(sk);
+                if self.nothing_more_can_start() {
+                    break;
+                }
+                self.consider(sk, &mut blocked);
+            }
+        } else {
+            let mut blocked = !self.reservations.is_empty() || self.any_blocked;
+            for sk in arrived {
+                if self.queued.contains_key(&sk) {
+                    self.consider(sk, &mut blocked);
+                }
+            }
+        }
+    }
+
+    /// No queued job could start and every top job has its reservation.
+    fn nothing_more_can_start(&self) -> bool {
+        let tops_done = match self.config.policy {
+            Policy::Fifo => true,
+            Policy::EasyBackfill { depth } => self.reservations.len() as u32 >= depth,
+        };
+        tops_done && self.cluster.free_total.ncpus == 0
+    }
+
+    fn clear_reservations(&mut self) {
+        for r in std::mem::take(&mut self.reservations) {
+            for n in r.nodes {
+                self.reserved_from[n as usize] = SimTime::MAX;
+            }
+        }
+        self.any_blocked = false;
+    }
+
+    /// Starts the job if it can run now; otherwise records why not (and, for a top job,
+    /// when it will).
+    fn consider(&mut self, sk: SortKey, blocked: &mut bool) {
+        let key = sk.2;
+        let now = self.now;
+        let job = &self.jobs[&key];
+        if job.never_runs {
+            return;
+        }
+        let queue = &self.config.queues[job.queue];
+        if !queue.started {
+            return;
+        }
+        if let Some(max) = queue.max_run {
+            if self.queue_running[job.queue] >= max {
+                let comment = Comment::QueueRunLimit {
+                    queue: queue.name.clone(),
+                };
+                self.jobs.get_mut(&key).expect("queued job exists").comment = comment;
+                return;
+            }
+        }
+        let strict_depth_zero = self.config.policy == Policy::EasyBackfill { depth: 0 };
+        if strict_depth_zero && *blocked {
+            self.jobs.get_mut(&key).expect("queued job exists").comment = Comment::StrictOrder;
+            return;
+        }
+        let need = &job.need;
+        let until = now.saturating_add(need.walltime);
+        let conflicted = Cell::new(false);
+        let allowed = |n: NodeIdx| {
+            let ok = self.reserved_from[n as usize] >= until;
+            if !ok {
+                conflicted.set(true);
+            }
+            ok
+        };
+        let mut alloc: Option<Allocation> = None;
+        let aggregate_ok = self.cluster.free_total.covers(&need.total);
+        if aggregate_ok {
+            alloc = self.cluster.place(&self.cluster, need, &allowed);
+            if alloc.is_none() {
+                // A top job whose time has come runs on the nodes it was promised.
+                if let Some((start, promised)) = &job.estimate {
+                    if *start <= now && self.cluster.fits(&self.cluster, promised, need.excl, &allowed) {
+                        alloc = Some(promised.clone());
+                    }
+                }
+            }
+        }
+        if let Some(alloc) = alloc {
+            self.start(key, alloc);
+            return;
+        }
+        *blocked = true;
+        self.any_blocked = true;
+        let reason = if aggregate_ok {
+            self.placement_shortfall(key)
+        } else {
+            shortfall(&need.total, &self.cluster.free_total, &self.cluster.cap_total)
+        };
+        let make_top = match self.config.policy {
+            Policy::Fifo => false,
+            Policy::EasyBackfill { depth } => (self.reservations.len() as u32) < depth,
+        };
+        if make_top {
+            let job = &self.jobs[&key];
+            let found = reserve(
+                &self.cluster,
+                &self.jobs,
+                &self.running_by_end,
+                job,
+                &self.reservations,
+                now,
+            );
+            let job = self.jobs.get_mut(&key).expect("queued job exists");
+            job.comment = reason;
+            job.estimate = found.clone();
+            if let Some((start, alloc)) = found {
+                let mut nodes: Vec<NodeIdx> = alloc.iter().map(|s| s.node).collect();
+                nodes.sort_unstable();
+                nodes.dedup();
+                for &n in &nodes {
+                    let r = &mut self.reserved_from[n as usize];
+                    *r = (*r).min(start);
+                }
+                let end = start.saturating_add(job.need.walltime);
+                self.log(EngineEvent::Estimated { key, start });
+                self.reservations.push(Reservation {
+                    key,
+                    start,
+                    end,
+                    nodes,
+                });
+            }
+        } else {
+            let job = self.jobs.get_mut(&key).expect("queued job exists");
+            job.estimate = None;
+            job.comment = if conflicted.get() {
+                Comment::WouldConflict
+            } else {
+                reason
+            };
+        }
+    }
+
+    /// Why a job that fits in aggregate found no nodes.
+    fn placement_shortfall(&self, key: JobKey) -> Comment {
+        let need = &self.jobs[&key].need;
+        if need.chunks.len() != 1 || need.chunks[0].count != 1 {
+            return Comment::NotEnoughNodes { never: false };
+        }
+        let chunk = &need.chunks[0];
+        let mut best_free = 0u32;
+        let mut best_total = 0u32;
+        for (c, class) in self.cluster.classes.iter().enumerate() {
+            if !self.cluster.class_fits(c as u16, chunk) {
+                continue;
+            }
+            best_total = best_total.max(class.cap.ncpus);
+            if let Some(&(free, _)) = class.avail.iter().next_back() {
+                best_free = best_free.max(free);
+            }
+        }
+        if best_free < chunk.res.ncpus {
+            Comment::Insufficient {
+                never: false,
+                resource: "ncpus",
+                requested: u64::from(chunk.res.ncpus),
+                available: u64::from(best_free),
+                total: u64::from(best_total),
+            }
+        } else {
+            Comment::NotEnoughNodes { never: false }
+        }
+    }
+
+    /// Starts a queued job on `alloc`.
+    pub(super) fn start(&mut self, key: JobKey, alloc: Allocation) {
+        let now = self.now;
+        let job = self.jobs.get_mut(&key).expect("job to start exists");
+        let sk = (-i64::from(self.config.queues[job.queue].priority), job.queue as u32, key);
+        self.queued.remove(&sk);
+        self.cluster.allocate(key, &alloc, job.need.excl);
+        job.state = JobState::Running;
+        job.substate = 42;
+        job.started = Some(now);
+        job.run_count += 1;
+        job.comment = Comment::Ran { at: now, end: None };
+        job.estimate = None;
+        let wall = job.need.walltime;
+        let (runs_for, killed) = match job.behaviour.runtime {
+            Some(r) if r <= wall => (r, false),
+            _ => (wall, true),
+        };
+        let nodes = alloc.iter().map(|s| s.node).collect();
+        job.alloc = Some(alloc);
+        self.queue_running[job.queue] += 1;
+        self.running_by_end.insert((now.saturating_add(wall), key));
+        self.stats.started += 1;
+        self.stats.waits.push(now - job.queued_at);
+        let run = job.run_count;
+        self.push_event(
+            now.saturating_add(runs_for),
+            Event::End {
+                key,
+                run,
+                walltime_kill: killed,
+            },
+        );
+        self.log(EngineEvent::Started { key, nodes });
+    }
+}
+
+/// `Insufficient amount of resource` for the first consumable the free total lacks.
+fn shortfall(need: &Res, free: &Res, total: &Res) -> Comment {
+    let (resource, requested, available, total) = if need.ncpus > free.ncpus {
+        ("ncpus", u64::from(need.ncpus), u64::from(free.ncpus), u64::from(total.ncpus))
+    } else if need.mem_kb > free.mem_kb {
+        ("mem", need.mem_kb, free.mem_kb, total.mem_kb)
+    } else {
+        ("ngpus", u64::from(need.ngpus), u64::from(free.ngpus), u64::from(total.ngpus))
+    };
+    Comment::Insufficient {
+        never: false,
+        resource,
+        requested,
+        available,
+        total,
+    }
+}

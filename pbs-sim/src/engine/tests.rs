@@ -1,0 +1,305 @@
+//! Scenario-sized unit tests of the engine: each pins one PBS behaviour.
+
+use std::collections::BTreeMap;
+
+use drivers::resources::{Pbse, ResourceList};
+use drivers::JobState;
+
+use super::config::{EngineConfig, Policy, QueueDef};
+use super::inventory::Inventory;
+use super::job::{Behaviour, JobKey, SubmitRequest};
+use super::node::NodeDef;
+use super::Engine;
+
+const T0: u64 = 1_767_225_600;
+
+fn nodes(count: usize, ncpus: u32) -> Inventory {
+    Inventory {
+        nodes: (1..=count)
+            .map(|i| NodeDef {
+                name: format!("n{i:03}"),
+                ncpus,
+                mem_kb: 64 * 1024 * 1024,
+                ngpus: 0,
+                priority: 0,
+                attributes: BTreeMap::from([("interconnect".to_string(), "1g".to_string())]),
+            })
+            .collect(),
+    }
+}
+
+fn engine(inv: &Inventory, policy: Policy) -> Engine {
+    Engine::new(EngineConfig::single_queue(policy), inv).unwrap()
+}
+
+fn req(select: &str, walltime: &str, runtime: Option<u64>) -> SubmitRequest {
+    let list = ResourceList::parse(&[&format!("select={select},walltime={walltime}")]).unwrap();
+    SubmitRequest::new(
+        "alice",
+        "job",
+        list,
+        Behaviour {
+            runtime,
+            exit_status: 0,
+        },
+    )
+}
+
+fn state(e: &Engine, k: JobKey) -> JobState {
+    e.job(k).unwrap().state
+}
+
+fn comment(e: &Engine, k: JobKey) -> String {
+    e.comment_text(e.job(k).unwrap()).unwrap_or_default()
+}
+
+#[test]
+fn a_job_runs_to_completion_with_pbs_comment_and_substate() {
+    let inv = nodes(1, 8);
+    let mut e = engine(&inv, Policy::Fifo);
+    let k = e.submit(T0, req("1:ncpus=2", "1:00:00", Some(600))).unwrap();
+    assert_eq!(state(&e, k), JobState::Running);
+    assert_eq!(
+        comment(&e, k),
+        "Job run at Thu Jan 01 at 00:00 on (n001:ncpus=2)"
+    );
+    e.advance_to(T0 + 599);
+    assert_eq!(state(&e, k), JobState::Running);
+    e.advance_to(T0 + 600);
+    let job = e.job(k).unwrap();
+    assert_eq!(job.state, JobState::Finished);
+    assert_eq!(job.substate, 92);
+    assert_eq!(job.exit_status, Some(0));
+    assert!(comment(&e, k).ends_with(" and finished"), "{}", comment(&e, k));
+    assert_eq!(e.cluster().free_total.ncpus, 8);
+}
+
+#[test]
+fn walltime_is_enforced_with_exit_status_minus_29() {
+    let inv = nodes(1, 8);
+    let mut e = engine(&inv, Policy::Fifo);
+    let k = e.submit(T0, req("1:ncpus=1", "00:10:00", Some(3600))).unwrap();
+    e.advance_to(T0 + 600);
+    let job = e.job(k).unwrap();
+    assert_eq!(job.state, JobState::Finished);
+    assert_eq!(job.exit_status, Some(-29));
+    assert_eq!(job.substate, 93);
+    assert!(comment(&e, k).ends_with(" and exceeded resource walltime"));
+    assert_eq!(job.finished, Some(T0 + 600));
+}
+
+#[test]
+fn a_select_no_node_can_hold_is_accepted_and_can_never_run() {
+    let inv = nodes(1, 2);
+    let mut e = engine(&inv, Policy::Fifo);
+    let k = e.submit(T0, req("1:ncpus=3", "1:00:00", None)).unwrap();
+    assert_eq!(state(&e, k), JobState::Queued);
+    assert_eq!(
+        comment(&e, k),
+        "Can Never Run: Insufficient amount of resource: ncpus (R: 3 A: 2 T: 2)"
+    );
+    let k = e
+        .submit(T0, req("1:ncpus=1:interconnect=hdr", "1:00:00", None))
+        .unwrap();
+    assert_eq!(
+        comment(&e, k),
+        "Can Never Run: Insufficient amount of resource: interconnect (hdr != 1g)"
+    );
+    let k = e.submit(T0, req("3:ncpus=1", "1:00:00", None));
+    // Three one-CPU chunks fit on one two-CPU node? No: only two slots exist.
+    assert_eq!(
+        comment(&e, k.unwrap()),
+        "Can Never Run: Not enough total nodes available"
+    );
+}
+
+#[test]
+fn a_blocked_job_says_what_it_lacks() {
+    let inv = nodes(1, 4);
+    let mut e = engine(&inv, Policy::Fifo);
+    e.submit(T0, req("1:ncpus=3", "1:00:00", None)).unwrap();
+    let k = e.submit(T0, req("1:ncpus=2", "1:00:00", None)).unwrap();
+    assert_eq!(
+        comment(&e, k),
+        "Not Running: Insufficient amount of resource: ncpus (R: 2 A: 1 T: 4)"
+    );
+}
+
+#[test]
+fn unknown_resources_and_queues_get_pbs_errors() {
+    let inv = nodes(1, 4);
+    let mut e = engine(&inv, Policy::Fifo);
+    let err = e.submit(T0, req("1:ncpus=1:AMD=1", "1:00:00", None)).unwrap_err();
+    assert_eq!(err.to_string(), "Unknown resource: AMD");
+    assert_eq!(err.exit_code(), 187);
+    let mut r = req("1:ncpus=1", "1:00:00", None);
+    r.queue = Some("nope".into());
+    let err = e.submit(T0, r).unwrap_err();
+    assert_eq!(err.code(), Pbse::UnkQue);
+    assert_eq!(err.exit_code(), 170);
+}
+
+#[test]
+fn palmetto_routing_sends_jobs_by_kind_and_rejects_what_no_queue_takes() {
+    let mut e = Engine::new(EngineConfig::palmetto(), &Inventory::palmetto()).unwrap();
+    let gpu = e
+        .submit(T0, req("1:ncpus=4:ngpus=1:gpu_model=v100", "2:00:00", None))
+        .unwrap();
+    let single = e.submit(T0, req("1:ncpus=4:mem=8gb", "2:00:00", None)).unwrap();
+    let multi = e.submit(T0, req("4:ncpus=8", "2:00:00", None)).unwrap();
+    let queue = |e: &Engine, k| e.config().queues[e.job(k).unwrap().queue].name.clone();
+    assert_eq!(queue(&e, gpu), "gpu");
+    assert_eq!(queue(&e, single), "c1_single");
+    assert_eq!(queue(&e, multi), "c2_multi");
+    assert_eq!(state(&e, gpu), JobState::Running);
+    let err = e.submit(T0, req("4:ncpus=8", "100:00:00", None)).unwrap_err();
+    assert_eq!(err.to_string(), "Job rejected by all possible destinations");
+    assert_eq!(err.exit_code(), 191);
+    let mut direct = req("4:ncpus=8", "100:00:00", None);
+    direct.queue = Some("c2_multi".into());
+    let err = e.submit(T0, direct).unwrap_err();
+    assert_eq!(err.to_string(), "Job violates queue and/or server resource limits");
+    assert_eq!(err.exit_code(), 188);
+}
+
+#[test]
+fn delete_in_every_state() {
+    let inv = nodes(1, 2);
+    let mut e = engine(&inv, Policy::Fifo);
+    let running = e.submit(T0, req("1:ncpus=2", "1:00:00", None)).unwrap();
+    let queued = e.submit(T0, req("1:ncpus=2", "1:00:00", None)).unwrap();
+    e.delete(T0 + 5, queued).unwrap();
+    let job = e.job(queued).unwrap();
+    assert_eq!((job.state, job.substate, job.exit_status), (JobState::Finished, 91, None));
+    e.delete(T0 + 10, running).unwrap();
+    let job = e.job(running).unwrap();
+    assert_eq!((job.state, job.substate, job.exit_status), (JobState::Finished, 91, Some(271)));
+    assert!(comment(&e, running).ends_with(" and terminated by alice@pbs02"));
+    assert_eq!(e.delete(T0 + 11, running).unwrap_err().code(), Pbse::HistJobId);
+    assert_eq!(e.delete(T0 + 11, 999).unwrap_err().exit_code(), 153);
+}
+
+#[test]
+fn holds_keep_a_job_from_running_until_released() {
+    let inv = nodes(1, 2);
+    let mut e = engine(&inv, Policy::Fifo);
+    let mut r = req("1:ncpus=1", "1:00:00", None);
+    r.hold = true;
+    let k = e.submit(T0, r).unwrap();
+    assert_eq!(state(&e, k), JobState::Held);
+    e.release(T0 + 60, k).unwrap();
+    assert_eq!(state(&e, k), JobState::Running);
+    assert_eq!(e.job(k).unwrap().started, Some(T0 + 60));
+}
+
+#[test]
+fn fifo_starts_everything_that_fits_so_big_jobs_wait() {
+    let inv = nodes(2, 4);
+    let mut e = engine(&inv, Policy::Fifo);
+    let a = e.submit(T0, req("1:ncpus=4", "1:00:00", Some(3600))).unwrap();
+    let big = e.submit(T0, req("2:ncpus=4", "1:00:00", Some(60))).unwrap();
+    let small = e.submit(T0, req("1:ncpus=2", "10:00:00", Some(36000))).unwrap();
+    assert_eq!(state(&e, a), JobState::Running);
+    assert_eq!(state(&e, big), JobState::Queued);
+    assert_eq!(state(&e, small), JobState::Running, "greedy FIFO jumps the queue");
+    assert!(e.job(big).unwrap().estimate.is_none(), "nothing is calendared");
+}
+
+#[test]
+fn easy_backfill_reserves_for_the_head_and_backfills_only_what_cannot_delay_it() {
+    let inv = nodes(2, 4);
+    let mut e = engine(&inv, Policy::EASY);
+    let a = e.submit(T0, req("1:ncpus=4", "1:00:00", Some(3600))).unwrap();
+    let big = e.submit(T0, req("2:ncpus=4:mem=1gb", "1:00:00", Some(60))).unwrap();
+    let long = e.submit(T0, req("1:ncpus=2", "10:00:00", Some(36000))).unwrap();
+    let short = e.submit(T0, req("1:ncpus=2", "00:30:00", Some(1800))).unwrap();
+    assert_eq!(state(&e, a), JobState::Running);
+    assert_eq!(state(&e, big), JobState::Queued);
+    let est = e.status(big).unwrap().estimated_start.unwrap();
+    assert_eq!(est.timestamp() as u64, T0 + 3600);
+    assert_eq!(state(&e, long), JobState::Queued);
+    assert_eq!(
+        comment(&e, long),
+        "Not Running: Job would conflict with reservation or top job"
+    );
+    assert_eq!(state(&e, short), JobState::Running, "ends before the reservation");
+    e.advance_to(T0 + 3600);
+    assert_eq!(state(&e, big), JobState::Running);
+    assert_eq!(e.job(big).unwrap().started, Some(T0 + 3600));
+}
+
+#[test]
+fn strict_ordering_without_backfill_blocks_everything_behind_the_head() {
+    let inv = nodes(2, 4);
+    let mut e = engine(&inv, Policy::EasyBackfill { depth: 0 });
+    e.submit(T0, req("1:ncpus=4", "1:00:00", Some(3600))).unwrap();
+    e.submit(T0, req("2:ncpus=4", "1:00:00", Some(60))).unwrap();
+    let small = e.submit(T0, req("1:ncpus=1", "00:01:00", Some(60))).unwrap();
+    assert_eq!(state(&e, small), JobState::Queued);
+    assert_eq!(comment(&e, small), "Not Running: Job would break strict sorted order");
+}
+
+#[test]
+fn a_dead_node_requeues_its_rerunnable_jobs_after_node_fail_requeue() {
+    let inv = nodes(2, 4);
+    let mut e = engine(&inv, Policy::Fifo);
+    let k = e.submit(T0, req("1:ncpus=4", "10:00:00", None)).unwrap();
+    let node = e.job(k).unwrap().alloc.as_ref().unwrap()[0].node;
+    e.set_node_down(T0 + 100, node, true);
+    e.advance_to(T0 + 100 + 309);
+    assert_eq!(state(&e, k), JobState::Running);
+    e.advance_to(T0 + 100 + 310);
+    let job = e.job(k).unwrap();
+    assert_eq!(job.state, JobState::Running, "requeued and restarted on the other node");
+    assert_eq!(job.run_count, 2);
+    assert_ne!(job.alloc.as_ref().unwrap()[0].node, node);
+}
+
+#[test]
+fn finished_jobs_leave_history_after_its_duration() {
+    let inv = nodes(1, 2);
+    let mut config = EngineConfig::single_queue(Policy::Fifo);
+    config.history_duration = 1000;
+    let mut e = Engine::new(config, &inv).unwrap();
+    let k = e.submit(T0, req("1:ncpus=1", "1:00:00", Some(10))).unwrap();
+    e.advance_to(T0 + 10 + 999);
+    assert!(e.job(k).is_some());
+    e.advance_to(T0 + 10 + 1000);
+    assert!(e.job(k).is_none());
+}
+
+#[test]
+fn exec_host_and_vnode_follow_pbs_formats() {
+    let inv = nodes(2, 4);
+    let mut e = engine(&inv, Policy::Fifo);
+    let k = e
+        .submit(T0, req("2:ncpus=2:mem=1gb+1:ncpus=1", "1:00:00", None))
+        .unwrap();
+    let s = e.status(k).unwrap();
+    assert_eq!(
+        s.exec_vnode.as_deref(),
+        Some("(n001:ncpus=2:mem=1048576kb)+(n001:ncpus=2:mem=1048576kb)+(n002:ncpus=1)")
+    );
+    assert_eq!(s.exec_host.as_deref(), Some("n001/0*2+n001/1*2+n002/0"));
+    assert_eq!(e.job_id(k).as_str(), "1.pbs02");
+    assert_eq!(e.key_of("1.pbs02"), Some(1));
+    assert_eq!(e.key_of("1"), Some(1));
+    assert_eq!(e.key_of("1.other"), None);
+}
+
+#[test]
+fn queue_max_run_limits_running_jobs() {
+    let inv = nodes(1, 8);
+    let config = EngineConfig {
+        queues: vec![QueueDef {
+            max_run: Some(1),
+            ..QueueDef::execution("workq", 0)
+        }],
+        ..EngineConfig::single_queue(Policy::Fifo)
+    };
+    let mut e = Engine::new(config, &inv).unwrap();
+    e.submit(T0, req("1:ncpus=1", "1:00:00", None)).unwrap();
+    let k = e.submit(T0, req("1:ncpus=1", "1:00:00", None)).unwrap();
+    assert_eq!(state(&e, k), JobState::Queued);
+    assert_eq!(comment(&e, k), "Not Running: Queue workq job limit has been reached.");
+}
