@@ -10,4 +10,5 @@
 
 pub mod engine;
 pub mod inproc;
+pub mod simulate;
 pub mod workload;

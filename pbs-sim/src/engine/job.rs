@@ -162,6 +162,9 @@ pub struct Job {
     pub comment: Comment,
     /// `estimated.start_time` and the reserved nodes, while it is a top job.
     pub estimate: Option<(SimTime, Allocation)>,
+    /// The engine's release clock when `estimate` was computed: the estimate cannot improve
+    /// until something is released on a node the job could use.
+    pub estimate_stamp: u64,
     /// `Exit_status`.
     pub exit_status: Option<i32>,
     /// `run_count`.

@@ -20,12 +20,13 @@ pub mod job;
 pub mod node;
 pub mod res;
 pub mod reservation;
+pub mod running;
 mod schedule;
 pub mod status;
 pub mod submit;
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
+use std::collections::{BTreeMap, BinaryHeap, VecDeque};
 
 use drivers::resources::{PbsError, Pbse};
 use drivers::JobState;
@@ -36,6 +37,7 @@ use self::inventory::Inventory;
 use self::job::{Comment, EndReason, Job, JobKey, SubmitRequest};
 use self::res::SimTime;
 use self::reservation::Reservation;
+use self::running::RunningIndex;
 use self::schedule::Pending;
 
 /// Order of queued jobs: queue priority (high first), queue creation order, submission order
@@ -152,7 +154,7 @@ pub struct Engine {
     next_key: JobKey,
     jobs: BTreeMap<JobKey, Job>,
     queued: BTreeMap<SortKey, ()>,
-    running_by_end: BTreeSet<(SimTime, JobKey)>,
+    running: RunningIndex,
     events: BinaryHeap<Reverse<(SimTime, u64, Event)>>,
     event_seq: u64,
     history: VecDeque<(SimTime, JobKey)>,
@@ -161,6 +163,12 @@ pub struct Engine {
     reservations: Vec<Reservation>,
     reserved_from: Vec<SimTime>,
     any_blocked: bool,
+    /// Counts releases of resources (job ends, requeues) and node state changes.
+    release_clock: u64,
+    /// Per class, the release clock when something on it was last released.
+    class_released: Vec<u64>,
+    /// The release clock at the last node state change.
+    nodes_changed: u64,
     log: Vec<EngineEvent>,
     stats: Stats,
 }
@@ -190,6 +198,7 @@ impl Engine {
         }
         let cluster = Cluster::new(inventory);
         let nodes = cluster.nodes.len();
+        let classes = cluster.classes.len();
         Ok(Engine {
             now: config.start_time,
             queue_running: vec![0; config.queues.len()],
@@ -198,7 +207,7 @@ impl Engine {
             next_key: 1,
             jobs: BTreeMap::new(),
             queued: BTreeMap::new(),
-            running_by_end: BTreeSet::new(),
+            running: RunningIndex::new(classes),
             events: BinaryHeap::new(),
             event_seq: 0,
             history: VecDeque::new(),
@@ -206,6 +215,9 @@ impl Engine {
             reservations: Vec::new(),
             reserved_from: vec![SimTime::MAX; nodes],
             any_blocked: false,
+            release_clock: 0,
+            class_released: vec![0; classes],
+            nodes_changed: 0,
             log: Vec::new(),
             stats: Stats::default(),
         })
@@ -325,6 +337,7 @@ impl Engine {
             alloc: None,
             comment: never.unwrap_or(Comment::None),
             estimate: None,
+            estimate_stamp: 0,
             exit_status: None,
             run_count: 0,
         };
@@ -438,6 +451,7 @@ impl Engine {
             self.push_event(at, Event::NodeFailRequeue { node });
         }
         self.log(EngineEvent::NodeState { node, down });
+        self.note_node_change();
         self.pending.full = true;
         self.schedule();
     }
@@ -446,6 +460,7 @@ impl Engine {
     pub fn set_node_offline(&mut self, now: SimTime, node: NodeIdx, offline: bool) {
         self.advance_to(now);
         self.cluster.update(node, |n| n.offline = offline);
+        self.note_node_change();
         self.pending.full = true;
         self.schedule();
     }
@@ -517,10 +532,10 @@ impl Engine {
         let now = self.now;
         let job = self.jobs.get_mut(&key).expect("running job exists");
         let alloc = job.alloc.clone().unwrap_or_default();
-        self.cluster.release(key, &alloc);
         let started = job.started.unwrap_or(now);
-        self.running_by_end
-            .remove(&(started.saturating_add(job.need.walltime), key));
+        let end = started.saturating_add(job.need.walltime);
+        self.running.remove(&self.cluster, &alloc, end, key);
+        self.cluster.release(key, &alloc);
         self.queue_running[job.queue] -= 1;
         job.state = JobState::Finished;
         job.substate = match reason {
@@ -541,6 +556,7 @@ impl Engine {
             exit_status: Some(exit_status),
         });
         self.to_history(key);
+        self.note_release(&alloc);
         self.pending.full = true;
     }
 
@@ -549,10 +565,10 @@ impl Engine {
         let now = self.now;
         let job = self.jobs.get_mut(&key).expect("running job exists");
         let alloc = job.alloc.take().unwrap_or_default();
-        self.cluster.release(key, &alloc);
         let started = job.started.unwrap_or(now);
-        self.running_by_end
-            .remove(&(started.saturating_add(job.need.walltime), key));
+        let end = started.saturating_add(job.need.walltime);
+        self.running.remove(&self.cluster, &alloc, end, key);
+        self.cluster.release(key, &alloc);
         self.queue_running[job.queue] -= 1;
         job.state = JobState::Queued;
         job.substate = 10;
@@ -564,7 +580,23 @@ impl Engine {
         };
         self.log(EngineEvent::Requeued { key });
         self.enqueue(key);
+        self.note_release(&alloc);
         self.pending.full = true;
+    }
+
+    /// Notes that resources came free on the nodes of `alloc`.
+    fn note_release(&mut self, alloc: &cluster::Allocation) {
+        self.release_clock += 1;
+        for slot in alloc {
+            let class = self.cluster.nodes[slot.node as usize].class;
+            self.class_released[class as usize] = self.release_clock;
+        }
+    }
+
+    /// Notes that a node changed state: every estimate must be recomputed.
+    fn note_node_change(&mut self) {
+        self.release_clock += 1;
+        self.nodes_changed = self.release_clock;
     }
 
     fn to_history(&mut self, key: JobKey) {

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::cluster::{Allocation, Cluster, JobNeed, NodeIdx, View};
 use super::job::{Job, JobKey};
 use super::res::{Res, SimTime};
+use super::running::RunningIndex;
 
 /// A top job's claim on the future: its nodes from `start` to `end`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,13 +125,14 @@ impl View for FutureView<'_> {
 pub fn reserve(
     cluster: &Cluster,
     jobs: &BTreeMap<JobKey, Job>,
-    running_by_end: &BTreeSet<(SimTime, JobKey)>,
+    running: &RunningIndex,
     job: &Job,
     earlier: &[Reservation],
     now: SimTime,
 ) -> Option<(SimTime, Allocation)> {
     let need = &job.need;
-    let found = earliest(cluster, jobs, running_by_end, need, earlier, now);
+    let classes = eligible_classes(cluster, need);
+    let found = earliest(cluster, jobs, running, &classes, need, earlier, now);
     let Some((old_start, old_alloc)) = &job.estimate else {
         return found;
     };
@@ -140,8 +142,7 @@ pub fn reserve(
     // Keep the earlier estimate if its nodes are still free by then.
     let mut view = FutureView::new(cluster);
     let mut touched = Vec::new();
-    for &(end, key) in running_by_end.range(..=(*old_start, JobKey::MAX)) {
-        debug_assert!(end <= *old_start);
+    for (_, key) in running.ends_in(&classes).take_while(|&(end, _)| end <= *old_start) {
         if let Some(j) = jobs.get(&key) {
             view.release(j, &mut touched);
         }
@@ -159,10 +160,18 @@ pub fn reserve(
     }
 }
 
+/// Classes that could hold at least one of the job's chunks: only jobs there can matter.
+pub fn eligible_classes(cluster: &Cluster, need: &JobNeed) -> Vec<u16> {
+    (0..cluster.classes.len() as u16)
+        .filter(|&c| need.chunks.iter().any(|ch| cluster.class_fits(c, ch)))
+        .collect()
+}
+
 fn earliest(
     cluster: &Cluster,
     jobs: &BTreeMap<JobKey, Job>,
-    running_by_end: &BTreeSet<(SimTime, JobKey)>,
+    running: &RunningIndex,
+    classes: &[u16],
     need: &JobNeed,
     earlier: &[Reservation],
     now: SimTime,
@@ -173,11 +182,11 @@ fn earliest(
     let single = need.chunks.len() == 1 && need.chunks[0].count == 1 && earlier.is_empty();
     let reservation_ends: BTreeSet<SimTime> = earlier.iter().map(|r| r.end).collect();
     let mut view = FutureView::new(cluster);
-    let mut releases = running_by_end.iter().peekable();
+    let mut releases = running.ends_in(classes);
     let mut ends = reservation_ends.iter().peekable();
     let mut touched: Vec<NodeIdx> = Vec::new();
     loop {
-        let next_release = releases.peek().map(|&&(t, _)| t);
+        let next_release = releases.peek().map(|(t, _)| t);
         let next_end = ends.peek().map(|&&t| t);
         let t = match (next_release, next_end) {
             (None, None) => return None,
@@ -186,7 +195,7 @@ fn earliest(
             (None, Some(b)) => b,
         };
         touched.clear();
-        while let Some(&&(end, key)) = releases.peek() {
+        while let Some((end, key)) = releases.peek() {
             if end != t {
                 break;
             }

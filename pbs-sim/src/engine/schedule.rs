@@ -9,7 +9,7 @@ use super::cluster::{Allocation, NodeIdx};
 use super::config::Policy;
 use super::job::{Comment, JobKey};
 use super::res::{Res, SimTime};
-use super::reservation::{reserve, Reservation};
+use super::reservation::{eligible_classes, reserve, Reservation};
 use super::{Engine, EngineEvent, Event, SortKey};
 
 /// What the next pass has to look at.
@@ -150,16 +150,24 @@ impl Engine {
         };
         if make_top {
             let job = &self.jobs[&key];
-            let found = reserve(
+            let found = if self.estimate_still_best(key) {
+                job.estimate.clone()
+            } else {
+                reserve(
                 &self.cluster,
                 &self.jobs,
-                &self.running_by_end,
+                &self.running,
                 job,
-                &self.reservations,
-                now,
-            );
+                    &self.reservations,
+                    now,
+                )
+            };
+            let stamp = self.release_clock;
             let job = self.jobs.get_mut(&key).expect("queued job exists");
             job.comment = reason;
+            if job.estimate != found {
+                job.estimate_stamp = stamp;
+            }
             job.estimate = found.clone();
             if let Some((start, alloc)) = found {
                 let mut nodes: Vec<NodeIdx> = alloc.iter().map(|s| s.node).collect();
@@ -187,6 +195,24 @@ impl Engine {
                 reason
             };
         }
+    }
+
+    /// Whether the first top job's estimate would come out the same if recomputed: it is
+    /// still in the future, no node changed state and nothing was released on a node the
+    /// job could use since it was computed. (Backfilled jobs never take its nodes, and the
+    /// projection only ever improves on releases.)
+    fn estimate_still_best(&self, key: JobKey) -> bool {
+        let job = &self.jobs[&key];
+        let Some((start, _)) = &job.estimate else {
+            return false;
+        };
+        let stamp = job.estimate_stamp;
+        self.reservations.is_empty()
+            && *start >= self.now
+            && stamp >= self.nodes_changed
+            && eligible_classes(&self.cluster, &job.need)
+                .into_iter()
+                .all(|c| self.class_released[c as usize] <= stamp)
     }
 
     /// Why a job that fits in aggregate found no nodes.
@@ -239,9 +265,10 @@ impl Engine {
             _ => (wall, true),
         };
         let nodes = alloc.iter().map(|s| s.node).collect();
+        self.running
+            .insert(&self.cluster, &alloc, now.saturating_add(wall), key);
         job.alloc = Some(alloc);
         self.queue_running[job.queue] += 1;
-        self.running_by_end.insert((now.saturating_add(wall), key));
         self.stats.started += 1;
         self.stats.waits.push(now - job.queued_at);
         let run = job.run_count;

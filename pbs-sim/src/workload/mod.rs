@@ -1,5 +1,16 @@
 //! Workloads to feed the engine: a seeded synthetic generator and a reader for the Standard
 //! Workload Format (SWF) of the Parallel Workloads Archive.
+//!
+//! Both stream [`WorkloadJob`]s in submit order, one at a time, so a million-job workload
+//! never sits in memory:
+//! - [`synthetic`] — [`synthetic::Synthetic`], Palmetto-like jobs drawn from one seeded RNG
+//!   for a given inventory, every request satisfiable there, arrivals sized to an offered
+//!   load.
+//! - [`swf`] — [`swf::SwfReader`], jobs of a real trace mapped onto PBS requests by an
+//!   [`swf::SwfMapping`].
+
+pub mod swf;
+pub mod synthetic;
 
 use drivers::resources::ResourceList;
 
