@@ -165,6 +165,11 @@ pub struct Job {
     /// The engine's release clock when `estimate` was computed: the estimate cannot improve
     /// until something is released on a node the job could use.
     pub estimate_stamp: u64,
+    /// The node classes that could hold one of its chunks, as a bit set (`None` when the
+    /// cluster has more than 64 classes): only releases there can unblock it.
+    pub eligible: Option<u64>,
+    /// The engine's release clock when the job was last found unable to start.
+    pub blocked_stamp: Option<u64>,
     /// `Exit_status`.
     pub exit_status: Option<i32>,
     /// `run_count`.

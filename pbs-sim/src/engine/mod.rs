@@ -169,6 +169,8 @@ pub struct Engine {
     class_released: Vec<u64>,
     /// The release clock at the last node state change.
     nodes_changed: u64,
+    /// The release clock when a top job's reservation last changed.
+    reservations_changed: u64,
     log: Vec<EngineEvent>,
     stats: Stats,
 }
@@ -218,6 +220,7 @@ impl Engine {
             release_clock: 0,
             class_released: vec![0; classes],
             nodes_changed: 0,
+            reservations_changed: 0,
             log: Vec::new(),
             stats: Stats::default(),
         })
@@ -310,6 +313,11 @@ impl Engine {
             resources.walltime = default_wall;
         }
         let (need, never) = submit::compile(&self.cluster, &resources, resources.walltime);
+        let eligible = (self.cluster.classes.len() <= 64).then(|| {
+            reservation::eligible_classes(&self.cluster, &need)
+                .into_iter()
+                .fold(0u64, |mask, c| mask | (1 << c))
+        });
         let key = self.next_key;
         self.next_key += 1;
         let state = if req.hold {
@@ -338,6 +346,8 @@ impl Engine {
             comment: never.unwrap_or(Comment::None),
             estimate: None,
             estimate_stamp: 0,
+            eligible,
+            blocked_stamp: None,
             exit_status: None,
             run_count: 0,
         };

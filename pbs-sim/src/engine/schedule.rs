@@ -37,19 +37,9 @@ impl Engine {
         }
         if full {
             self.clear_reservations();
-            let mut cursor: Option<SortKey> = None;
+            let order: Vec<SortKey> = self.queued.keys().copied().collect();
             let mut blocked = false;
-            loop {
-                let next = match cursor {
-                    None => self.queued.keys().next().copied(),
-                    Some(c) => self
-                        .queued
-                        .range((std::ops::Bound::Excluded(c), std::ops::Bound::Unbounded))
-                        .next()
-                        .map(|(k, _)| *k),
-                };
-                let Some(sk) = next else { break };
-                cursor = Some(sk);
+            for sk in order {
                 if self.nothing_more_can_start() {
                     break;
                 }
@@ -110,6 +100,16 @@ impl Engine {
             self.jobs.get_mut(&key).expect("queued job exists").comment = Comment::StrictOrder;
             return;
         }
+        let may_become_top = match self.config.policy {
+            Policy::Fifo => false,
+            Policy::EasyBackfill { depth } => (self.reservations.len() as u32) < depth,
+        };
+        if !may_become_top && self.still_blocked(key) {
+            let job = self.jobs.get_mut(&key).expect("queued job exists");
+            job.estimate = None;
+            return;
+        }
+        let job = &self.jobs[&key];
         let need = &job.need;
         let until = now.saturating_add(need.walltime);
         let conflicted = Cell::new(false);
@@ -139,6 +139,10 @@ impl Engine {
         }
         *blocked = true;
         self.any_blocked = true;
+        let stamp = self.release_clock;
+        self.jobs.get_mut(&key).expect("queued job exists").blocked_stamp = Some(stamp);
+        let job = &self.jobs[&key];
+        let need = &job.need;
         let reason = if aggregate_ok {
             self.placement_shortfall(key)
         } else {
@@ -162,11 +166,13 @@ impl Engine {
                     now,
                 )
             };
-            let stamp = self.release_clock;
             let job = self.jobs.get_mut(&key).expect("queued job exists");
             job.comment = reason;
             if job.estimate != found {
-                job.estimate_stamp = stamp;
+                // A moved reservation may unblock jobs found blocked before it moved.
+                self.release_clock += 1;
+                self.reservations_changed = self.release_clock;
+                job.estimate_stamp = self.release_clock;
             }
             job.estimate = found.clone();
             if let Some((start, alloc)) = found {
@@ -213,6 +219,27 @@ impl Engine {
             && eligible_classes(&self.cluster, &job.need)
                 .into_iter()
                 .all(|c| self.class_released[c as usize] <= stamp)
+    }
+
+    /// Whether a job found blocked before is surely still blocked: since then no node
+    /// changed state, no reservation moved, and nothing was released on a class it could
+    /// use (starting other jobs only ever takes resources away).
+    fn still_blocked(&self, key: JobKey) -> bool {
+        let job = &self.jobs[&key];
+        let (Some(stamp), Some(mut mask)) = (job.blocked_stamp, job.eligible) else {
+            return false;
+        };
+        if self.nodes_changed > stamp || self.reservations_changed > stamp {
+            return false;
+        }
+        while mask != 0 {
+            let c = mask.trailing_zeros() as usize;
+            if self.class_released[c] > stamp {
+                return false;
+            }
+            mask &= mask - 1;
+        }
+        true
     }
 
     /// Why a job that fits in aggregate found no nodes.
