@@ -4,7 +4,7 @@
 //! (PBS assumes every job runs its full walltime), on top of the cluster as it is now,
 //! without copying it: a [`FutureView`] holds only what the released jobs give back.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use super::cluster::{Allocation, Cluster, JobNeed, NodeIdx, View};
 use super::job::{Job, JobKey};
@@ -31,86 +31,89 @@ impl Reservation {
     }
 }
 
-/// What a released node gives back in the projection.
-#[derive(Debug, Clone, Copy, Default)]
-struct Released {
-    res: Res,
-    jobs: usize,
-    excl_released: bool,
-}
-
-/// The cluster at a future time: now, plus what released jobs give back.
+/// The cluster at a future time: now, plus what released jobs give back. Dense per-node
+/// arrays keep lookups O(1); only the nodes a release touched are ever scanned beyond the
+/// cluster's own free-CPU index.
 struct FutureView<'a> {
     cluster: &'a Cluster,
-    released: BTreeMap<NodeIdx, Released>,
+    extra: Vec<Res>,
+    jobs_released: Vec<u32>,
+    excl_released: Vec<bool>,
+    touched: Vec<bool>,
+    touched_by_class: Vec<Vec<NodeIdx>>,
     total: Res,
 }
 
 impl<'a> FutureView<'a> {
     fn new(cluster: &'a Cluster) -> Self {
+        let n = cluster.nodes.len();
         FutureView {
             cluster,
-            released: BTreeMap::new(),
+            extra: vec![Res::default(); n],
+            jobs_released: vec![0; n],
+            excl_released: vec![false; n],
+            touched: vec![false; n],
+            touched_by_class: vec![Vec::new(); cluster.classes.len()],
             total: cluster.free_total,
         }
     }
 
-    /// Projects the end of `job`, noting which nodes changed in `touched`.
-    fn release(&mut self, job: &Job, touched: &mut Vec<NodeIdx>) {
+    /// Projects the end of `job`, noting which nodes changed in `changed`.
+    fn release(&mut self, job: &Job, changed: &mut Vec<NodeIdx>) {
         let Some(alloc) = &job.alloc else { return };
-        let mut seen: Vec<NodeIdx> = Vec::new();
-        for slot in alloc {
-            let node = &self.cluster.nodes[slot.node as usize];
-            let r = self.released.entry(slot.node).or_default();
-            r.res += slot.res;
-            if !seen.contains(&slot.node) {
-                seen.push(slot.node);
-                r.jobs += 1;
+        for (i, slot) in alloc.iter().enumerate() {
+            let n = slot.node as usize;
+            let node = &self.cluster.nodes[n];
+            let counts = !node.down && !node.offline;
+            if !self.touched[n] {
+                self.touched[n] = true;
+                self.touched_by_class[node.class as usize].push(slot.node);
+            }
+            self.extra[n] += slot.res;
+            if counts {
+                self.total += slot.res;
+            }
+            let first_slot_here = !alloc[..i].iter().any(|s| s.node == slot.node);
+            if first_slot_here {
+                self.jobs_released[n] += 1;
                 if node.excl_job == Some(job.key) {
-                    r.excl_released = true;
+                    self.excl_released[n] = true;
                     // An exclusively held node was not counted as free at all.
-                    if !node.down && !node.offline {
+                    if counts {
                         self.total += node.free;
                     }
                 }
             }
-            if !node.down && !node.offline {
-                self.total += slot.res;
-            }
-            touched.push(slot.node);
+            changed.push(slot.node);
         }
     }
 }
 
 impl View for FutureView<'_> {
     fn free(&self, n: NodeIdx) -> Res {
-        let base = self.cluster.nodes[n as usize].free;
-        match self.released.get(&n) {
-            Some(r) => base + r.res,
-            None => base,
-        }
+        self.cluster.nodes[n as usize].free + self.extra[n as usize]
     }
 
     fn usable(&self, n: NodeIdx, excl: bool) -> bool {
-        let node = &self.cluster.nodes[n as usize];
-        let r = self.released.get(&n).copied().unwrap_or_default();
+        let i = n as usize;
+        let node = &self.cluster.nodes[i];
         !node.down
             && !node.offline
-            && (node.excl_job.is_none() || r.excl_released)
-            && (!excl || node.jobs.len() == r.jobs)
+            && (node.excl_job.is_none() || self.excl_released[i])
+            && (!excl || node.jobs.len() as u32 == self.jobs_released[i])
     }
 
     fn scan(&self, class: u16, min_cpus: u32, f: &mut dyn FnMut(NodeIdx) -> bool) {
         // Nodes that released something first (they are the ones that changed) …
-        for (&n, _) in &self.released {
-            if self.cluster.nodes[n as usize].class == class && f(n) {
+        for &n in &self.touched_by_class[class as usize] {
+            if f(n) {
                 return;
             }
         }
         // … then nodes free enough now that nothing was released on.
         let class = &self.cluster.classes[class as usize];
         for &(_, n) in class.avail.range((min_cpus, 0)..) {
-            if !self.released.contains_key(&n) && f(n) {
+            if !self.touched[n as usize] && f(n) {
                 return;
             }
         }
@@ -177,60 +180,109 @@ fn earliest(
     now: SimTime,
 ) -> Option<(SimTime, Allocation)> {
     let w = need.walltime;
-    // A job of one chunk only becomes placeable on a node that changed, unless earlier
-    // reservations end (which frees nodes without any release): then try everything.
+    // The moments something changes: walltime ends of jobs on classes the job could use,
+    // and ends of earlier reservations (which free nodes without any release).
+    let mut moments: Vec<(SimTime, Option<JobKey>)> = running
+        .ends_in(classes)
+        .map(|(t, k)| (t, Some(k)))
+        .chain(earlier.iter().map(|r| (r.end, None)))
+        .collect();
+    moments.sort_unstable();
+    let mut batches: Vec<(SimTime, std::ops::Range<usize>)> = Vec::new();
+    let mut i = 0;
+    while i < moments.len() {
+        let t = moments[i].0;
+        let j = i + moments[i..].iter().take_while(|m| m.0 == t).count();
+        batches.push((t.max(now), i..j));
+        i = j;
+    }
     let single = need.chunks.len() == 1 && need.chunks[0].count == 1 && earlier.is_empty();
-    let reservation_ends: BTreeSet<SimTime> = earlier.iter().map(|r| r.end).collect();
-    let mut view = FutureView::new(cluster);
-    let mut releases = running.ends_in(classes);
-    let mut ends = reservation_ends.iter().peekable();
-    let mut touched: Vec<NodeIdx> = Vec::new();
-    loop {
-        let next_release = releases.peek().map(|(t, _)| t);
-        let next_end = ends.peek().map(|&&t| t);
-        let t = match (next_release, next_end) {
-            (None, None) => return None,
-            (Some(a), Some(b)) => a.min(b),
-            (Some(a), None) => a,
-            (None, Some(b)) => b,
-        };
-        touched.clear();
-        while let Some((end, key)) = releases.peek() {
-            if end != t {
-                break;
-            }
-            releases.next();
-            if let Some(j) = jobs.get(&key) {
-                view.release(j, &mut touched);
+    if single {
+        return earliest_single(cluster, jobs, &moments, &batches, need);
+    }
+    // Whether the job fits once batches 0..=b have been released.
+    let try_at = |b: usize| -> Option<(SimTime, Allocation)> {
+        let mut view = FutureView::new(cluster);
+        let mut changed = Vec::new();
+        for (_, key) in &moments[..batches[b].1.end] {
+            if let Some(j) = key.and_then(|k| jobs.get(&k)) {
+                view.release(j, &mut changed);
             }
         }
-        while ends.peek().is_some_and(|&&e| e == t) {
-            ends.next();
-        }
-        let t = t.max(now);
         if !view.total.covers(&need.total) {
-            continue;
+            return None;
         }
+        let t = batches[b].0;
         let allowed = |n: NodeIdx| {
             !earlier
                 .iter()
                 .any(|r| r.conflicts(n, t, t.saturating_add(w)))
         };
-        if single {
-            let chunk = &need.chunks[0];
-            touched.sort_unstable();
-            touched.dedup();
-            let hit = touched.iter().copied().find(|&n| {
-                cluster.class_fits(cluster.nodes[n as usize].class, chunk)
-                    && chunk.pin.is_none_or(|p| p == n)
-                    && view.usable(n, need.excl)
-                    && view.free(n).covers(&chunk.res)
-            });
-            if let Some(n) = hit {
-                return Some((t, vec![super::cluster::Slot { node: n, res: chunk.res }]));
+        cluster.place(&view, need, &allowed).map(|a| (t, a))
+    };
+    // Gallop forward, then bisect: O(log n) placements instead of one per release.
+    // Fitting is monotone in time as far as resources go (the projection only releases);
+    // should greedy placement ever be less so, the answer is still a real fit, just not
+    // the earliest.
+    let mut lo = 0usize; // batches before `lo` are known not to fit
+    let mut step = 1usize;
+    let mut hi = None;
+    while lo < batches.len() {
+        let probe = (lo + step - 1).min(batches.len() - 1);
+        if let Some(found) = try_at(probe) {
+            hi = Some((probe, found));
+            break;
+        }
+        lo = probe + 1;
+        step *= 2;
+    }
+    let (mut hi, mut best) = hi?;
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        match try_at(mid) {
+            Some(found) => {
+                hi = mid;
+                best = found;
             }
-        } else if let Some(alloc) = cluster.place(&view, need, &allowed) {
-            return Some((t, alloc));
+            None => lo = mid + 1,
         }
     }
+    Some(best)
+}
+
+/// One chunk on one node: the job can only become placeable on a node a release changed
+/// (every other node was tried now and failed), so checking just those is exact.
+fn earliest_single(
+    cluster: &Cluster,
+    jobs: &BTreeMap<JobKey, Job>,
+    moments: &[(SimTime, Option<JobKey>)],
+    batches: &[(SimTime, std::ops::Range<usize>)],
+    need: &JobNeed,
+) -> Option<(SimTime, Allocation)> {
+    let chunk = &need.chunks[0];
+    let mut view = FutureView::new(cluster);
+    let mut changed: Vec<NodeIdx> = Vec::new();
+    for (t, range) in batches {
+        changed.clear();
+        for (_, key) in &moments[range.clone()] {
+            if let Some(j) = key.and_then(|k| jobs.get(&k)) {
+                view.release(j, &mut changed);
+            }
+        }
+        if !view.total.covers(&need.total) {
+            continue;
+        }
+        changed.sort_unstable();
+        changed.dedup();
+        let hit = changed.iter().copied().find(|&n| {
+            cluster.class_fits(cluster.nodes[n as usize].class, chunk)
+                && chunk.pin.is_none_or(|p| p == n)
+                && view.usable(n, need.excl)
+                && view.free(n).covers(&chunk.res)
+        });
+        if let Some(n) = hit {
+            return Some((*t, vec![super::cluster::Slot { node: n, res: chunk.res }]));
+        }
+    }
+    None
 }
