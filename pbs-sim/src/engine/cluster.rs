@@ -163,7 +163,13 @@ impl Cluster {
                 mem_kb: def.mem_kb,
                 ngpus: def.ngpus,
             };
-            let key = (def.priority, cap.ncpus, cap.mem_kb, cap.ngpus, attrs.clone());
+            let key = (
+                def.priority,
+                cap.ncpus,
+                cap.mem_kb,
+                cap.ngpus,
+                attrs.clone(),
+            );
             let class = *class_of.entry(key).or_insert_with(|| {
                 classes.push(Class {
                     cap,
@@ -195,7 +201,10 @@ impl Cluster {
             renumber[old] = new as ClassIdx;
         }
         let mut sorted: Vec<Option<Class>> = classes.into_iter().map(Some).collect();
-        let classes: Vec<Class> = order.iter().map(|&c| sorted[c].take().expect("each class once")).collect();
+        let classes: Vec<Class> = order
+            .iter()
+            .map(|&c| sorted[c].take().expect("each class once"))
+            .collect();
         for node in &mut nodes {
             node.class = renumber[node.class as usize];
         }
@@ -351,7 +360,8 @@ impl Cluster {
                 continue;
             }
             view.scan(class, need.total.ncpus, &mut |n| {
-                let ok = allowed(n) && view.usable(n, need.excl) && view.free(n).covers(&need.total);
+                let ok =
+                    allowed(n) && view.usable(n, need.excl) && view.free(n).covers(&need.total);
                 if ok {
                     found = Some(n);
                 }

@@ -389,7 +389,7 @@ impl Engine {
                     key,
                     exit_status: None,
                 });
-                self.to_history(key);
+                self.keep_in_history(key);
                 if had_estimate {
                     self.pending.full = true;
                 }
@@ -565,7 +565,7 @@ impl Engine {
             key,
             exit_status: Some(exit_status),
         });
-        self.to_history(key);
+        self.keep_in_history(key);
         self.note_release(&alloc);
         self.pending.full = true;
     }
@@ -609,7 +609,7 @@ impl Engine {
         self.nodes_changed = self.release_clock;
     }
 
-    fn to_history(&mut self, key: JobKey) {
+    fn keep_in_history(&mut self, key: JobKey) {
         if self.config.history {
             self.history.push_back((self.now, key));
         } else {

@@ -145,7 +145,10 @@ pub fn reserve(
     // Keep the earlier estimate if its nodes are still free by then.
     let mut view = FutureView::new(cluster);
     let mut touched = Vec::new();
-    for (_, key) in running.ends_in(&classes).take_while(|&(end, _)| end <= *old_start) {
+    for (_, key) in running
+        .ends_in(&classes)
+        .take_while(|&(end, _)| end <= *old_start)
+    {
         if let Some(j) = jobs.get(&key) {
             view.release(j, &mut touched);
         }
@@ -281,7 +284,13 @@ fn earliest_single(
                 && view.free(n).covers(&chunk.res)
         });
         if let Some(n) = hit {
-            return Some((*t, vec![super::cluster::Slot { node: n, res: chunk.res }]));
+            return Some((
+                *t,
+                vec![super::cluster::Slot {
+                    node: n,
+                    res: chunk.res,
+                }],
+            ));
         }
     }
     None

@@ -127,7 +127,11 @@ impl Engine {
             if alloc.is_none() {
                 // A top job whose time has come runs on the nodes it was promised.
                 if let Some((start, promised)) = &job.estimate {
-                    if *start <= now && self.cluster.fits(&self.cluster, promised, need.excl, &allowed) {
+                    if *start <= now
+                        && self
+                            .cluster
+                            .fits(&self.cluster, promised, need.excl, &allowed)
+                    {
                         alloc = Some(promised.clone());
                     }
                 }
@@ -140,13 +144,20 @@ impl Engine {
         *blocked = true;
         self.any_blocked = true;
         let stamp = self.release_clock;
-        self.jobs.get_mut(&key).expect("queued job exists").blocked_stamp = Some(stamp);
+        self.jobs
+            .get_mut(&key)
+            .expect("queued job exists")
+            .blocked_stamp = Some(stamp);
         let job = &self.jobs[&key];
         let need = &job.need;
         let reason = if aggregate_ok {
             self.placement_shortfall(key)
         } else {
-            shortfall(&need.total, &self.cluster.free_total, &self.cluster.cap_total)
+            shortfall(
+                &need.total,
+                &self.cluster.free_total,
+                &self.cluster.cap_total,
+            )
         };
         let make_top = match self.config.policy {
             Policy::Fifo => false,
@@ -158,10 +169,10 @@ impl Engine {
                 job.estimate.clone()
             } else {
                 reserve(
-                &self.cluster,
-                &self.jobs,
-                &self.running,
-                job,
+                    &self.cluster,
+                    &self.jobs,
+                    &self.running,
+                    job,
                     &self.reservations,
                     now,
                 )
@@ -277,7 +288,11 @@ impl Engine {
     pub(super) fn start(&mut self, key: JobKey, alloc: Allocation) {
         let now = self.now;
         let job = self.jobs.get_mut(&key).expect("job to start exists");
-        let sk = (-i64::from(self.config.queues[job.queue].priority), job.queue as u32, key);
+        let sk = (
+            -i64::from(self.config.queues[job.queue].priority),
+            job.queue as u32,
+            key,
+        );
         self.queued.remove(&sk);
         self.cluster.allocate(key, &alloc, job.need.excl);
         job.state = JobState::Running;
@@ -314,11 +329,21 @@ impl Engine {
 /// `Insufficient amount of resource` for the first consumable the free total lacks.
 fn shortfall(need: &Res, free: &Res, total: &Res) -> Comment {
     let (resource, requested, available, total) = if need.ncpus > free.ncpus {
-        ("ncpus", u64::from(need.ncpus), u64::from(free.ncpus), u64::from(total.ncpus))
+        (
+            "ncpus",
+            u64::from(need.ncpus),
+            u64::from(free.ncpus),
+            u64::from(total.ncpus),
+        )
     } else if need.mem_kb > free.mem_kb {
         ("mem", need.mem_kb, free.mem_kb, total.mem_kb)
     } else {
-        ("ngpus", u64::from(need.ngpus), u64::from(free.ngpus), u64::from(total.ngpus))
+        (
+            "ngpus",
+            u64::from(need.ngpus),
+            u64::from(free.ngpus),
+            u64::from(total.ngpus),
+        )
     };
     Comment::Insufficient {
         never: false,

@@ -125,7 +125,9 @@ impl Engine {
                 resource,
                 asked,
                 values,
-            } => format!("Can Never Run: Insufficient amount of resource: {resource} ({asked} != {values})"),
+            } => format!(
+                "Can Never Run: Insufficient amount of resource: {resource} ({asked} != {values})"
+            ),
             Comment::NotEnoughNodes { never: true } => {
                 "Can Never Run: Not enough total nodes available".into()
             }
@@ -152,7 +154,10 @@ impl Engine {
                     Some(EndReason::Exited) => " and failed".into(),
                     Some(EndReason::Walltime) => " and exceeded resource walltime".into(),
                     Some(EndReason::Deleted) => {
-                        format!(" and terminated by {}@{}", job.owner, self.config.server_name)
+                        format!(
+                            " and terminated by {}@{}",
+                            job.owner, self.config.server_name
+                        )
                     }
                     // [UNVERIFIED] PBS's exact wording for a requeue after node failure.
                     Some(EndReason::NodeFailed) => " and requeued: execution node down".into(),
@@ -167,7 +172,10 @@ impl Engine {
     pub fn status(&self, key: JobKey) -> Option<JobStatus> {
         let job = self.jobs.get(&key)?;
         let running = job.state == JobState::Running;
-        let alloc = job.alloc.as_ref().filter(|_| running || job.state == JobState::Finished);
+        let alloc = job
+            .alloc
+            .as_ref()
+            .filter(|_| running || job.state == JobState::Finished);
         Some(JobStatus {
             state: job.state,
             substate: Some(job.substate),

@@ -15,7 +15,17 @@ use super::res::Res;
 pub const NO_WALLTIME: u64 = 5 * 365 * 24 * 3600;
 
 /// Built-in chunk resources the engine handles itself rather than as node attributes.
-const CONSUMABLE_OR_IGNORED: &[&str] = &["ncpus", "mem", "vmem", "ngpus", "mpiprocs", "ompthreads", "nphis", "hpmem", "arch"];
+const CONSUMABLE_OR_IGNORED: &[&str] = &[
+    "ncpus",
+    "mem",
+    "vmem",
+    "ngpus",
+    "mpiprocs",
+    "ompthreads",
+    "nphis",
+    "hpmem",
+    "arch",
+];
 
 /// Converts old-style requests to `select` as PBS does: `-l nodes=N:ppn=P` becomes
 /// `select=N:ncpus=P:mpiprocs=P` with `place=scatter`; `-l ncpus=X,mem=Y` becomes
@@ -30,7 +40,9 @@ pub fn with_select(mut list: ResourceList) -> Result<ResourceList, PbsError> {
     for (name, value) in std::mem::take(&mut list.other) {
         match name.as_str() {
             "ncpus" => {
-                let n = value.parse().map_err(|_| PbsError::illegal_value("ncpus"))?;
+                let n = value
+                    .parse()
+                    .map_err(|_| PbsError::illegal_value("ncpus"))?;
                 chunk = chunk.ncpus(n);
             }
             "mem" => {
@@ -38,15 +50,15 @@ pub fn with_select(mut list: ResourceList) -> Result<ResourceList, PbsError> {
                 chunk = chunk.mem(size);
             }
             "ngpus" => {
-                let n = value.parse().map_err(|_| PbsError::illegal_value("ngpus"))?;
+                let n = value
+                    .parse()
+                    .map_err(|_| PbsError::illegal_value("ngpus"))?;
                 chunk = chunk.ngpus(n);
             }
             "nodes" => {
                 let (count, ppn) = parse_nodes(&value)?;
                 chunk.count = count;
-                chunk = chunk
-                    .ncpus(ppn)
-                    .with("mpiprocs", ResourceValue::Count(ppn));
+                chunk = chunk.ncpus(ppn).with("mpiprocs", ResourceValue::Count(ppn));
                 place = Arrangement::Scatter;
             }
             _ => rest.push((name, value)),
@@ -111,12 +123,16 @@ impl Totals {
             && le(self.mem_kb, max.mem_kb)
             && le(self.ngpus, max.ngpus)
             && le(self.nodect, max.nodect)
-            && max.walltime.is_none_or(|l| wall.is_none_or(|w| w <= l.as_secs()))
+            && max
+                .walltime
+                .is_none_or(|l| wall.is_none_or(|w| w <= l.as_secs()))
             && ge(self.ncpus, min.ncpus)
             && ge(self.mem_kb, min.mem_kb)
             && ge(self.ngpus, min.ngpus)
             && ge(self.nodect, min.nodect)
-            && min.walltime.is_none_or(|l| wall.is_some_and(|w| w >= l.as_secs()))
+            && min
+                .walltime
+                .is_none_or(|l| wall.is_some_and(|w| w >= l.as_secs()))
     }
 }
 
@@ -150,7 +166,10 @@ pub fn route(
             for dest in destinations {
                 let Some(d) = index_of(dest) else { continue };
                 let q = &config.queues[d];
-                let wall = list.walltime.or(q.default_walltime).or(queue.default_walltime);
+                let wall = list
+                    .walltime
+                    .or(q.default_walltime)
+                    .or(queue.default_walltime);
                 if q.enabled
                     && matches!(q.kind, QueueKind::Execution)
                     && Totals::of(select, wall).within(&q.min, &q.max)
@@ -275,19 +294,29 @@ fn no_such_value(cluster: &Cluster, name: &str, asked: &str) -> Comment {
     }
 }
 
+/// A consumable to check: its name, the amount asked, and how to read it from a capacity.
+type Check<'a> = (&'static str, u64, &'a dyn Fn(&Res) -> u64);
+
 /// Whether the cluster, completely empty, could hold the job; if not, PBS's comment.
 fn never_runs(cluster: &Cluster, need: &JobNeed) -> Option<Comment> {
     let classes = || 0..cluster.classes.len() as u16;
-    let max_of = |f: &dyn Fn(&Res) -> u64| cluster.classes.iter().map(|c| f(&c.cap)).max().unwrap_or(0);
+    let max_of =
+        |f: &dyn Fn(&Res) -> u64| cluster.classes.iter().map(|c| f(&c.cap)).max().unwrap_or(0);
     let mut nodes_used = 0u64;
     for chunk in &need.chunks {
-        let fitting: Vec<u16> = classes().filter(|&c| cluster.class_fits(c, chunk)).collect();
+        let fitting: Vec<u16> = classes()
+            .filter(|&c| cluster.class_fits(c, chunk))
+            .collect();
         if fitting.is_empty() {
             // Name the first consumable no node has enough of.
-            let checks: [(&'static str, u64, &dyn Fn(&Res) -> u64); 3] = [
-                ("ncpus", u64::from(chunk.res.ncpus), &|r: &Res| u64::from(r.ncpus)),
+            let checks: [Check<'_>; 3] = [
+                ("ncpus", u64::from(chunk.res.ncpus), &|r: &Res| {
+                    u64::from(r.ncpus)
+                }),
                 ("mem", chunk.res.mem_kb, &|r: &Res| r.mem_kb),
-                ("ngpus", u64::from(chunk.res.ngpus), &|r: &Res| u64::from(r.ngpus)),
+                ("ngpus", u64::from(chunk.res.ngpus), &|r: &Res| {
+                    u64::from(r.ngpus)
+                }),
             ];
             for (resource, requested, get) in checks {
                 let total = max_of(get);
@@ -313,7 +342,7 @@ fn never_runs(cluster: &Cluster, need: &JobNeed) -> Option<Comment> {
             }
             let cap = cluster.classes[c as usize].cap;
             let r = chunk.res;
-            let div = |have: u64, want: u64| if want == 0 { u64::MAX } else { have / want };
+            let div = |have: u64, want: u64| have.checked_div(want).unwrap_or(u64::MAX);
             div(u64::from(cap.ncpus), u64::from(r.ncpus))
                 .min(div(cap.mem_kb, r.mem_kb))
                 .min(div(u64::from(cap.ngpus), u64::from(r.ngpus)))
@@ -328,8 +357,10 @@ fn never_runs(cluster: &Cluster, need: &JobNeed) -> Option<Comment> {
             return Some(Comment::NotEnoughNodes { never: true });
         }
     }
-    if matches!(need.arrangement, Arrangement::Scatter | Arrangement::Vscatter)
-        && nodes_used > cluster.nodes.len() as u64
+    if matches!(
+        need.arrangement,
+        Arrangement::Scatter | Arrangement::Vscatter
+    ) && nodes_used > cluster.nodes.len() as u64
     {
         return Some(Comment::NotEnoughNodes { never: true });
     }

@@ -57,7 +57,9 @@ fn comment(e: &Engine, k: JobKey) -> String {
 fn a_job_runs_to_completion_with_pbs_comment_and_substate() {
     let inv = nodes(1, 8);
     let mut e = engine(&inv, Policy::Fifo);
-    let k = e.submit(T0, req("1:ncpus=2", "1:00:00", Some(600))).unwrap();
+    let k = e
+        .submit(T0, req("1:ncpus=2", "1:00:00", Some(600)))
+        .unwrap();
     assert_eq!(state(&e, k), JobState::Running);
     assert_eq!(
         comment(&e, k),
@@ -70,7 +72,11 @@ fn a_job_runs_to_completion_with_pbs_comment_and_substate() {
     assert_eq!(job.state, JobState::Finished);
     assert_eq!(job.substate, 92);
     assert_eq!(job.exit_status, Some(0));
-    assert!(comment(&e, k).ends_with(" and finished"), "{}", comment(&e, k));
+    assert!(
+        comment(&e, k).ends_with(" and finished"),
+        "{}",
+        comment(&e, k)
+    );
     assert_eq!(e.cluster().free_total.ncpus, 8);
 }
 
@@ -78,7 +84,9 @@ fn a_job_runs_to_completion_with_pbs_comment_and_substate() {
 fn walltime_is_enforced_with_exit_status_minus_29() {
     let inv = nodes(1, 8);
     let mut e = engine(&inv, Policy::Fifo);
-    let k = e.submit(T0, req("1:ncpus=1", "00:10:00", Some(3600))).unwrap();
+    let k = e
+        .submit(T0, req("1:ncpus=1", "00:10:00", Some(3600)))
+        .unwrap();
     e.advance_to(T0 + 600);
     let job = e.job(k).unwrap();
     assert_eq!(job.state, JobState::Finished);
@@ -129,7 +137,9 @@ fn a_blocked_job_says_what_it_lacks() {
 fn unknown_resources_and_queues_get_pbs_errors() {
     let inv = nodes(1, 4);
     let mut e = engine(&inv, Policy::Fifo);
-    let err = e.submit(T0, req("1:ncpus=1:AMD=1", "1:00:00", None)).unwrap_err();
+    let err = e
+        .submit(T0, req("1:ncpus=1:AMD=1", "1:00:00", None))
+        .unwrap_err();
     assert_eq!(err.to_string(), "Unknown resource: AMD");
     assert_eq!(err.exit_code(), 187);
     let mut r = req("1:ncpus=1", "1:00:00", None);
@@ -145,20 +155,27 @@ fn palmetto_routing_sends_jobs_by_kind_and_rejects_what_no_queue_takes() {
     let gpu = e
         .submit(T0, req("1:ncpus=4:ngpus=1:gpu_model=v100", "2:00:00", None))
         .unwrap();
-    let single = e.submit(T0, req("1:ncpus=4:mem=8gb", "2:00:00", None)).unwrap();
+    let single = e
+        .submit(T0, req("1:ncpus=4:mem=8gb", "2:00:00", None))
+        .unwrap();
     let multi = e.submit(T0, req("4:ncpus=8", "2:00:00", None)).unwrap();
     let queue = |e: &Engine, k| e.config().queues[e.job(k).unwrap().queue].name.clone();
     assert_eq!(queue(&e, gpu), "gpu");
     assert_eq!(queue(&e, single), "c1_single");
     assert_eq!(queue(&e, multi), "c2_multi");
     assert_eq!(state(&e, gpu), JobState::Running);
-    let err = e.submit(T0, req("4:ncpus=8", "100:00:00", None)).unwrap_err();
+    let err = e
+        .submit(T0, req("4:ncpus=8", "100:00:00", None))
+        .unwrap_err();
     assert_eq!(err.to_string(), "Job rejected by all possible destinations");
     assert_eq!(err.exit_code(), 191);
     let mut direct = req("4:ncpus=8", "100:00:00", None);
     direct.queue = Some("c2_multi".into());
     let err = e.submit(T0, direct).unwrap_err();
-    assert_eq!(err.to_string(), "Job violates queue and/or server resource limits");
+    assert_eq!(
+        err.to_string(),
+        "Job violates queue and/or server resource limits"
+    );
     assert_eq!(err.exit_code(), 188);
 }
 
@@ -170,12 +187,21 @@ fn delete_in_every_state() {
     let queued = e.submit(T0, req("1:ncpus=2", "1:00:00", None)).unwrap();
     e.delete(T0 + 5, queued).unwrap();
     let job = e.job(queued).unwrap();
-    assert_eq!((job.state, job.substate, job.exit_status), (JobState::Finished, 91, None));
+    assert_eq!(
+        (job.state, job.substate, job.exit_status),
+        (JobState::Finished, 91, None)
+    );
     e.delete(T0 + 10, running).unwrap();
     let job = e.job(running).unwrap();
-    assert_eq!((job.state, job.substate, job.exit_status), (JobState::Finished, 91, Some(271)));
+    assert_eq!(
+        (job.state, job.substate, job.exit_status),
+        (JobState::Finished, 91, Some(271))
+    );
     assert!(comment(&e, running).ends_with(" and terminated by alice@pbs02"));
-    assert_eq!(e.delete(T0 + 11, running).unwrap_err().code(), Pbse::HistJobId);
+    assert_eq!(
+        e.delete(T0 + 11, running).unwrap_err().code(),
+        Pbse::HistJobId
+    );
     assert_eq!(e.delete(T0 + 11, 999).unwrap_err().exit_code(), 153);
 }
 
@@ -196,23 +222,42 @@ fn holds_keep_a_job_from_running_until_released() {
 fn fifo_starts_everything_that_fits_so_big_jobs_wait() {
     let inv = nodes(2, 4);
     let mut e = engine(&inv, Policy::Fifo);
-    let a = e.submit(T0, req("1:ncpus=4", "1:00:00", Some(3600))).unwrap();
+    let a = e
+        .submit(T0, req("1:ncpus=4", "1:00:00", Some(3600)))
+        .unwrap();
     let big = e.submit(T0, req("2:ncpus=4", "1:00:00", Some(60))).unwrap();
-    let small = e.submit(T0, req("1:ncpus=2", "10:00:00", Some(36000))).unwrap();
+    let small = e
+        .submit(T0, req("1:ncpus=2", "10:00:00", Some(36000)))
+        .unwrap();
     assert_eq!(state(&e, a), JobState::Running);
     assert_eq!(state(&e, big), JobState::Queued);
-    assert_eq!(state(&e, small), JobState::Running, "greedy FIFO jumps the queue");
-    assert!(e.job(big).unwrap().estimate.is_none(), "nothing is calendared");
+    assert_eq!(
+        state(&e, small),
+        JobState::Running,
+        "greedy FIFO jumps the queue"
+    );
+    assert!(
+        e.job(big).unwrap().estimate.is_none(),
+        "nothing is calendared"
+    );
 }
 
 #[test]
 fn easy_backfill_reserves_for_the_head_and_backfills_only_what_cannot_delay_it() {
     let inv = nodes(2, 4);
     let mut e = engine(&inv, Policy::EASY);
-    let a = e.submit(T0, req("1:ncpus=4", "1:00:00", Some(3600))).unwrap();
-    let big = e.submit(T0, req("2:ncpus=4:mem=1gb", "1:00:00", Some(60))).unwrap();
-    let long = e.submit(T0, req("1:ncpus=2", "10:00:00", Some(36000))).unwrap();
-    let short = e.submit(T0, req("1:ncpus=2", "00:30:00", Some(1800))).unwrap();
+    let a = e
+        .submit(T0, req("1:ncpus=4", "1:00:00", Some(3600)))
+        .unwrap();
+    let big = e
+        .submit(T0, req("2:ncpus=4:mem=1gb", "1:00:00", Some(60)))
+        .unwrap();
+    let long = e
+        .submit(T0, req("1:ncpus=2", "10:00:00", Some(36000)))
+        .unwrap();
+    let short = e
+        .submit(T0, req("1:ncpus=2", "00:30:00", Some(1800)))
+        .unwrap();
     assert_eq!(state(&e, a), JobState::Running);
     assert_eq!(state(&e, big), JobState::Queued);
     let est = e.status(big).unwrap().estimated_start.unwrap();
@@ -222,7 +267,11 @@ fn easy_backfill_reserves_for_the_head_and_backfills_only_what_cannot_delay_it()
         comment(&e, long),
         "Not Running: Job would conflict with reservation or top job"
     );
-    assert_eq!(state(&e, short), JobState::Running, "ends before the reservation");
+    assert_eq!(
+        state(&e, short),
+        JobState::Running,
+        "ends before the reservation"
+    );
     e.advance_to(T0 + 3600);
     assert_eq!(state(&e, big), JobState::Running);
     assert_eq!(e.job(big).unwrap().started, Some(T0 + 3600));
@@ -232,11 +281,17 @@ fn easy_backfill_reserves_for_the_head_and_backfills_only_what_cannot_delay_it()
 fn strict_ordering_without_backfill_blocks_everything_behind_the_head() {
     let inv = nodes(2, 4);
     let mut e = engine(&inv, Policy::EasyBackfill { depth: 0 });
-    e.submit(T0, req("1:ncpus=4", "1:00:00", Some(3600))).unwrap();
+    e.submit(T0, req("1:ncpus=4", "1:00:00", Some(3600)))
+        .unwrap();
     e.submit(T0, req("2:ncpus=4", "1:00:00", Some(60))).unwrap();
-    let small = e.submit(T0, req("1:ncpus=1", "00:01:00", Some(60))).unwrap();
+    let small = e
+        .submit(T0, req("1:ncpus=1", "00:01:00", Some(60)))
+        .unwrap();
     assert_eq!(state(&e, small), JobState::Queued);
-    assert_eq!(comment(&e, small), "Not Running: Job would break strict sorted order");
+    assert_eq!(
+        comment(&e, small),
+        "Not Running: Job would break strict sorted order"
+    );
 }
 
 #[test]
@@ -250,7 +305,11 @@ fn a_dead_node_requeues_its_rerunnable_jobs_after_node_fail_requeue() {
     assert_eq!(state(&e, k), JobState::Running);
     e.advance_to(T0 + 100 + 310);
     let job = e.job(k).unwrap();
-    assert_eq!(job.state, JobState::Running, "requeued and restarted on the other node");
+    assert_eq!(
+        job.state,
+        JobState::Running,
+        "requeued and restarted on the other node"
+    );
     assert_eq!(job.run_count, 2);
     assert_ne!(job.alloc.as_ref().unwrap()[0].node, node);
 }
@@ -301,5 +360,8 @@ fn queue_max_run_limits_running_jobs() {
     e.submit(T0, req("1:ncpus=1", "1:00:00", None)).unwrap();
     let k = e.submit(T0, req("1:ncpus=1", "1:00:00", None)).unwrap();
     assert_eq!(state(&e, k), JobState::Queued);
-    assert_eq!(comment(&e, k), "Not Running: Queue workq job limit has been reached.");
+    assert_eq!(
+        comment(&e, k),
+        "Not Running: Queue workq job limit has been reached."
+    );
 }
