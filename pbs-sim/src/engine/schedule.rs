@@ -36,6 +36,7 @@ impl Engine {
             }
         }
         if full {
+            let old_tops: Vec<JobKey> = self.reservations.iter().map(|r| r.key).collect();
             self.clear_reservations();
             let order: Vec<SortKey> = self.queued.keys().copied().collect();
             let mut blocked = false;
@@ -44,6 +45,15 @@ impl Engine {
                     break;
                 }
                 self.consider(sk, &mut blocked);
+            }
+            // A former top job that this pass stopped before, or did not make a top job
+            // again, must not keep its estimate: only calendared jobs have one (§6.3).
+            for key in old_tops {
+                if !self.reservations.iter().any(|r| r.key == key) {
+                    if let Some(job) = self.jobs.get_mut(&key) {
+                        job.estimate = None;
+                    }
+                }
             }
         } else {
             let mut blocked = !self.reservations.is_empty() || self.any_blocked;
@@ -105,6 +115,9 @@ impl Engine {
             Policy::EasyBackfill { depth } => (self.reservations.len() as u32) < depth,
         };
         if !may_become_top && self.still_blocked(key) {
+            // Still blocked is blocked: under strict ordering nothing behind it may start.
+            *blocked = true;
+            self.any_blocked = true;
             let job = self.jobs.get_mut(&key).expect("queued job exists");
             job.estimate = None;
             return;

@@ -6,7 +6,7 @@ use drivers::resources::{
     Walltime,
 };
 
-use super::cluster::{ChunkNeed, Cluster, JobNeed};
+use super::cluster::{ChunkNeed, ClassIdx, Cluster, JobNeed, NodeIdx, View};
 use super::config::{EngineConfig, Limits, QueueKind};
 use super::job::Comment;
 use super::res::Res;
@@ -379,5 +379,62 @@ fn never_runs(cluster: &Cluster, need: &JobNeed) -> Option<Comment> {
             });
         }
     }
+    // The checks above look at one chunk specification at a time, so chunks of different
+    // specifications that cannot fit together (`select=1:ncpus=1+3:ncpus=3` on one 9-CPU
+    // node), or several chunks pinned to one host, pass them; such a job would then wait
+    // forever as "Not Running". Place it on the empty cluster as the scheduler would.
+    let combined = need.chunks.len() > 1 || need.chunks.iter().any(|c| c.pin.is_some());
+    if combined
+        && cluster
+            .place(&EmptyCluster(cluster), need, &|_| true)
+            .is_none()
+    {
+        let checks: [Check<'_>; 3] = [
+            ("ncpus", u64::from(need.total.ncpus), &|r: &Res| {
+                u64::from(r.ncpus)
+            }),
+            ("mem", need.total.mem_kb, &|r: &Res| r.mem_kb),
+            ("ngpus", u64::from(need.total.ngpus), &|r: &Res| {
+                u64::from(r.ngpus)
+            }),
+        ];
+        for (resource, requested, get) in checks {
+            let total = get(&cluster.cap_total);
+            if requested > total {
+                return Some(Comment::Insufficient {
+                    never: true,
+                    resource,
+                    requested,
+                    available: total,
+                    total,
+                });
+            }
+        }
+        return Some(Comment::NotEnoughNodes { never: true });
+    }
     None
+}
+
+/// The cluster with every node up, in service and free: what "can never run" is judged on.
+struct EmptyCluster<'a>(&'a Cluster);
+
+impl View for EmptyCluster<'_> {
+    fn free(&self, n: NodeIdx) -> Res {
+        self.0.nodes[n as usize].cap
+    }
+
+    fn usable(&self, _n: NodeIdx, _excl: bool) -> bool {
+        true
+    }
+
+    fn scan(&self, class: ClassIdx, min_cpus: u32, f: &mut dyn FnMut(NodeIdx) -> bool) {
+        let class = &self.0.classes[class as usize];
+        if class.cap.ncpus >= min_cpus {
+            for &n in &class.nodes {
+                if f(n) {
+                    return;
+                }
+            }
+        }
+    }
 }

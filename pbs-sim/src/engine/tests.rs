@@ -365,3 +365,74 @@ fn queue_max_run_limits_running_jobs() {
         "Not Running: Queue workq job limit has been reached."
     );
 }
+
+#[test]
+fn chunks_that_fit_one_by_one_but_not_together_can_never_run() {
+    // Each chunk specification fits the one 9-CPU node, but together they need 10 CPUs.
+    let inv = nodes(1, 9);
+    let mut e = engine(&inv, Policy::EASY);
+    let k = e
+        .submit(T0, req("1:ncpus=1+3:ncpus=3", "1:00:00", None))
+        .unwrap();
+    assert!(e.job(k).unwrap().never_runs);
+    assert_eq!(
+        comment(&e, k),
+        "Can Never Run: Insufficient amount of resource: ncpus (R: 10 A: 9 T: 9)"
+    );
+    assert!(e.job(k).unwrap().estimate.is_none());
+}
+
+#[test]
+fn strict_ordering_holds_while_the_head_stays_blocked_across_passes() {
+    let mut inv = nodes(2, 4);
+    inv.nodes[1]
+        .attributes
+        .insert("interconnect".into(), "fdr".into());
+    let mut e = engine(&inv, Policy::EasyBackfill { depth: 0 });
+    e.submit(T0, req("1:ncpus=4:interconnect=1g", "10:00:00", None))
+        .unwrap();
+    let short = e
+        .submit(T0, req("1:ncpus=4:interconnect=fdr", "1:00:00", Some(600)))
+        .unwrap();
+    let head = e
+        .submit(T0, req("1:ncpus=4:interconnect=1g", "1:00:00", None))
+        .unwrap();
+    let behind = e
+        .submit(T0, req("1:ncpus=2:interconnect=fdr", "1:00:00", None))
+        .unwrap();
+    assert_eq!(state(&e, short), JobState::Running);
+    assert_eq!(state(&e, head), JobState::Queued);
+    assert_eq!(state(&e, behind), JobState::Queued);
+    // The fdr node comes free; nothing the head could use did, so it is still blocked, and
+    // the job behind it must keep waiting.
+    e.advance_to(T0 + 600);
+    assert_eq!(state(&e, head), JobState::Queued);
+    assert_eq!(state(&e, behind), JobState::Queued);
+    assert_eq!(
+        comment(&e, behind),
+        "Not Running: Job would break strict sorted order"
+    );
+}
+
+#[test]
+fn a_top_job_displaced_by_a_requeued_job_loses_its_estimate() {
+    let inv = nodes(3, 4);
+    let mut e = engine(&inv, Policy::EASY);
+    let first = e.submit(T0, req("1:ncpus=4", "10:00:00", None)).unwrap();
+    e.submit(T0, req("1:ncpus=4", "5:00:00", None)).unwrap();
+    e.submit(T0, req("1:ncpus=4", "5:00:00", None)).unwrap();
+    let big = e.submit(T0, req("2:ncpus=4", "1:00:00", None)).unwrap();
+    // The first job's node dies: `big` can still start when the other two jobs end …
+    let node = e.job(first).unwrap().alloc.as_ref().unwrap()[0].node;
+    e.set_node_down(T0 + 100, node, true);
+    assert!(e.job(big).unwrap().estimate.is_some());
+    // … until the first job is requeued ahead of it and becomes the one top job.
+    e.advance_to(T0 + 100 + 310);
+    assert_eq!(state(&e, first), JobState::Queued);
+    assert!(e.job(first).unwrap().estimate.is_some());
+    assert!(
+        e.job(big).unwrap().estimate.is_none(),
+        "depth 1: one top job"
+    );
+    assert!(e.status(big).unwrap().estimated_start.is_none());
+}
