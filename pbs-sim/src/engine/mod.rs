@@ -167,6 +167,10 @@ pub struct Engine {
     release_clock: u64,
     /// Per class, the release clock when something on it was last released.
     class_released: Vec<u64>,
+    /// Per class, the release clock when a job last started on it with no reservation in
+    /// place (a top job starting early, or a job ahead of the top jobs): such a start may
+    /// take nodes that a remembered estimate counts on.
+    class_taken: Vec<u64>,
     /// The release clock at the last node state change.
     nodes_changed: u64,
     /// The release clock when a top job's reservation last changed.
@@ -219,6 +223,7 @@ impl Engine {
             any_blocked: false,
             release_clock: 0,
             class_released: vec![0; classes],
+            class_taken: vec![0; classes],
             nodes_changed: 0,
             reservations_changed: 0,
             log: Vec::new(),

@@ -138,12 +138,14 @@ impl Engine {
         if aggregate_ok {
             alloc = self.cluster.place(&self.cluster, need, &allowed);
             if alloc.is_none() {
-                // A top job whose time has come runs on the nodes it was promised.
-                if let Some((start, promised)) = &job.estimate {
-                    if *start <= now
-                        && self
-                            .cluster
-                            .fits(&self.cluster, promised, need.excl, &allowed)
+                // A top job runs on the nodes it was promised as soon as they are free,
+                // even before its estimated start: an estimate kept from an earlier pass
+                // may count on a job that has since ended early, and no event need fall
+                // at the estimated start itself to try again then.
+                if let Some((_, promised)) = &job.estimate {
+                    if self
+                        .cluster
+                        .fits(&self.cluster, promised, need.excl, &allowed)
                     {
                         alloc = Some(promised.clone());
                     }
@@ -178,7 +180,8 @@ impl Engine {
         };
         if make_top {
             let job = &self.jobs[&key];
-            let found = if self.estimate_still_best(key) {
+            let reused = self.estimate_still_best(key);
+            let found = if reused {
                 job.estimate.clone()
             } else {
                 reserve(
@@ -196,6 +199,9 @@ impl Engine {
                 // A moved reservation may unblock jobs found blocked before it moved.
                 self.release_clock += 1;
                 self.reservations_changed = self.release_clock;
+                job.estimate_stamp = self.release_clock;
+            } else if !reused {
+                // Recomputed and unchanged: it is as good as new.
                 job.estimate_stamp = self.release_clock;
             }
             job.estimate = found.clone();
@@ -230,7 +236,9 @@ impl Engine {
     /// Whether the first top job's estimate would come out the same if recomputed: it is
     /// still in the future, no node changed state and nothing was released on a node the
     /// job could use since it was computed. (Backfilled jobs never take its nodes, and the
-    /// projection only ever improves on releases.)
+    /// projection only ever improves on releases.) Nor may a job have started there with
+    /// no reservation in place: a top job ahead of it that started early, on nodes of its
+    /// own choosing, or a job that overtook it, was not bound by this job's estimate.
     fn estimate_still_best(&self, key: JobKey) -> bool {
         let job = &self.jobs[&key];
         let Some((start, _)) = &job.estimate else {
@@ -242,7 +250,10 @@ impl Engine {
             && stamp >= self.nodes_changed
             && eligible_classes(&self.cluster, &job.need)
                 .into_iter()
-                .all(|c| self.class_released[c as usize] <= stamp)
+                .all(|c| {
+                    self.class_released[c as usize] <= stamp
+                        && self.class_taken[c as usize] <= stamp
+                })
     }
 
     /// Whether a job found blocked before is surely still blocked: since then no node
@@ -320,6 +331,13 @@ impl Engine {
             _ => (wall, true),
         };
         let nodes = alloc.iter().map(|s| s.node).collect();
+        if self.reservations.is_empty() {
+            self.release_clock += 1;
+            for slot in &alloc {
+                let class = self.cluster.nodes[slot.node as usize].class;
+                self.class_taken[class as usize] = self.release_clock;
+            }
+        }
         self.running
             .insert(&self.cluster, &alloc, now.saturating_add(wall), key);
         job.alloc = Some(alloc);

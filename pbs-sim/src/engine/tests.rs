@@ -436,3 +436,74 @@ fn a_top_job_displaced_by_a_requeued_job_loses_its_estimate() {
     );
     assert!(e.status(big).unwrap().estimated_start.is_none());
 }
+
+#[test]
+fn a_top_job_that_started_early_moves_the_next_top_jobs_estimate() {
+    let mut inv = nodes(2, 4);
+    inv.nodes[1].ncpus = 6;
+    inv.nodes[1]
+        .attributes
+        .insert("interconnect".into(), "fdr".into());
+    let mut e = engine(&inv, Policy::EasyBackfill { depth: 2 });
+    let hour = 3600;
+    // Ends after an hour, though it asked for 100.
+    e.submit(
+        T0,
+        req("1:ncpus=4:interconnect=1g", "100:00:00", Some(hour)),
+    )
+    .unwrap();
+    e.submit(T0, req("1:ncpus=4:interconnect=fdr", "2:00:00", None))
+        .unwrap();
+    let first = e
+        .submit(
+            T0,
+            req(
+                "1:ncpus=4:interconnect=1g+1:ncpus=2:interconnect=fdr",
+                "10:00:00",
+                None,
+            ),
+        )
+        .unwrap();
+    let second = e
+        .submit(T0, req("1:ncpus=5:interconnect=fdr", "3:00:00", None))
+        .unwrap();
+    let estimate = |e: &Engine, k| e.job(k).unwrap().estimate.as_ref().map(|(t, _)| *t);
+    assert_eq!(estimate(&e, first), Some(T0 + 100 * hour));
+    assert_eq!(estimate(&e, second), Some(T0 + 2 * hour));
+    // The first top job starts 99 hours early and takes two of the fdr node's CPUs until
+    // hour 11: the second can no longer start at hour 2.
+    e.advance_to(T0 + hour);
+    assert_eq!(state(&e, first), JobState::Running);
+    assert_eq!(estimate(&e, second), Some(T0 + 11 * hour));
+    e.advance_to(T0 + 11 * hour);
+    assert_eq!(e.job(second).unwrap().started, Some(T0 + 11 * hour));
+}
+
+#[test]
+fn a_top_job_starts_on_its_promised_nodes_once_they_are_free() {
+    let mut inv = nodes(2, 4);
+    for n in &mut inv.nodes {
+        n.mem_kb = 8 * 1024 * 1024;
+    }
+    let mut e = engine(&inv, Policy::EASY);
+    e.submit(T0, req("1:ncpus=1:mem=4gb", "100:00:00", None))
+        .unwrap();
+    // Ends after an hour, though it asked for two.
+    e.submit(T0, req("1:ncpus=3", "2:00:00", Some(3600)))
+        .unwrap();
+    e.submit(T0, req("1:ncpus=2", "100:00:00", None)).unwrap();
+    let top = e
+        .submit(
+            T0,
+            req("1:ncpus=2:mem=4gb+1:ncpus=1:mem=8gb", "1:00:00", None),
+        )
+        .unwrap();
+    let (start, _) = e.job(top).unwrap().estimate.clone().unwrap();
+    assert_eq!(start, T0 + 7200);
+    // At hour 1 its promised nodes are free, though first fit (fullest node first) puts
+    // the first chunk where the second must go and finds no placement. No event falls at
+    // hour 2, so it must start now.
+    e.advance_to(T0 + 3600);
+    assert_eq!(state(&e, top), JobState::Running);
+    assert_eq!(e.job(top).unwrap().started, Some(T0 + 3600));
+}
