@@ -170,6 +170,8 @@ pub struct Job {
     pub eligible: Option<u64>,
     /// The engine's release clock when the job was last found unable to start.
     pub blocked_stamp: Option<u64>,
+    /// Listed in the engine's wake-up index (it is queued and was found blocked).
+    pub indexed: bool,
     /// `Exit_status`.
     pub exit_status: Option<i32>,
     /// `run_count`.
@@ -180,6 +182,16 @@ impl Job {
     /// Consumables the job holds while running.
     pub fn held(&self) -> Res {
         self.need.total
+    }
+
+    /// CPUs of its smallest chunk: no node with fewer free CPUs can take any part of it.
+    pub fn min_chunk_ncpus(&self) -> u32 {
+        self.need
+            .chunks
+            .iter()
+            .map(|c| c.res.ncpus)
+            .min()
+            .unwrap_or(0)
     }
 
     /// `Resource_List.mem` as PBS sums it, in kb.

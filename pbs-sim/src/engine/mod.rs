@@ -24,6 +24,7 @@ pub mod running;
 mod schedule;
 pub mod status;
 pub mod submit;
+pub mod wakeup;
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, VecDeque};
@@ -39,6 +40,7 @@ use self::res::SimTime;
 use self::reservation::Reservation;
 use self::running::RunningIndex;
 use self::schedule::Pending;
+use self::wakeup::WakeIndex;
 
 /// Order of queued jobs: queue priority (high first), queue creation order, submission order
 /// (PBS's `by_queue` sort with no `job_sort_key`).
@@ -175,6 +177,12 @@ pub struct Engine {
     nodes_changed: u64,
     /// The release clock when a top job's reservation last changed.
     reservations_changed: u64,
+    /// Blocked jobs by what could wake them.
+    wake: WakeIndex,
+    /// Nodes whose free resources grew since the last full pass.
+    changed_nodes: Vec<NodeIdx>,
+    /// `nodes_changed` as of the last full pass.
+    nodes_seen: u64,
     log: Vec<EngineEvent>,
     stats: Stats,
 }
@@ -226,6 +234,9 @@ impl Engine {
             class_taken: vec![0; classes],
             nodes_changed: 0,
             reservations_changed: 0,
+            wake: WakeIndex::new(classes),
+            changed_nodes: Vec::new(),
+            nodes_seen: 0,
             log: Vec::new(),
             stats: Stats::default(),
         })
@@ -353,6 +364,7 @@ impl Engine {
             estimate_stamp: 0,
             eligible,
             blocked_stamp: None,
+            indexed: false,
             exit_status: None,
             run_count: 0,
         };
@@ -383,6 +395,7 @@ impl Engine {
             _ => {
                 let had_estimate = job.estimate.is_some();
                 let sk = self.sort_key(key);
+                self.unindex(key);
                 self.queued.remove(&sk);
                 let job = self.jobs.get_mut(&key).expect("checked above");
                 job.state = JobState::Finished;
@@ -421,6 +434,7 @@ impl Engine {
                     self.pending.full = true;
                 }
                 self.queued.remove(&sk);
+                self.unindex(key);
                 self.log(EngineEvent::Hold { key, held: true });
                 self.schedule();
                 Ok(())
@@ -484,6 +498,19 @@ impl Engine {
         let queue = self.jobs.get(&key).map_or(0, |j| j.queue);
         let priority = self.config.queues.get(queue).map_or(0, |q| q.priority);
         (-i64::from(priority), queue as u32, key)
+    }
+
+    /// Takes a job that leaves the queue out of the wake-up index.
+    pub(crate) fn unindex(&mut self, key: JobKey) {
+        let sk = self.sort_key(key);
+        let Some(job) = self.jobs.get_mut(&key) else {
+            return;
+        };
+        if job.indexed {
+            job.indexed = false;
+            let min = job.min_chunk_ncpus();
+            self.wake.remove(sk, job.eligible, min);
+        }
     }
 
     fn enqueue(&mut self, key: JobKey) {
@@ -603,6 +630,7 @@ impl Engine {
     fn note_release(&mut self, alloc: &cluster::Allocation) {
         self.release_clock += 1;
         for slot in alloc {
+            self.changed_nodes.push(slot.node);
             let class = self.cluster.nodes[slot.node as usize].class;
             self.class_released[class as usize] = self.release_clock;
         }

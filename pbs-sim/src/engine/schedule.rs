@@ -37,15 +37,34 @@ impl Engine {
         }
         if full {
             let old_tops: Vec<JobKey> = self.reservations.iter().map(|r| r.key).collect();
+            let old_claims: Vec<(NodeIdx, SimTime)> = self
+                .reservations
+                .iter()
+                .flat_map(|r| r.nodes.iter().map(move |&n| (n, r.start)))
+                .collect();
             self.clear_reservations();
-            let order: Vec<SortKey> = self.queued.keys().copied().collect();
+            // Node state changes can unblock anything; strict ordering without backfill
+            // needs the whole order. Otherwise only the head of the queue and the jobs a
+            // release could wake up need looking at.
+            let walk_all = self.nodes_changed > self.nodes_seen
+                || self.config.policy == (Policy::EasyBackfill { depth: 0 });
+            self.nodes_seen = self.nodes_changed;
             let mut blocked = false;
-            for sk in order {
-                if self.nothing_more_can_start() {
-                    break;
+            if walk_all {
+                let order: Vec<SortKey> = self.queued.keys().copied().collect();
+                for sk in order {
+                    self.consider(sk, &mut blocked);
                 }
-                self.consider(sk, &mut blocked);
+            } else {
+                let cursor = self.settle_top_jobs(&mut blocked);
+                let candidates = self.woken(arrived, &old_claims, cursor);
+                for sk in candidates {
+                    if self.queued.contains_key(&sk) {
+                        self.consider(sk, &mut blocked);
+                    }
+                }
             }
+            self.changed_nodes.clear();
             // A former top job that this pass stopped before, or did not make a top job
             // again, must not keep its estimate: only calendared jobs have one (§6.3).
             for key in old_tops {
@@ -65,13 +84,63 @@ impl Engine {
         }
     }
 
-    /// No queued job could start and every top job has its reservation.
-    fn nothing_more_can_start(&self) -> bool {
-        let tops_done = match self.config.policy {
-            Policy::Fifo => true,
-            Policy::EasyBackfill { depth } => self.reservations.len() as u32 >= depth,
+    /// Walks the queue from its head, starting what fits, until the top jobs (the first
+    /// `backfill_depth` jobs that cannot start) have their reservations. Returns the last
+    /// job looked at.
+    fn settle_top_jobs(&mut self, blocked: &mut bool) -> Option<SortKey> {
+        let depth = match self.config.policy {
+            Policy::Fifo => return None,
+            Policy::EasyBackfill { depth } => depth,
         };
-        tops_done && self.cluster.free_total.ncpus == 0
+        let mut cursor: Option<SortKey> = None;
+        while (self.reservations.len() as u32) < depth {
+            let next = match cursor {
+                None => self.queued.keys().next().copied(),
+                Some(c) => self
+                    .queued
+                    .range((std::ops::Bound::Excluded(c), std::ops::Bound::Unbounded))
+                    .next()
+                    .map(|(k, _)| *k),
+            };
+            let Some(sk) = next else { break };
+            cursor = Some(sk);
+            self.consider(sk, blocked);
+        }
+        cursor
+    }
+
+    /// The queued jobs after `cursor` that may start now, in scheduling order: new arrivals,
+    /// jobs waiting on something other than nodes, and blocked jobs whose smallest chunk
+    /// fits on a node that gained resources (a job ended there, or a reservation moved off
+    /// it). Every other queued job was found blocked before and nothing it could use has
+    /// changed since.
+    fn woken(
+        &self,
+        arrived: Vec<SortKey>,
+        old_claims: &[(NodeIdx, SimTime)],
+        cursor: Option<SortKey>,
+    ) -> Vec<SortKey> {
+        let mut changed = self.changed_nodes.clone();
+        changed.extend(
+            old_claims
+                .iter()
+                .filter(|&&(n, start)| self.reserved_from[n as usize] > start)
+                .map(|&(n, _)| n),
+        );
+        changed.sort_unstable();
+        changed.dedup();
+        let mut out = arrived;
+        for n in changed {
+            let node = &self.cluster.nodes[n as usize];
+            if node.usable() {
+                self.wake.fitting(node.class, node.free.ncpus, &mut out);
+            }
+        }
+        self.wake.every_pass(&mut out);
+        out.retain(|sk| cursor.is_none_or(|c| *sk > c));
+        out.sort_unstable();
+        out.dedup();
+        out
     }
 
     fn clear_reservations(&mut self) {
@@ -101,7 +170,13 @@ impl Engine {
                 let comment = Comment::QueueRunLimit {
                     queue: queue.name.clone(),
                 };
-                self.jobs.get_mut(&key).expect("queued job exists").comment = comment;
+                let job = self.jobs.get_mut(&key).expect("queued job exists");
+                job.comment = comment;
+                // It waits for its queue, not for nodes: look at it on every pass.
+                if !job.indexed {
+                    job.indexed = true;
+                    self.wake.insert_always(sk);
+                }
                 return;
             }
         }
@@ -159,10 +234,13 @@ impl Engine {
         *blocked = true;
         self.any_blocked = true;
         let stamp = self.release_clock;
-        self.jobs
-            .get_mut(&key)
-            .expect("queued job exists")
-            .blocked_stamp = Some(stamp);
+        let job = self.jobs.get_mut(&key).expect("queued job exists");
+        job.blocked_stamp = Some(stamp);
+        if !job.indexed {
+            job.indexed = true;
+            let min = job.min_chunk_ncpus();
+            self.wake.insert(sk, job.eligible, min);
+        }
         let job = &self.jobs[&key];
         let need = &job.need;
         let reason = if aggregate_ok {
@@ -310,6 +388,7 @@ impl Engine {
 
     /// Starts a queued job on `alloc`.
     pub(super) fn start(&mut self, key: JobKey, alloc: Allocation) {
+        self.unindex(key);
         let now = self.now;
         let job = self.jobs.get_mut(&key).expect("job to start exists");
         let sk = (
