@@ -154,6 +154,11 @@ fn simulate_command(args: &SimulateArgs) -> Result<()> {
         }
     };
     let elapsed = started.elapsed().as_secs_f64();
+    let stats = engine.stats();
+    eprintln!(
+        "pbs-sim: {} full scheduling passes, {} jobs looked at, {} reservations computed",
+        stats.full_passes, stats.considered, stats.reservations_computed
+    );
     report(args, &inventory, &source, &outcome, elapsed);
     Ok(())
 }

@@ -24,6 +24,7 @@ pub mod running;
 mod schedule;
 pub mod status;
 pub mod submit;
+pub mod table;
 pub mod wakeup;
 
 use std::cmp::Reverse;
@@ -40,6 +41,7 @@ use self::res::SimTime;
 use self::reservation::Reservation;
 use self::running::RunningIndex;
 use self::schedule::Pending;
+use self::table::JobTable;
 use self::wakeup::WakeIndex;
 
 /// Order of queued jobs: queue priority (high first), queue creation order, submission order
@@ -113,6 +115,12 @@ pub struct Stats {
     pub waits: Vec<u64>,
     /// CPU-seconds held by jobs that have ended.
     pub cpu_seconds: u128,
+    /// Full scheduling passes (after a release or a reordering).
+    pub full_passes: u64,
+    /// Jobs looked at by scheduling passes.
+    pub considered: u64,
+    /// Top-job reservations computed (rather than kept from an earlier pass).
+    pub reservations_computed: u64,
 }
 
 /// Internal timed events.
@@ -154,7 +162,7 @@ pub struct Engine {
     cluster: Cluster,
     now: SimTime,
     next_key: JobKey,
-    jobs: BTreeMap<JobKey, Job>,
+    jobs: JobTable,
     queued: BTreeMap<SortKey, ()>,
     running: RunningIndex,
     events: BinaryHeap<Reverse<(SimTime, u64, Event)>>,
@@ -219,7 +227,7 @@ impl Engine {
             config,
             cluster,
             next_key: 1,
-            jobs: BTreeMap::new(),
+            jobs: JobTable::new(1),
             queued: BTreeMap::new(),
             running: RunningIndex::new(classes),
             events: BinaryHeap::new(),

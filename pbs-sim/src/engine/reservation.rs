@@ -4,12 +4,11 @@
 //! (PBS assumes every job runs its full walltime), on top of the cluster as it is now,
 //! without copying it: a [`FutureView`] holds only what the released jobs give back.
 
-use std::collections::BTreeMap;
-
 use super::cluster::{Allocation, Cluster, JobNeed, NodeIdx, View};
 use super::job::{Job, JobKey};
 use super::res::{Res, SimTime};
 use super::running::RunningIndex;
+use super::table::JobTable;
 
 /// A top job's claim on the future: its nodes from `start` to `end`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +33,7 @@ impl Reservation {
 /// The cluster at a future time: now, plus what released jobs give back. Dense per-node
 /// arrays keep lookups O(1); only the nodes a release touched are ever scanned beyond the
 /// cluster's own free-CPU index.
+#[derive(Clone)]
 struct FutureView<'a> {
     cluster: &'a Cluster,
     extra: Vec<Res>,
@@ -127,7 +127,7 @@ impl View for FutureView<'_> {
 /// than it: a top job's estimate only moves earlier while nothing fails.
 pub fn reserve(
     cluster: &Cluster,
-    jobs: &BTreeMap<JobKey, Job>,
+    jobs: &JobTable,
     running: &RunningIndex,
     job: &Job,
     earlier: &[Reservation],
@@ -175,7 +175,7 @@ pub fn eligible_classes(cluster: &Cluster, need: &JobNeed) -> Vec<u16> {
 
 fn earliest(
     cluster: &Cluster,
-    jobs: &BTreeMap<JobKey, Job>,
+    jobs: &JobTable,
     running: &RunningIndex,
     classes: &[u16],
     need: &JobNeed,
@@ -204,14 +204,17 @@ fn earliest(
         return earliest_single(cluster, jobs, &moments, &batches, need);
     }
     // Whether the job fits once batches 0..=b have been released.
-    let try_at = |b: usize| -> Option<(SimTime, Allocation)> {
-        let mut view = FutureView::new(cluster);
+    // Projects batches `from..=to` onto `view`.
+    let advance = |view: &mut FutureView, from: usize, to: usize| {
         let mut changed = Vec::new();
-        for (_, key) in &moments[..batches[b].1.end] {
+        for (_, key) in &moments[batches[from].1.start..batches[to].1.end] {
             if let Some(j) = key.and_then(|k| jobs.get(&k)) {
                 view.release(j, &mut changed);
             }
         }
+    };
+    // Whether the job fits on `view`, the projection at batch `b`.
+    let try_at = |view: &FutureView, b: usize| -> Option<(SimTime, Allocation)> {
         if !view.total.covers(&need.total) {
             return None;
         }
@@ -221,33 +224,43 @@ fn earliest(
                 .iter()
                 .any(|r| r.conflicts(n, t, t.saturating_add(w)))
         };
-        cluster.place(&view, need, &allowed).map(|a| (t, a))
+        cluster.place(view, need, &allowed).map(|a| (t, a))
     };
-    // Gallop forward, then bisect: O(log n) placements instead of one per release.
-    // Fitting is monotone in time as far as resources go (the projection only releases);
-    // should greedy placement ever be less so, the answer is still a real fit, just not
-    // the earliest.
+    // Gallop forward, then bisect: O(log n) placements instead of one per release, and
+    // each release projected O(1) times on the way forward (`base` is the projection
+    // before batch `lo`). Fitting is monotone in time as far as resources go (the
+    // projection only releases); should greedy placement ever be less so, the answer is
+    // still a real fit, just not the earliest.
+    let mut base = FutureView::new(cluster);
     let mut lo = 0usize; // batches before `lo` are known not to fit
     let mut step = 1usize;
     let mut hi = None;
     while lo < batches.len() {
         let probe = (lo + step - 1).min(batches.len() - 1);
-        if let Some(found) = try_at(probe) {
+        let mut view = base.clone();
+        advance(&mut view, lo, probe);
+        if let Some(found) = try_at(&view, probe) {
             hi = Some((probe, found));
             break;
         }
+        base = view;
         lo = probe + 1;
         step *= 2;
     }
     let (mut hi, mut best) = hi?;
     while lo < hi {
         let mid = lo + (hi - lo) / 2;
-        match try_at(mid) {
+        let mut view = base.clone();
+        advance(&mut view, lo, mid);
+        match try_at(&view, mid) {
             Some(found) => {
                 hi = mid;
                 best = found;
             }
-            None => lo = mid + 1,
+            None => {
+                base = view;
+                lo = mid + 1;
+            }
         }
     }
     Some(best)
@@ -257,7 +270,7 @@ fn earliest(
 /// (every other node was tried now and failed), so checking just those is exact.
 fn earliest_single(
     cluster: &Cluster,
-    jobs: &BTreeMap<JobKey, Job>,
+    jobs: &JobTable,
     moments: &[(SimTime, Option<JobKey>)],
     batches: &[(SimTime, std::ops::Range<usize>)],
     need: &JobNeed,

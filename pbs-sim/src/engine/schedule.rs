@@ -36,6 +36,7 @@ impl Engine {
             }
         }
         if full {
+            self.stats.full_passes += 1;
             let old_tops: Vec<JobKey> = self.reservations.iter().map(|r| r.key).collect();
             let old_claims: Vec<(NodeIdx, SimTime)> = self
                 .reservations
@@ -155,6 +156,7 @@ impl Engine {
     /// Starts the job if it can run now; otherwise records why not (and, for a top job,
     /// when it will).
     fn consider(&mut self, sk: SortKey, blocked: &mut bool) {
+        self.stats.considered += 1;
         let key = sk.2;
         let now = self.now;
         let job = &self.jobs[&key];
@@ -262,6 +264,7 @@ impl Engine {
             let found = if reused {
                 job.estimate.clone()
             } else {
+                self.stats.reservations_computed += 1;
                 reserve(
                     &self.cluster,
                     &self.jobs,
