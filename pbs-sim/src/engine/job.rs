@@ -184,14 +184,15 @@ impl Job {
         self.need.total
     }
 
-    /// CPUs of its smallest chunk: no node with fewer free CPUs can take any part of it.
-    pub fn min_chunk_ncpus(&self) -> u32 {
-        self.need
-            .chunks
-            .iter()
-            .map(|c| c.res.ncpus)
-            .min()
-            .unwrap_or(0)
+    /// The least of each consumable that any of its chunks asks for: a node with less of
+    /// any of them free can take no part of the job.
+    pub fn least_chunk(&self) -> Res {
+        let chunks = || self.need.chunks.iter().map(|c| c.res);
+        Res {
+            ncpus: chunks().map(|r| r.ncpus).min().unwrap_or(0),
+            mem_kb: chunks().map(|r| r.mem_kb).min().unwrap_or(0),
+            ngpus: chunks().map(|r| r.ngpus).min().unwrap_or(0),
+        }
     }
 
     /// `Resource_List.mem` as PBS sums it, in kb.

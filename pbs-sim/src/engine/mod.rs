@@ -516,8 +516,8 @@ impl Engine {
         };
         if job.indexed {
             job.indexed = false;
-            let min = job.min_chunk_ncpus();
-            self.wake.remove(sk, job.eligible, min);
+            let least = job.least_chunk();
+            self.wake.remove(sk, job.eligible, least);
         }
     }
 

@@ -134,7 +134,7 @@ impl Engine {
         for n in changed {
             let node = &self.cluster.nodes[n as usize];
             if node.usable() {
-                self.wake.fitting(node.class, node.free.ncpus, &mut out);
+                self.wake.fitting(node.class, node.free, &mut out);
             }
         }
         self.wake.every_pass(&mut out);
@@ -240,8 +240,8 @@ impl Engine {
         job.blocked_stamp = Some(stamp);
         if !job.indexed {
             job.indexed = true;
-            let min = job.min_chunk_ncpus();
-            self.wake.insert(sk, job.eligible, min);
+            let least = job.least_chunk();
+            self.wake.insert(sk, job.eligible, least);
         }
         let job = &self.jobs[&key];
         let need = &job.need;
