@@ -19,6 +19,7 @@ pub mod inventory;
 pub mod job;
 pub mod node;
 pub mod res;
+pub mod projection;
 pub mod reservation;
 pub mod running;
 mod schedule;

@@ -2,11 +2,12 @@
 //!
 //! The future is projected by releasing running jobs in the order their walltimes end
 //! (PBS assumes every job runs its full walltime), on top of the cluster as it is now,
-//! without copying it: a [`FutureView`] holds only what the released jobs give back.
+//! without copying it (see [`super::projection`]).
 
-use super::cluster::{Allocation, Cluster, JobNeed, NodeIdx, View};
+use super::cluster::{Allocation, Cluster, JobNeed, NodeIdx, Slot, View};
 use super::job::{Job, JobKey};
-use super::res::{Res, SimTime};
+use super::projection::{Projection, Timeline};
+use super::res::SimTime;
 use super::running::RunningIndex;
 use super::table::JobTable;
 
@@ -27,96 +28,6 @@ impl Reservation {
     /// Whether a job on `n` during `[from, to)` would overlap this reservation.
     pub fn conflicts(&self, n: NodeIdx, from: SimTime, to: SimTime) -> bool {
         from < self.end && self.start < to && self.nodes.contains(&n)
-    }
-}
-
-/// The cluster at a future time: now, plus what released jobs give back. Dense per-node
-/// arrays keep lookups O(1); only the nodes a release touched are ever scanned beyond the
-/// cluster's own free-CPU index.
-#[derive(Clone)]
-struct FutureView<'a> {
-    cluster: &'a Cluster,
-    extra: Vec<Res>,
-    jobs_released: Vec<u32>,
-    excl_released: Vec<bool>,
-    touched: Vec<bool>,
-    touched_by_class: Vec<Vec<NodeIdx>>,
-    total: Res,
-}
-
-impl<'a> FutureView<'a> {
-    fn new(cluster: &'a Cluster) -> Self {
-        let n = cluster.nodes.len();
-        FutureView {
-            cluster,
-            extra: vec![Res::default(); n],
-            jobs_released: vec![0; n],
-            excl_released: vec![false; n],
-            touched: vec![false; n],
-            touched_by_class: vec![Vec::new(); cluster.classes.len()],
-            total: cluster.free_total,
-        }
-    }
-
-    /// Projects the end of `job`, noting which nodes changed in `changed`.
-    fn release(&mut self, job: &Job, changed: &mut Vec<NodeIdx>) {
-        let Some(alloc) = &job.alloc else { return };
-        for (i, slot) in alloc.iter().enumerate() {
-            let n = slot.node as usize;
-            let node = &self.cluster.nodes[n];
-            let counts = !node.down && !node.offline;
-            if !self.touched[n] {
-                self.touched[n] = true;
-                self.touched_by_class[node.class as usize].push(slot.node);
-            }
-            self.extra[n] += slot.res;
-            if counts {
-                self.total += slot.res;
-            }
-            let first_slot_here = !alloc[..i].iter().any(|s| s.node == slot.node);
-            if first_slot_here {
-                self.jobs_released[n] += 1;
-                if node.excl_job == Some(job.key) {
-                    self.excl_released[n] = true;
-                    // An exclusively held node was not counted as free at all.
-                    if counts {
-                        self.total += node.free;
-                    }
-                }
-            }
-            changed.push(slot.node);
-        }
-    }
-}
-
-impl View for FutureView<'_> {
-    fn free(&self, n: NodeIdx) -> Res {
-        self.cluster.nodes[n as usize].free + self.extra[n as usize]
-    }
-
-    fn usable(&self, n: NodeIdx, excl: bool) -> bool {
-        let i = n as usize;
-        let node = &self.cluster.nodes[i];
-        !node.down
-            && !node.offline
-            && (node.excl_job.is_none() || self.excl_released[i])
-            && (!excl || node.jobs.len() as u32 == self.jobs_released[i])
-    }
-
-    fn scan(&self, class: u16, min_cpus: u32, f: &mut dyn FnMut(NodeIdx) -> bool) {
-        // Nodes that released something first (they are the ones that changed) …
-        for &n in &self.touched_by_class[class as usize] {
-            if f(n) {
-                return;
-            }
-        }
-        // … then nodes free enough now that nothing was released on.
-        let class = &self.cluster.classes[class as usize];
-        for &(_, n) in class.avail.range((min_cpus, 0)..) {
-            if !self.touched[n as usize] && f(n) {
-                return;
-            }
-        }
     }
 }
 
@@ -143,7 +54,7 @@ pub fn reserve(
         return found;
     }
     // Keep the earlier estimate if its nodes are still free by then.
-    let mut view = FutureView::new(cluster);
+    let mut view = Projection::new(cluster);
     let mut touched = Vec::new();
     for (_, key) in running
         .ends_in(&classes)
@@ -185,40 +96,61 @@ fn earliest(
     let w = need.walltime;
     // The moments something changes: walltime ends of jobs on classes the job could use,
     // and ends of earlier reservations (which free nodes without any release).
-    let mut moments: Vec<(SimTime, Option<JobKey>)> = running
-        .ends_in(classes)
-        .map(|(t, k)| (t, Some(k)))
-        .chain(earlier.iter().map(|r| (r.end, None)))
-        .collect();
-    moments.sort_unstable();
-    let mut batches: Vec<(SimTime, std::ops::Range<usize>)> = Vec::new();
-    let mut i = 0;
-    while i < moments.len() {
-        let t = moments[i].0;
-        let j = i + moments[i..].iter().take_while(|m| m.0 == t).count();
-        batches.push((t.max(now), i..j));
-        i = j;
-    }
+    let reservation_ends = earlier.iter().map(|r| r.end).collect();
+    let mut timeline = Timeline::new(running.ends_in(classes), reservation_ends, now);
+    let mut view = Projection::new(cluster);
+    let mut changed: Vec<NodeIdx> = Vec::new();
     let single = need.chunks.len() == 1 && need.chunks[0].count == 1 && earlier.is_empty();
     if single {
-        return earliest_single(cluster, jobs, &moments, &batches, need);
-    }
-    // Whether the job fits once batches 0..=b have been released.
-    // Projects batches `from..=to` onto `view`.
-    let advance = |view: &mut FutureView, from: usize, to: usize| {
-        let mut changed = Vec::new();
-        for (_, key) in &moments[batches[from].1.start..batches[to].1.end] {
-            if let Some(j) = key.and_then(|k| jobs.get(&k)) {
-                view.release(j, &mut changed);
+        // One chunk on one node: the job can only become placeable on a node a release
+        // changed (every other node was tried now and failed), so checking just those is
+        // exact.
+        let chunk = &need.chunks[0];
+        let mut b = 0;
+        while let Some((t, keys)) = timeline.batch(b) {
+            b += 1;
+            changed.clear();
+            for key in keys {
+                if let Some(j) = key.and_then(|k| jobs.get(&k)) {
+                    view.release(j, &mut changed);
+                }
+            }
+            if !view.total.covers(&need.total) {
+                continue;
+            }
+            changed.sort_unstable();
+            changed.dedup();
+            let hit = changed.iter().copied().find(|&n| {
+                cluster.class_fits(cluster.nodes[n as usize].class, chunk)
+                    && chunk.pin.is_none_or(|p| p == n)
+                    && view.usable(n, need.excl)
+                    && view.free(n).covers(&chunk.res)
+            });
+            if let Some(n) = hit {
+                return Some((t, vec![Slot { node: n, res: chunk.res }]));
             }
         }
+        return None;
+    }
+    // Projects batches `from..=to` onto `view`; `false` if there are no such batches.
+    let mut advance = |view: &mut Projection, from: usize, to: usize| -> Option<SimTime> {
+        let mut at = None;
+        for b in from..=to {
+            let (t, keys) = timeline.batch(b)?;
+            at = Some(t);
+            for key in keys {
+                if let Some(j) = key.and_then(|k| jobs.get(&k)) {
+                    view.release(j, &mut changed);
+                }
+            }
+        }
+        at
     };
-    // Whether the job fits on `view`, the projection at batch `b`.
-    let try_at = |view: &FutureView, b: usize| -> Option<(SimTime, Allocation)> {
+    // Whether the job fits on `view`, the projection at time `t`.
+    let try_at = |view: &Projection, t: SimTime| -> Option<(SimTime, Allocation)> {
         if !view.total.covers(&need.total) {
             return None;
         }
-        let t = batches[b].0;
         let allowed = |n: NodeIdx| {
             !earlier
                 .iter()
@@ -226,85 +158,59 @@ fn earliest(
         };
         cluster.place(view, need, &allowed).map(|a| (t, a))
     };
-    // Gallop forward, then bisect: O(log n) placements instead of one per release, and
-    // each release projected O(1) times on the way forward (`base` is the projection
-    // before batch `lo`). Fitting is monotone in time as far as resources go (the
+    // Gallop forward, then bisect: O(log n) placements instead of one per release, each
+    // release projected a bounded number of times (a failed probe is kept, a successful
+    // one rolled back). Fitting is monotone in time as far as resources go (the
     // projection only releases); should greedy placement ever be less so, the answer is
     // still a real fit, just not the earliest.
-    let mut base = FutureView::new(cluster);
-    let mut lo = 0usize; // batches before `lo` are known not to fit
+    let mut lo = 0usize; // `view` holds batches before `lo`, none of which fits
     let mut step = 1usize;
-    let mut hi = None;
-    while lo < batches.len() {
-        let probe = (lo + step - 1).min(batches.len() - 1);
-        let mut view = base.clone();
-        advance(&mut view, lo, probe);
-        if let Some(found) = try_at(&view, probe) {
-            hi = Some((probe, found));
-            break;
+    let (mut hi, mut best) = loop {
+        let mark = view.mark();
+        let probe = lo + step - 1;
+        let (probe, t) = match advance(&mut view, lo, probe) {
+            Some(t) => (probe, t),
+            None => {
+                // Past the end: everything there is has been released.
+                view.rollback(mark);
+                timeline_last(&mut advance, &mut view, lo)?
+            }
+        };
+        if let Some(found) = try_at(&view, t) {
+            view.rollback(mark);
+            break (probe, found);
         }
-        base = view;
         lo = probe + 1;
         step *= 2;
-    }
-    let (mut hi, mut best) = hi?;
+    };
     while lo < hi {
         let mid = lo + (hi - lo) / 2;
-        let mut view = base.clone();
-        advance(&mut view, lo, mid);
-        match try_at(&view, mid) {
+        let mark = view.mark();
+        let t = advance(&mut view, lo, mid).expect("below a batch that exists");
+        match try_at(&view, t) {
             Some(found) => {
+                view.rollback(mark);
                 hi = mid;
                 best = found;
             }
-            None => {
-                base = view;
-                lo = mid + 1;
-            }
+            None => lo = mid + 1,
         }
     }
     Some(best)
 }
 
-/// One chunk on one node: the job can only become placeable on a node a release changed
-/// (every other node was tried now and failed), so checking just those is exact.
-fn earliest_single(
-    cluster: &Cluster,
-    jobs: &JobTable,
-    moments: &[(SimTime, Option<JobKey>)],
-    batches: &[(SimTime, std::ops::Range<usize>)],
-    need: &JobNeed,
-) -> Option<(SimTime, Allocation)> {
-    let chunk = &need.chunks[0];
-    let mut view = FutureView::new(cluster);
-    let mut changed: Vec<NodeIdx> = Vec::new();
-    for (t, range) in batches {
-        changed.clear();
-        for (_, key) in &moments[range.clone()] {
-            if let Some(j) = key.and_then(|k| jobs.get(&k)) {
-                view.release(j, &mut changed);
-            }
-        }
-        if !view.total.covers(&need.total) {
-            continue;
-        }
-        changed.sort_unstable();
-        changed.dedup();
-        let hit = changed.iter().copied().find(|&n| {
-            cluster.class_fits(cluster.nodes[n as usize].class, chunk)
-                && chunk.pin.is_none_or(|p| p == n)
-                && view.usable(n, need.excl)
-                && view.free(n).covers(&chunk.res)
-        });
-        if let Some(n) = hit {
-            return Some((
-                *t,
-                vec![super::cluster::Slot {
-                    node: n,
-                    res: chunk.res,
-                }],
-            ));
-        }
+/// Releases every batch from `lo` to the end of the timeline, one at a time; the index
+/// and time of the last, or `None` if there is none from `lo` on.
+fn timeline_last(
+    advance: &mut impl FnMut(&mut Projection, usize, usize) -> Option<SimTime>,
+    view: &mut Projection,
+    lo: usize,
+) -> Option<(usize, SimTime)> {
+    let mut last = None;
+    let mut b = lo;
+    while let Some(t) = advance(view, b, b) {
+        last = Some((b, t));
+        b += 1;
     }
-    None
+    last
 }
