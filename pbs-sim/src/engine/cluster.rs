@@ -300,7 +300,8 @@ impl Cluster {
             need.arrangement,
             Arrangement::Scatter | Arrangement::Vscatter
         );
-        let mut alloc: Allocation = Vec::new();
+        let chunks: u32 = need.chunks.iter().map(|c| c.count).sum();
+        let mut alloc: Allocation = Vec::with_capacity(chunks as usize);
         for chunk in &need.chunks {
             for _ in 0..chunk.count {
                 let mut found = None;

@@ -5,7 +5,7 @@ use std::cell::Cell;
 
 use drivers::JobState;
 
-use super::cluster::{Allocation, NodeIdx};
+use super::cluster::{Allocation, JobNeed, NodeIdx, Slot, View};
 use super::config::Policy;
 use super::job::{Comment, JobKey};
 use super::res::{Res, SimTime};
@@ -54,14 +54,18 @@ impl Engine {
             if walk_all {
                 let order: Vec<SortKey> = self.queued.keys().copied().collect();
                 for sk in order {
-                    self.consider(sk, &mut blocked);
+                    self.consider(sk, &mut blocked, None);
                 }
             } else {
                 let cursor = self.settle_top_jobs(&mut blocked);
-                let candidates = self.woken(arrived, &old_claims, cursor);
+                let mut fresh = arrived.clone();
+                fresh.sort_unstable();
+                let (candidates, grown) = self.woken(arrived, &old_claims, cursor);
                 for sk in candidates {
                     if self.queued.contains_key(&sk) {
-                        self.consider(sk, &mut blocked);
+                        // A new arrival was never tried against the unchanged nodes.
+                        let hint = fresh.binary_search(&sk).is_err().then_some(&grown[..]);
+                        self.consider(sk, &mut blocked, hint);
                     }
                 }
             }
@@ -79,7 +83,7 @@ impl Engine {
             let mut blocked = !self.reservations.is_empty() || self.any_blocked;
             for sk in arrived {
                 if self.queued.contains_key(&sk) {
-                    self.consider(sk, &mut blocked);
+                    self.consider(sk, &mut blocked, None);
                 }
             }
         }
@@ -105,7 +109,7 @@ impl Engine {
             };
             let Some(sk) = next else { break };
             cursor = Some(sk);
-            self.consider(sk, blocked);
+            self.consider(sk, blocked, None);
         }
         cursor
     }
@@ -120,7 +124,7 @@ impl Engine {
         arrived: Vec<SortKey>,
         old_claims: &[(NodeIdx, SimTime)],
         cursor: Option<SortKey>,
-    ) -> Vec<SortKey> {
+    ) -> (Vec<SortKey>, Vec<NodeIdx>) {
         let mut changed = self.changed_nodes.clone();
         changed.extend(
             old_claims
@@ -131,7 +135,7 @@ impl Engine {
         changed.sort_unstable();
         changed.dedup();
         let mut out = arrived;
-        for n in changed {
+        for &n in &changed {
             let node = &self.cluster.nodes[n as usize];
             if node.usable() {
                 self.wake.fitting(node.class, node.free, &mut out);
@@ -141,7 +145,35 @@ impl Engine {
         out.retain(|sk| cursor.is_none_or(|c| *sk > c));
         out.sort_unstable();
         out.dedup();
-        out
+        (out, changed)
+    }
+
+    /// Where [`Cluster::place`] would put a one-chunk job that can only fit on one of
+    /// `grown`: the fitting node it would reach first (class order, then fewest free CPUs,
+    /// then node order).
+    fn place_on_grown(
+        &self,
+        grown: &[NodeIdx],
+        need: &JobNeed,
+        allowed: &dyn Fn(NodeIdx) -> bool,
+    ) -> Option<Allocation> {
+        let chunk = &need.chunks[0];
+        let cluster = &self.cluster;
+        grown
+            .iter()
+            .copied()
+            .filter(|&n| {
+                let node = &cluster.nodes[n as usize];
+                cluster.class_fits(node.class, chunk)
+                    && node.free.covers(&chunk.res)
+                    && View::usable(cluster, n, need.excl)
+                    && allowed(n)
+            })
+            .min_by_key(|&n| {
+                let node = &cluster.nodes[n as usize];
+                (node.class, node.free.ncpus, n)
+            })
+            .map(|node| vec![Slot { node, res: chunk.res }])
     }
 
     fn clear_reservations(&mut self) {
@@ -155,7 +187,10 @@ impl Engine {
 
     /// Starts the job if it can run now; otherwise records why not (and, for a top job,
     /// when it will).
-    fn consider(&mut self, sk: SortKey, blocked: &mut bool) {
+    ///
+    /// `grown`, when given, holds every node that gained resources since the job was last
+    /// found blocked: a job of one chunk can then only fit on one of them.
+    fn consider(&mut self, sk: SortKey, blocked: &mut bool, grown: Option<&[NodeIdx]>) {
         self.stats.considered += 1;
         let key = sk.2;
         let now = self.now;
@@ -213,7 +248,14 @@ impl Engine {
         let mut alloc: Option<Allocation> = None;
         let aggregate_ok = self.cluster.free_total.covers(&need.total);
         if aggregate_ok {
-            alloc = self.cluster.place(&self.cluster, need, &allowed);
+            let one_chunk = need.chunks.len() == 1
+                && need.chunks[0].count == 1
+                && need.chunks[0].pin.is_none()
+                && job.blocked_stamp.is_some();
+            alloc = match grown.filter(|_| one_chunk) {
+                Some(nodes) => self.place_on_grown(nodes, need, &allowed),
+                None => self.cluster.place(&self.cluster, need, &allowed),
+            };
             if alloc.is_none() {
                 // A top job runs on the nodes it was promised as soon as they are free,
                 // even before its estimated start: an estimate kept from an earlier pass
