@@ -226,7 +226,8 @@ impl Engine {
             Policy::Fifo => false,
             Policy::EasyBackfill { depth } => (self.reservations.len() as u32) < depth,
         };
-        if !may_become_top && self.still_blocked(key) {
+        let surely_blocked = self.still_blocked(key);
+        if !may_become_top && surely_blocked {
             // Still blocked is blocked: under strict ordering nothing behind it may start.
             *blocked = true;
             self.any_blocked = true;
@@ -247,7 +248,9 @@ impl Engine {
         };
         let mut alloc: Option<Allocation> = None;
         let aggregate_ok = self.cluster.free_total.covers(&need.total);
-        if aggregate_ok {
+        // A would-be top job that is surely still blocked goes straight to its
+        // reservation: nothing it could use has changed since it was last tried.
+        if aggregate_ok && !surely_blocked {
             let one_chunk = need.chunks.len() == 1
                 && need.chunks[0].count == 1
                 && need.chunks[0].pin.is_none()
@@ -287,7 +290,9 @@ impl Engine {
         }
         let job = &self.jobs[&key];
         let need = &job.need;
-        let reason = if aggregate_ok {
+        let reason = if surely_blocked {
+            job.comment.clone()
+        } else if aggregate_ok {
             self.placement_shortfall(key)
         } else {
             shortfall(
