@@ -23,7 +23,7 @@
 //! A failure prints the step that broke the invariant and the whole (shrunk) scenario as a
 //! script; proptest also records its seed in `engine_properties.proptest-regressions`, replayed
 //! first on the next run. Cases default to
-//! 64 per property; set `PROPTEST_CASES` to run more.
+//! 256 per property (128 for the in-process one); set `PROPTEST_CASES` to run more.
 //!
 //! Layout: `engine_properties/model.rs` generates scenarios, `engine_properties/harness.rs`
 //! drives the engine and holds the invariants, `engine_properties/inproc.rs` is property 7.
@@ -64,7 +64,7 @@ fn fail(e: String) -> TestCaseError {
 }
 
 proptest! {
-    #![proptest_config(config(64))]
+    #![proptest_config(config(256))]
 
     /// Properties 1–3 and 5, under every policy, with every kind of operation and fault: a
     /// safety phase with invariants checked after each call, then a liveness phase.
@@ -121,7 +121,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(config(32))]
+    #![proptest_config(config(128))]
 
     /// Property 7: through the `drivers::Scheduler` trait, on a paused tokio clock, every
     /// job shows as queued, running within its walltime, or finished exactly when its

@@ -293,8 +293,19 @@ impl Cluster {
         need: &JobNeed,
         allowed: &dyn Fn(NodeIdx) -> bool,
     ) -> Option<Allocation> {
+        self.place_counting(view, need, allowed).ok()
+    }
+
+    /// As [`Cluster::place`], but on failure says how many chunks it did place: for a job
+    /// of identical chunks (not `pack`), that is exactly how many fit anywhere.
+    pub fn place_counting<V: View>(
+        &self,
+        view: &V,
+        need: &JobNeed,
+        allowed: &dyn Fn(NodeIdx) -> bool,
+    ) -> Result<Allocation, u32> {
         if need.arrangement == Arrangement::Pack {
-            return self.place_packed(view, need, allowed);
+            return self.place_packed(view, need, allowed).ok_or(0);
         }
         let distinct = matches!(
             need.arrangement,
@@ -339,13 +350,16 @@ impl Cluster {
                         }
                     }
                 }
+                let Some(node) = found else {
+                    return Err(alloc.len() as u32);
+                };
                 alloc.push(Slot {
-                    node: found?,
+                    node,
                     res: chunk.res,
                 });
             }
         }
-        Some(alloc)
+        Ok(alloc)
     }
 
     /// `place=pack`: every chunk on one node.

@@ -172,6 +172,9 @@ pub struct Job {
     pub blocked_stamp: Option<u64>,
     /// Listed in the engine's wake-up index (it is queued and was found blocked).
     pub indexed: bool,
+    /// For a job of identical chunks: how many more chunks must find room before placing
+    /// it can succeed (0: unknown, try).
+    pub deficit: u32,
     /// `Exit_status`.
     pub exit_status: Option<i32>,
     /// `run_count`.

@@ -18,8 +18,8 @@ pub mod config;
 pub mod inventory;
 pub mod job;
 pub mod node;
-pub mod res;
 pub mod projection;
+pub mod res;
 pub mod reservation;
 pub mod running;
 mod schedule;
@@ -374,6 +374,7 @@ impl Engine {
             eligible,
             blocked_stamp: None,
             indexed: false,
+            deficit: 0,
             exit_status: None,
             run_count: 0,
         };
@@ -509,12 +510,15 @@ impl Engine {
         (-i64::from(priority), queue as u32, key)
     }
 
-    /// Takes a job that leaves the queue out of the wake-up index.
+    /// Takes a job that leaves the queue (it starts, is held or deleted) out of the wake-up
+    /// index, and forgets that it was blocked: back in the queue, it is tried afresh.
     pub(crate) fn unindex(&mut self, key: JobKey) {
         let sk = self.sort_key(key);
         let Some(job) = self.jobs.get_mut(&key) else {
             return;
         };
+        job.blocked_stamp = None;
+        job.deficit = 0;
         if job.indexed {
             job.indexed = false;
             let least = job.least_chunk();

@@ -203,7 +203,8 @@ impl<'a> Timeline<'a> {
                 self.reservation_ends.pop();
                 self.moments.push(None);
             }
-            self.batches.push((t.max(self.now), start..self.moments.len()));
+            self.batches
+                .push((t.max(self.now), start..self.moments.len()));
         }
         let (t, range) = self.batches[b].clone();
         Some((t, &self.moments[range]))

@@ -127,7 +127,13 @@ fn earliest(
                     && view.free(n).covers(&chunk.res)
             });
             if let Some(n) = hit {
-                return Some((t, vec![Slot { node: n, res: chunk.res }]));
+                return Some((
+                    t,
+                    vec![Slot {
+                        node: n,
+                        res: chunk.res,
+                    }],
+                ));
             }
         }
         return None;

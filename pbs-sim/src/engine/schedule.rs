@@ -11,6 +11,7 @@ use super::job::{Comment, JobKey};
 use super::res::{Res, SimTime};
 use super::reservation::{eligible_classes, reserve, Reservation};
 use super::{Engine, EngineEvent, Event, SortKey};
+use drivers::resources::Arrangement;
 
 /// What the next pass has to look at.
 #[derive(Debug, Default)]
@@ -148,6 +149,38 @@ impl Engine {
         (out, changed)
     }
 
+    /// How many chunks of a job of identical chunks the nodes that grew could take now.
+    fn chunks_on_grown(
+        &self,
+        grown: &[NodeIdx],
+        need: &JobNeed,
+        allowed: &dyn Fn(NodeIdx) -> bool,
+    ) -> u32 {
+        let chunk = &need.chunks[0];
+        // Scatter puts one chunk per node; otherwise a node takes as many as fit (an
+        // exclusive job may share its nodes with itself).
+        let one_per_node = need.arrangement != Arrangement::Free;
+        let cluster = &self.cluster;
+        let mut total = 0u32;
+        for &n in grown {
+            let node = &cluster.nodes[n as usize];
+            if !cluster.class_fits(node.class, chunk)
+                || !View::usable(cluster, n, need.excl)
+                || !allowed(n)
+            {
+                continue;
+            }
+            let fits = |have: u64, want: u64| have.checked_div(want).unwrap_or(u64::MAX);
+            let r = chunk.res;
+            let many = fits(u64::from(node.free.ncpus), u64::from(r.ncpus))
+                .min(fits(node.free.mem_kb, r.mem_kb))
+                .min(fits(u64::from(node.free.ngpus), u64::from(r.ngpus)));
+            let here = if one_per_node { many.min(1) } else { many };
+            total = total.saturating_add(u32::try_from(here).unwrap_or(u32::MAX));
+        }
+        total
+    }
+
     /// Where [`Cluster::place`] would put a one-chunk job that can only fit on one of
     /// `grown`: the fitting node it would reach first (class order, then fewest free CPUs,
     /// then node order).
@@ -173,7 +206,12 @@ impl Engine {
                 let node = &cluster.nodes[n as usize];
                 (node.class, node.free.ncpus, n)
             })
-            .map(|node| vec![Slot { node, res: chunk.res }])
+            .map(|node| {
+                vec![Slot {
+                    node,
+                    res: chunk.res,
+                }]
+            })
     }
 
     fn clear_reservations(&mut self) {
@@ -247,7 +285,22 @@ impl Engine {
             ok
         };
         let mut alloc: Option<Allocation> = None;
+        let mut deficit: Option<u32> = None;
         let aggregate_ok = self.cluster.free_total.covers(&need.total);
+        // A job of identical chunks that was short of room for `deficit` chunks stays
+        // blocked until the nodes that grew can take that many.
+        let mut short = false;
+        if let (Some(grown), true) = (grown, uniform_chunks(need) && job.deficit > 0) {
+            let gained = self.chunks_on_grown(grown, need, &allowed);
+            if gained < job.deficit {
+                short = true;
+                let job = self.jobs.get_mut(&key).expect("queued job exists");
+                job.deficit -= gained;
+            }
+        }
+        let surely_blocked = surely_blocked || short;
+        let job = &self.jobs[&key];
+        let need = &job.need;
         // A would-be top job that is surely still blocked goes straight to its
         // reservation: nothing it could use has changed since it was last tried.
         if aggregate_ok && !surely_blocked {
@@ -257,7 +310,16 @@ impl Engine {
                 && job.blocked_stamp.is_some();
             alloc = match grown.filter(|_| one_chunk) {
                 Some(nodes) => self.place_on_grown(nodes, need, &allowed),
-                None => self.cluster.place(&self.cluster, need, &allowed),
+                None => match self.cluster.place_counting(&self.cluster, need, &allowed) {
+                    Ok(alloc) => Some(alloc),
+                    Err(placed) => {
+                        if uniform_chunks(need) {
+                            let missing = need.chunks[0].count - placed;
+                            deficit = Some(missing);
+                        }
+                        None
+                    }
+                },
             };
             if alloc.is_none() {
                 // A top job runs on the nodes it was promised as soon as they are free,
@@ -283,6 +345,11 @@ impl Engine {
         let stamp = self.release_clock;
         let job = self.jobs.get_mut(&key).expect("queued job exists");
         job.blocked_stamp = Some(stamp);
+        if let Some(d) = deficit {
+            job.deficit = d;
+        } else if !short {
+            job.deficit = 0;
+        }
         if !job.indexed {
             job.indexed = true;
             let least = job.least_chunk();
@@ -512,4 +579,13 @@ fn shortfall(need: &Res, free: &Res, total: &Res) -> Comment {
         available,
         total,
     }
+}
+
+/// A job of several identical chunks, not pinned, not packed: how many of its chunks fit
+/// is a count that only nodes gaining room can raise.
+fn uniform_chunks(need: &JobNeed) -> bool {
+    need.chunks.len() == 1
+        && need.chunks[0].count > 1
+        && need.chunks[0].pin.is_none()
+        && need.arrangement != Arrangement::Pack
 }

@@ -507,3 +507,20 @@ fn a_top_job_starts_on_its_promised_nodes_once_they_are_free() {
     assert_eq!(state(&e, top), JobState::Running);
     assert_eq!(e.job(top).unwrap().started, Some(T0 + 3600));
 }
+
+#[test]
+fn a_blocked_job_held_and_released_still_starts_when_room_appears() {
+    // Regression: a job released from a hold kept its old "blocked" mark but had left the
+    // wake-up index, so the release of a node never woke it.
+    let inv = nodes(1, 2);
+    let mut e = engine(&inv, Policy::Fifo);
+    e.submit(T0, req("1:ncpus=1", "00:01:00", None)).unwrap();
+    e.submit(T0, req("1:ncpus=1", "10:00:00", None)).unwrap();
+    let waiting = e.submit(T0, req("1:ncpus=1", "10:00:00", None)).unwrap();
+    assert_eq!(state(&e, waiting), JobState::Queued);
+    e.hold(T0 + 1, waiting).unwrap();
+    e.release(T0 + 2, waiting).unwrap();
+    assert_eq!(state(&e, waiting), JobState::Queued);
+    e.advance_to(T0 + 60);
+    assert_eq!(state(&e, waiting), JobState::Running);
+}
