@@ -170,6 +170,9 @@ fn earliest(
     // projection only releases); should greedy placement ever be less so, the answer is
     // still a real fit, just not the earliest.
     let mut lo = 0usize; // `view` holds batches before `lo`, none of which fits
+                         // Earlier reservations make fitting non-monotone (a node free now may be promised
+                         // later): then walk the batches one by one.
+    let gallop = earlier.is_empty();
     let mut step = 1usize;
     let (mut hi, mut best) = loop {
         let mark = view.mark();
@@ -187,7 +190,9 @@ fn earliest(
             break (probe, found);
         }
         lo = probe + 1;
-        step *= 2;
+        if gallop {
+            step *= 2;
+        }
     };
     while lo < hi {
         let mid = lo + (hi - lo) / 2;

@@ -59,6 +59,18 @@ impl Engine {
                 }
             } else {
                 let cursor = self.settle_top_jobs(&mut blocked);
+                // A reservation that went away or moved (its top job started, or was
+                // overtaken) frees nodes without any release: jobs it blocked must be
+                // tried again, not taken as surely still blocked.
+                let new_claims: Vec<(NodeIdx, SimTime)> = self
+                    .reservations
+                    .iter()
+                    .flat_map(|r| r.nodes.iter().map(move |&n| (n, r.start)))
+                    .collect();
+                if new_claims != old_claims {
+                    self.release_clock += 1;
+                    self.reservations_changed = self.release_clock;
+                }
                 let mut fresh = arrived.clone();
                 fresh.sort_unstable();
                 let (candidates, grown) = self.woken(arrived, &old_claims, cursor);
@@ -357,7 +369,7 @@ impl Engine {
         }
         let job = &self.jobs[&key];
         let need = &job.need;
-        let reason = if surely_blocked {
+        let reason = if surely_blocked && !may_become_top {
             job.comment.clone()
         } else if aggregate_ok {
             self.placement_shortfall(key)
