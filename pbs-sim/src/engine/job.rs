@@ -170,6 +170,8 @@ pub struct Job {
     pub eligible: Option<u64>,
     /// The engine's release clock when the job was last found unable to start.
     pub blocked_stamp: Option<u64>,
+    /// When last found unable to start, a top job's reservation kept it off a node.
+    pub blocked_by_claims: bool,
     /// Listed in the engine's wake-up index (it is queued and was found blocked).
     pub indexed: bool,
     /// For a job of identical chunks: how many more chunks must find room before placing

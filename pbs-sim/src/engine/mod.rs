@@ -186,6 +186,9 @@ pub struct Engine {
     nodes_changed: u64,
     /// The release clock when a top job's reservation last changed.
     reservations_changed: u64,
+    /// A full pass is rebuilding the reservations: those of the last pass are gone and
+    /// the new ones not yet known.
+    settling: bool,
     /// Blocked jobs by what could wake them.
     wake: WakeIndex,
     /// Nodes whose free resources grew since the last full pass.
@@ -243,6 +246,7 @@ impl Engine {
             class_taken: vec![0; classes],
             nodes_changed: 0,
             reservations_changed: 0,
+            settling: false,
             wake: WakeIndex::new(classes),
             changed_nodes: Vec::new(),
             nodes_seen: 0,
@@ -373,6 +377,7 @@ impl Engine {
             estimate_stamp: 0,
             eligible,
             blocked_stamp: None,
+            blocked_by_claims: false,
             indexed: false,
             deficit: 0,
             exit_status: None,

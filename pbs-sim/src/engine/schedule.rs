@@ -58,7 +58,9 @@ impl Engine {
                     self.consider(sk, &mut blocked, None);
                 }
             } else {
+                self.settling = true;
                 let cursor = self.settle_top_jobs(&mut blocked);
+                self.settling = false;
                 // A reservation that went away or moved (its top job started, or was
                 // overtaken) frees nodes without any release: jobs it blocked must be
                 // tried again, not taken as surely still blocked.
@@ -357,6 +359,9 @@ impl Engine {
         let stamp = self.release_clock;
         let job = self.jobs.get_mut(&key).expect("queued job exists");
         job.blocked_stamp = Some(stamp);
+        if !surely_blocked {
+            job.blocked_by_claims = conflicted.get();
+        }
         if let Some(d) = deficit {
             job.deficit = d;
         } else if !short {
@@ -471,7 +476,12 @@ impl Engine {
         let (Some(stamp), Some(mut mask)) = (job.blocked_stamp, job.eligible) else {
             return false;
         };
-        if self.nodes_changed > stamp || self.reservations_changed > stamp {
+        if self.nodes_changed > stamp {
+            return false;
+        }
+        // A reservation that kept it off a node may have moved or gone (while a pass
+        // rebuilds them, that is not known yet). Reservations appearing only restrict.
+        if job.blocked_by_claims && (self.reservations_changed > stamp || self.settling) {
             return false;
         }
         while mask != 0 {
