@@ -172,6 +172,8 @@ pub struct Engine {
     queue_running: Vec<u32>,
     pending: Pending,
     reservations: Vec<Reservation>,
+    /// The reservations of the pass before, while a full pass rebuilds them.
+    previous: Vec<Reservation>,
     reserved_from: Vec<SimTime>,
     any_blocked: bool,
     /// Counts releases of resources (job ends, requeues) and node state changes.
@@ -239,6 +241,7 @@ impl Engine {
             history: VecDeque::new(),
             pending: Pending::default(),
             reservations: Vec::new(),
+            previous: Vec::new(),
             reserved_from: vec![SimTime::MAX; nodes],
             any_blocked: false,
             release_clock: 0,

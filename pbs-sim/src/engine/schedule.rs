@@ -38,12 +38,6 @@ impl Engine {
         }
         if full {
             self.stats.full_passes += 1;
-            let old_tops: Vec<JobKey> = self.reservations.iter().map(|r| r.key).collect();
-            let old_claims: Vec<(NodeIdx, SimTime)> = self
-                .reservations
-                .iter()
-                .flat_map(|r| r.nodes.iter().map(move |&n| (n, r.start)))
-                .collect();
             self.clear_reservations();
             // Node state changes can unblock anything; strict ordering without backfill
             // needs the whole order. Otherwise only the head of the queue and the jobs a
@@ -64,18 +58,19 @@ impl Engine {
                 // A reservation that went away or moved (its top job started, or was
                 // overtaken) frees nodes without any release: jobs it blocked must be
                 // tried again, not taken as surely still blocked.
-                let new_claims: Vec<(NodeIdx, SimTime)> = self
+                let same = self
                     .reservations
                     .iter()
-                    .flat_map(|r| r.nodes.iter().map(move |&n| (n, r.start)))
-                    .collect();
-                if new_claims != old_claims {
+                    .map(|r| (r.start, &r.nodes))
+                    .eq(self.previous.iter().map(|r| (r.start, &r.nodes)));
+                if !same {
                     self.release_clock += 1;
                     self.reservations_changed = self.release_clock;
                 }
                 let mut fresh = arrived.clone();
                 fresh.sort_unstable();
-                let (candidates, grown) = self.woken(arrived, &old_claims, cursor);
+                let changed = std::mem::take(&mut self.changed_nodes);
+                let (candidates, grown) = self.woken(arrived, changed, cursor);
                 for sk in candidates {
                     if self.queued.contains_key(&sk) {
                         // A new arrival was never tried against the unchanged nodes.
@@ -87,7 +82,8 @@ impl Engine {
             self.changed_nodes.clear();
             // A former top job that this pass stopped before, or did not make a top job
             // again, must not keep its estimate: only calendared jobs have one (§6.3).
-            for key in old_tops {
+            for i in 0..self.previous.len() {
+                let key = self.previous[i].key;
                 if !self.reservations.iter().any(|r| r.key == key) {
                     if let Some(job) = self.jobs.get_mut(&key) {
                         job.estimate = None;
@@ -137,16 +133,13 @@ impl Engine {
     fn woken(
         &self,
         arrived: Vec<SortKey>,
-        old_claims: &[(NodeIdx, SimTime)],
+        mut changed: Vec<NodeIdx>,
         cursor: Option<SortKey>,
     ) -> (Vec<SortKey>, Vec<NodeIdx>) {
-        let mut changed = self.changed_nodes.clone();
-        changed.extend(
-            old_claims
-                .iter()
-                .filter(|&&(n, start)| self.reserved_from[n as usize] > start)
-                .map(|&(n, _)| n),
-        );
+        for r in &self.previous {
+            let freed = r.nodes.iter().copied();
+            changed.extend(freed.filter(|&n| self.reserved_from[n as usize] > r.start));
+        }
         changed.sort_unstable();
         changed.dedup();
         let mut out = arrived;
@@ -168,6 +161,7 @@ impl Engine {
         &self,
         grown: &[NodeIdx],
         need: &JobNeed,
+        eligible: Option<u64>,
         allowed: &dyn Fn(NodeIdx) -> bool,
     ) -> u32 {
         let chunk = &need.chunks[0];
@@ -178,7 +172,7 @@ impl Engine {
         let mut total = 0u32;
         for &n in grown {
             let node = &cluster.nodes[n as usize];
-            if !cluster.class_fits(node.class, chunk)
+            if !fits_class(cluster, eligible, node.class, chunk)
                 || !View::usable(cluster, n, need.excl)
                 || !allowed(n)
             {
@@ -202,6 +196,7 @@ impl Engine {
         &self,
         grown: &[NodeIdx],
         need: &JobNeed,
+        eligible: Option<u64>,
         allowed: &dyn Fn(NodeIdx) -> bool,
     ) -> Option<Allocation> {
         let chunk = &need.chunks[0];
@@ -211,7 +206,7 @@ impl Engine {
             .copied()
             .filter(|&n| {
                 let node = &cluster.nodes[n as usize];
-                cluster.class_fits(node.class, chunk)
+                fits_class(cluster, eligible, node.class, chunk)
                     && node.free.covers(&chunk.res)
                     && View::usable(cluster, n, need.excl)
                     && allowed(n)
@@ -228,9 +223,12 @@ impl Engine {
             })
     }
 
+    /// Drops the reservations, keeping them as `previous` for comparison.
     fn clear_reservations(&mut self) {
-        for r in std::mem::take(&mut self.reservations) {
-            for n in r.nodes {
+        self.previous.clear();
+        std::mem::swap(&mut self.previous, &mut self.reservations);
+        for r in &self.previous {
+            for &n in &r.nodes {
                 self.reserved_from[n as usize] = SimTime::MAX;
             }
         }
@@ -278,7 +276,8 @@ impl Engine {
             Policy::Fifo => false,
             Policy::EasyBackfill { depth } => (self.reservations.len() as u32) < depth,
         };
-        let surely_blocked = self.still_blocked(key);
+        // A woken job is woken because something it could use changed: just try it.
+        let surely_blocked = grown.is_none() && self.still_blocked(key);
         if !may_become_top && surely_blocked {
             // Still blocked is blocked: under strict ordering nothing behind it may start.
             *blocked = true;
@@ -305,7 +304,7 @@ impl Engine {
         // blocked until the nodes that grew can take that many.
         let mut short = false;
         if let (Some(grown), true) = (grown, uniform_chunks(need) && job.deficit > 0) {
-            let gained = self.chunks_on_grown(grown, need, &allowed);
+            let gained = self.chunks_on_grown(grown, need, job.eligible, &allowed);
             if gained < job.deficit {
                 short = true;
                 let job = self.jobs.get_mut(&key).expect("queued job exists");
@@ -323,7 +322,7 @@ impl Engine {
                 && need.chunks[0].pin.is_none()
                 && job.blocked_stamp.is_some();
             alloc = match grown.filter(|_| one_chunk) {
-                Some(nodes) => self.place_on_grown(nodes, need, &allowed),
+                Some(nodes) => self.place_on_grown(nodes, need, job.eligible, &allowed),
                 None => match self.cluster.place_counting(&self.cluster, need, &allowed) {
                     Ok(alloc) => Some(alloc),
                     Err(placed) => {
@@ -610,4 +609,18 @@ fn uniform_chunks(need: &JobNeed) -> bool {
         && need.chunks[0].count > 1
         && need.chunks[0].pin.is_none()
         && need.arrangement != Arrangement::Pack
+}
+
+/// Whether a node of `class` could ever hold `chunk`, the only chunk kind of its job: the
+/// job's class mask says so at the cost of a bit test.
+fn fits_class(
+    cluster: &super::cluster::Cluster,
+    eligible: Option<u64>,
+    class: u16,
+    chunk: &super::cluster::ChunkNeed,
+) -> bool {
+    match eligible {
+        Some(mask) => mask & (1 << class) != 0,
+        None => cluster.class_fits(class, chunk),
+    }
 }
