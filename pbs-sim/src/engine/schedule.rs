@@ -10,6 +10,7 @@ use super::config::Policy;
 use super::job::{Comment, JobKey};
 use super::res::{Res, SimTime};
 use super::reservation::{eligible_classes, reserve, Reservation};
+use super::wakeup::mask_classes;
 use super::{Engine, EngineEvent, Event, SortKey};
 use drivers::resources::Arrangement;
 
@@ -456,15 +457,16 @@ impl Engine {
             return false;
         };
         let stamp = job.estimate_stamp;
+        let unchanged = |c: usize| self.class_released[c] <= stamp && self.class_taken[c] <= stamp;
         self.reservations.is_empty()
             && *start >= self.now
             && stamp >= self.nodes_changed
-            && eligible_classes(&self.cluster, &job.need)
-                .into_iter()
-                .all(|c| {
-                    self.class_released[c as usize] <= stamp
-                        && self.class_taken[c as usize] <= stamp
-                })
+            && match job.eligible {
+                Some(mask) => mask_classes(mask).all(unchanged),
+                None => eligible_classes(&self.cluster, &job.need)
+                    .into_iter()
+                    .all(|c| unchanged(c as usize)),
+            }
     }
 
     /// Whether a job found blocked before is surely still blocked: since then no node
@@ -472,7 +474,7 @@ impl Engine {
     /// use (starting other jobs only ever takes resources away).
     fn still_blocked(&self, key: JobKey) -> bool {
         let job = &self.jobs[&key];
-        let (Some(stamp), Some(mut mask)) = (job.blocked_stamp, job.eligible) else {
+        let (Some(stamp), Some(mask)) = (job.blocked_stamp, job.eligible) else {
             return false;
         };
         if self.nodes_changed > stamp {
@@ -483,14 +485,7 @@ impl Engine {
         if job.blocked_by_claims && (self.reservations_changed > stamp || self.settling) {
             return false;
         }
-        while mask != 0 {
-            let c = mask.trailing_zeros() as usize;
-            if self.class_released[c] > stamp {
-                return false;
-            }
-            mask &= mask - 1;
-        }
-        true
+        mask_classes(mask).all(|c| self.class_released[c] <= stamp)
     }
 
     /// Why a job that fits in aggregate found no nodes.

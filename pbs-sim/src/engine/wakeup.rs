@@ -25,7 +25,7 @@ pub struct WakeIndex {
 }
 
 /// The classes of a bit set, lowest first.
-fn classes(mut mask: u64) -> impl Iterator<Item = usize> {
+pub fn mask_classes(mut mask: u64) -> impl Iterator<Item = usize> {
     std::iter::from_fn(move || {
         if mask == 0 {
             return None;
@@ -50,7 +50,7 @@ impl WakeIndex {
     pub fn insert(&mut self, sk: SortKey, mask: Option<u64>, least: Res) {
         match mask {
             Some(mask) => {
-                for c in classes(mask) {
+                for c in mask_classes(mask) {
                     self.by_class[c].insert((least.ncpus, sk), (least.mem_kb, least.ngpus));
                 }
             }
@@ -69,7 +69,7 @@ impl WakeIndex {
     /// Forgets a job (it started, or left the queue).
     pub fn remove(&mut self, sk: SortKey, mask: Option<u64>, least: Res) {
         if let Some(mask) = mask {
-            for c in classes(mask) {
+            for c in mask_classes(mask) {
                 self.by_class[c].remove(&(least.ncpus, sk));
             }
         }
