@@ -308,8 +308,17 @@ impl Engine {
             let gained = self.chunks_on_grown(grown, need, job.eligible, &allowed);
             if gained < job.deficit {
                 short = true;
+                let stamp = self.release_clock;
                 let job = self.jobs.get_mut(&key).expect("queued job exists");
                 job.deficit -= gained;
+                if !may_become_top {
+                    // Nothing else to decide: it stays blocked, with the same comment.
+                    job.blocked_stamp = Some(stamp);
+                    job.estimate = None;
+                    *blocked = true;
+                    self.any_blocked = true;
+                    return;
+                }
             }
         }
         let surely_blocked = surely_blocked || short;
