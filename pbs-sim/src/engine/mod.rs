@@ -9,9 +9,17 @@
 //! - [`inventory`] / [`node`] — the nodes (default: a 2000-node Palmetto-like cluster).
 //! - [`cluster`] — free resources and the index that places chunks on nodes.
 //! - [`submit`] — defaults, resource checks, routing and limits at submission.
-//! - [`schedule`] / [`reservation`] — the scheduling pass: PBS's default greedy policy, or
+//! - `schedule` / [`reservation`] — the scheduling pass: PBS's default greedy policy, or
 //!   strict ordering with EASY backfill and estimated start times.
-//! - [`job`] / [`status`] — jobs, their comments, and what `qstat` would say about them.
+//! - [`projection`] / [`running`] — the future as a top job's reservation sees it: running
+//!   jobs by walltime end per node class, released onto a copy-free projection.
+//! - [`wakeup`] — which blocked jobs a release could unblock, so a pass looks at those and
+//!   the head of the queue rather than at every queued job.
+//! - [`job`] / [`table`] / [`status`] — jobs, their comments, and what `qstat` would say.
+//!
+//! Cost: a pass after a release looks at the head of the queue and at the blocked jobs
+//! whose smallest chunk fits a node that grew; a top job's reservation is recomputed only
+//! when something it could use was released or taken. See `BENCHMARKS.md` for figures.
 
 pub mod cluster;
 pub mod config;
