@@ -44,6 +44,30 @@ impl NodeRt {
     pub fn usable(&self) -> bool {
         !self.down && !self.offline && self.excl_job.is_none()
     }
+
+    /// The node's `state` as `pbsnodes` prints it: the states that apply, comma-joined in
+    /// PBS's fixed order (`down`, `offline`, `job-busy`, `job-exclusive`), or `free`.
+    pub fn pbs_state(&self) -> String {
+        let states = [
+            (self.down, "down"),
+            (self.offline, "offline"),
+            (
+                self.excl_job.is_none() && self.free.ncpus == 0 && self.cap.ncpus > 0,
+                "job-busy",
+            ),
+            (self.excl_job.is_some(), "job-exclusive"),
+        ];
+        let on: Vec<&str> = states
+            .iter()
+            .filter(|(on, _)| *on)
+            .map(|(_, s)| *s)
+            .collect();
+        if on.is_empty() {
+            "free".to_string()
+        } else {
+            on.join(",")
+        }
+    }
 }
 
 /// Nodes sharing hardware, priority and site attributes.

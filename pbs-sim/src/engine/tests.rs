@@ -524,3 +524,45 @@ fn a_blocked_job_held_and_released_still_starts_when_room_appears() {
     e.advance_to(T0 + 60);
     assert_eq!(state(&e, waiting), JobState::Running);
 }
+
+#[test]
+fn node_states_read_as_pbsnodes_prints_them() {
+    let inv = nodes(2, 2);
+    let mut e = engine(&inv, Policy::Fifo);
+    let state_of = |e: &Engine, n: usize| e.cluster().nodes[n].pbs_state();
+    assert_eq!(state_of(&e, 0), "free");
+    e.submit(T0, req("1:ncpus=2", "1:00:00", None)).unwrap();
+    assert_eq!(state_of(&e, 0), "job-busy");
+    let mut excl = req("1:ncpus=1", "1:00:00", None);
+    excl.resources.place = Some("excl".parse().unwrap());
+    e.submit(T0, excl).unwrap();
+    assert_eq!(state_of(&e, 1), "job-exclusive");
+    e.set_node_offline(T0 + 1, 0, true);
+    assert_eq!(state_of(&e, 0), "offline,job-busy");
+    e.set_node_down(T0 + 2, 0, true);
+    assert_eq!(state_of(&e, 0), "down,offline,job-busy");
+}
+
+#[test]
+fn queue_errors_without_a_default_or_when_disabled() {
+    let inv = nodes(1, 2);
+    let config = EngineConfig {
+        default_queue: None,
+        ..EngineConfig::single_queue(Policy::Fifo)
+    };
+    let mut e = Engine::new(config, &inv).unwrap();
+    let err = e.submit(T0, req("1:ncpus=1", "1:00:00", None)).unwrap_err();
+    assert_eq!(err.to_string(), "No default queue specified");
+    assert_eq!(err.exit_code(), 189);
+    let config = EngineConfig {
+        queues: vec![QueueDef {
+            enabled: false,
+            ..QueueDef::execution("workq", 0)
+        }],
+        ..EngineConfig::single_queue(Policy::Fifo)
+    };
+    let mut e = Engine::new(config, &inv).unwrap();
+    let err = e.submit(T0, req("1:ncpus=1", "1:00:00", None)).unwrap_err();
+    assert_eq!(err.to_string(), "Queue is not enabled");
+    assert_eq!(err.exit_code(), 173);
+}
