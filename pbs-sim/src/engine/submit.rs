@@ -294,8 +294,25 @@ fn no_such_value(cluster: &Cluster, name: &str, asked: &str) -> Comment {
     }
 }
 
-/// A consumable to check: its name, the amount asked, and how to read it from a capacity.
-type Check<'a> = (&'static str, u64, &'a dyn Fn(&Res) -> u64);
+/// `Can Never Run: Insufficient amount of resource: …` for the first consumable of
+/// `asked` (ncpus, then mem, then ngpus) beyond what `most` says the cluster can offer.
+fn first_short(asked: &Res, most: &dyn Fn(&dyn Fn(&Res) -> u64) -> u64) -> Option<Comment> {
+    let checks: [(&'static str, fn(&Res) -> u64); 3] = [
+        ("ncpus", |r| u64::from(r.ncpus)),
+        ("mem", |r| r.mem_kb),
+        ("ngpus", |r| u64::from(r.ngpus)),
+    ];
+    checks.into_iter().find_map(|(resource, get)| {
+        let (requested, total) = (get(asked), most(&get));
+        (requested > total).then_some(Comment::Insufficient {
+            never: true,
+            resource,
+            requested,
+            available: total,
+            total,
+        })
+    })
+}
 
 /// Whether the cluster, completely empty, could hold the job; if not, PBS's comment.
 fn never_runs(cluster: &Cluster, need: &JobNeed) -> Option<Comment> {
@@ -309,26 +326,9 @@ fn never_runs(cluster: &Cluster, need: &JobNeed) -> Option<Comment> {
             .collect();
         if fitting.is_empty() {
             // Name the first consumable no node has enough of.
-            let checks: [Check<'_>; 3] = [
-                ("ncpus", u64::from(chunk.res.ncpus), &|r: &Res| {
-                    u64::from(r.ncpus)
-                }),
-                ("mem", chunk.res.mem_kb, &|r: &Res| r.mem_kb),
-                ("ngpus", u64::from(chunk.res.ngpus), &|r: &Res| {
-                    u64::from(r.ngpus)
-                }),
-            ];
-            for (resource, requested, get) in checks {
-                let total = max_of(get);
-                if requested > total {
-                    return Some(Comment::Insufficient {
-                        never: true,
-                        resource,
-                        requested,
-                        available: total,
-                        total,
-                    });
-                }
+            let most = |get: &dyn Fn(&Res) -> u64| max_of(get);
+            if let Some(comment) = first_short(&chunk.res, &most) {
+                return Some(comment);
             }
             return Some(Comment::NotEnoughNodes { never: true });
         }
@@ -389,26 +389,9 @@ fn never_runs(cluster: &Cluster, need: &JobNeed) -> Option<Comment> {
             .place(&EmptyCluster(cluster), need, &|_| true)
             .is_none()
     {
-        let checks: [Check<'_>; 3] = [
-            ("ncpus", u64::from(need.total.ncpus), &|r: &Res| {
-                u64::from(r.ncpus)
-            }),
-            ("mem", need.total.mem_kb, &|r: &Res| r.mem_kb),
-            ("ngpus", u64::from(need.total.ngpus), &|r: &Res| {
-                u64::from(r.ngpus)
-            }),
-        ];
-        for (resource, requested, get) in checks {
-            let total = get(&cluster.cap_total);
-            if requested > total {
-                return Some(Comment::Insufficient {
-                    never: true,
-                    resource,
-                    requested,
-                    available: total,
-                    total,
-                });
-            }
+        let whole = |get: &dyn Fn(&Res) -> u64| get(&cluster.cap_total);
+        if let Some(comment) = first_short(&need.total, &whole) {
+            return Some(comment);
         }
         return Some(Comment::NotEnoughNodes { never: true });
     }
