@@ -294,16 +294,20 @@ fn no_such_value(cluster: &Cluster, name: &str, asked: &str) -> Comment {
     }
 }
 
+/// Reads one consumable from a set of amounts.
+type Amount = fn(&Res) -> u64;
+
 /// `Can Never Run: Insufficient amount of resource: …` for the first consumable of
 /// `asked` (ncpus, then mem, then ngpus) beyond what `most` says the cluster can offer.
-fn first_short(asked: &Res, most: &dyn Fn(&dyn Fn(&Res) -> u64) -> u64) -> Option<Comment> {
-    let checks: [(&'static str, fn(&Res) -> u64); 3] = [
+
+fn first_short(asked: &Res, most: impl Fn(Amount) -> u64) -> Option<Comment> {
+    let checks: [(&'static str, Amount); 3] = [
         ("ncpus", |r| u64::from(r.ncpus)),
         ("mem", |r| r.mem_kb),
         ("ngpus", |r| u64::from(r.ngpus)),
     ];
     checks.into_iter().find_map(|(resource, get)| {
-        let (requested, total) = (get(asked), most(&get));
+        let (requested, total) = (get(asked), most(get));
         (requested > total).then_some(Comment::Insufficient {
             never: true,
             resource,
@@ -326,8 +330,7 @@ fn never_runs(cluster: &Cluster, need: &JobNeed) -> Option<Comment> {
             .collect();
         if fitting.is_empty() {
             // Name the first consumable no node has enough of.
-            let most = |get: &dyn Fn(&Res) -> u64| max_of(get);
-            if let Some(comment) = first_short(&chunk.res, &most) {
+            if let Some(comment) = first_short(&chunk.res, |get| max_of(&get)) {
                 return Some(comment);
             }
             return Some(Comment::NotEnoughNodes { never: true });
@@ -389,8 +392,7 @@ fn never_runs(cluster: &Cluster, need: &JobNeed) -> Option<Comment> {
             .place(&EmptyCluster(cluster), need, &|_| true)
             .is_none()
     {
-        let whole = |get: &dyn Fn(&Res) -> u64| get(&cluster.cap_total);
-        if let Some(comment) = first_short(&need.total, &whole) {
+        if let Some(comment) = first_short(&need.total, |get| get(&cluster.cap_total)) {
             return Some(comment);
         }
         return Some(Comment::NotEnoughNodes { never: true });
