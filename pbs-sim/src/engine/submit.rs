@@ -299,7 +299,6 @@ type Amount = fn(&Res) -> u64;
 
 /// `Can Never Run: Insufficient amount of resource: …` for the first consumable of
 /// `asked` (ncpus, then mem, then ngpus) beyond what `most` says the cluster can offer.
-
 fn first_short(asked: &Res, most: impl Fn(Amount) -> u64) -> Option<Comment> {
     let checks: [(&'static str, Amount); 3] = [
         ("ncpus", |r| u64::from(r.ncpus)),
