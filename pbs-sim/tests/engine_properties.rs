@@ -171,6 +171,7 @@ fn a_known_scenario_passes_and_logs_every_start() {
                 priority: 0,
             }],
             policy,
+            exit_delay: 0,
             steps: vec![
                 Step {
                     gap: 0,

@@ -111,6 +111,9 @@ pub struct EngineConfig {
     pub history_duration: u64,
     /// `node_fail_requeue`: seconds after a node goes down before its jobs are requeued.
     pub node_fail_requeue: u64,
+    /// Seconds a job spends exiting (`E`: obit, stage-out, MoM cleanup) between the end of
+    /// its script and `F`; it keeps its nodes meanwhile. 0 goes straight to `F`.
+    pub exit_delay: u64,
     /// Exit status of a job killed for exceeding its walltime: -29 on OpenPBS ≥ 22.05,
     /// 271 (SIGTERM) on older servers (reference §7).
     pub walltime_exit_status: i32,
@@ -195,6 +198,7 @@ impl EngineConfig {
             history: true,
             history_duration: 14 * 24 * 3600,
             node_fail_requeue: 310,
+            exit_delay: 0,
             walltime_exit_status: -29,
             start_time: 1_767_225_600, // 2026-01-01T00:00:00Z: fixed, so runs repeat exactly
             log_events: false,

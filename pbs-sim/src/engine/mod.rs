@@ -143,6 +143,8 @@ enum Event {
     },
     /// `node_fail_requeue` has passed since the node went down.
     NodeFailRequeue { node: NodeIdx },
+    /// A job's exit processing (`E`) is over: it finishes and frees its nodes.
+    Exited { key: JobKey, run: u32 },
 }
 
 /// Why the engine could not be built from its configuration.
@@ -412,8 +414,10 @@ impl Engine {
         };
         match job.state {
             JobState::Finished => Err(PbsError::new(Pbse::HistJobId, "")),
+            // PBS refuses `qdel` of a job in E without `-W force`.
+            JobState::Exiting => Err(PbsError::new(Pbse::BadState, "")),
             JobState::Running => {
-                self.finish(key, 271, EndReason::Deleted);
+                self.end_run(key, 271, EndReason::Deleted);
                 self.stats.deleted += 1;
                 self.schedule();
                 Ok(())
@@ -576,10 +580,10 @@ impl Engine {
                 if walltime_kill {
                     self.stats.walltime_killed += 1;
                     let exit = self.config.walltime_exit_status;
-                    self.finish(key, exit, EndReason::Walltime);
+                    self.end_run(key, exit, EndReason::Walltime);
                 } else {
                     let exit = self.jobs[&key].behaviour.exit_status;
-                    self.finish(key, exit, EndReason::Exited);
+                    self.end_run(key, exit, EndReason::Exited);
                 }
             }
             Event::NodeFailRequeue { node } => {
@@ -588,14 +592,53 @@ impl Engine {
                 }
                 let victims = self.cluster.nodes[node as usize].jobs.clone();
                 for key in victims {
+                    // A job already exiting finishes on its own.
+                    if self.jobs[&key].state != JobState::Running {
+                        continue;
+                    }
                     if self.jobs[&key].rerunnable {
                         self.requeue(key);
                     } else {
-                        self.finish(key, -20, EndReason::NodeFailed);
+                        self.end_run(key, -20, EndReason::NodeFailed);
                     }
                 }
             }
+            Event::Exited { key, run } => {
+                let job = self.jobs.get(&key);
+                if let Some(job) =
+                    job.filter(|j| j.state == JobState::Exiting && j.run_count == run)
+                {
+                    let exit = job.exit_status.unwrap_or(0);
+                    let reason = match &job.comment {
+                        Comment::Ran { end: Some(r), .. } => r.clone(),
+                        _ => EndReason::Exited,
+                    };
+                    self.finish(key, exit, reason);
+                }
+            }
         }
+    }
+
+    /// The script of a running job ended (or was killed): the job exits (`E`) for
+    /// `exit_delay` seconds, keeping its nodes, then finishes.
+    fn end_run(&mut self, key: JobKey, exit_status: i32, reason: EndReason) {
+        let delay = self.config.exit_delay;
+        if delay == 0 {
+            self.finish(key, exit_status, reason);
+            return;
+        }
+        let now = self.now;
+        let job = self.jobs.get_mut(&key).expect("running job exists");
+        job.state = JobState::Exiting;
+        job.substate = 50;
+        job.exit_status = Some(exit_status);
+        job.finished = Some(now);
+        job.comment = Comment::Ran {
+            at: job.started.unwrap_or(now),
+            end: Some(reason),
+        };
+        let run = job.run_count;
+        self.push_event(now.saturating_add(delay), Event::Exited { key, run });
     }
 
     /// Ends a running job: frees its nodes, records how it ended.
@@ -604,24 +647,28 @@ impl Engine {
         let job = self.jobs.get_mut(&key).expect("running job exists");
         let alloc = job.alloc.clone().unwrap_or_default();
         let started = job.started.unwrap_or(now);
-        let end = started.saturating_add(job.need.walltime);
+        let end = started.saturating_add(job.need.walltime + self.config.exit_delay);
         self.running.remove(&self.cluster, &alloc, end, key);
         self.cluster.release(key, &alloc);
         self.queue_running[job.queue] -= 1;
+        let ended = job
+            .finished
+            .filter(|_| job.state == JobState::Exiting)
+            .unwrap_or(now);
         job.state = JobState::Finished;
         job.substate = match reason {
             EndReason::Deleted => 91,
             _ if exit_status == 0 => 92,
             _ => 93,
         };
-        job.finished = Some(now);
+        job.finished = Some(ended);
         job.exit_status = Some(exit_status);
         job.comment = Comment::Ran {
             at: started,
             end: Some(reason),
         };
         self.stats.completed += 1;
-        self.stats.cpu_seconds += u128::from(now - started) * u128::from(job.need.total.ncpus);
+        self.stats.cpu_seconds += u128::from(ended - started) * u128::from(job.need.total.ncpus);
         self.log(EngineEvent::Ended {
             key,
             exit_status: Some(exit_status),
@@ -637,7 +684,7 @@ impl Engine {
         let job = self.jobs.get_mut(&key).expect("running job exists");
         let alloc = job.alloc.take().unwrap_or_default();
         let started = job.started.unwrap_or(now);
-        let end = started.saturating_add(job.need.walltime);
+        let end = started.saturating_add(job.need.walltime + self.config.exit_delay);
         self.running.remove(&self.cluster, &alloc, end, key);
         self.cluster.release(key, &alloc);
         self.queue_running[job.queue] -= 1;

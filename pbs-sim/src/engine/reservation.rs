@@ -43,10 +43,13 @@ pub fn reserve(
     job: &Job,
     earlier: &[Reservation],
     now: SimTime,
+    exit_delay: u64,
 ) -> Option<(SimTime, Allocation)> {
     let need = &job.need;
     let classes = eligible_classes(cluster, need);
-    let found = earliest(cluster, jobs, running, &classes, need, earlier, now);
+    let found = earliest(
+        cluster, jobs, running, &classes, need, earlier, now, exit_delay,
+    );
     let Some((old_start, old_alloc)) = &job.estimate else {
         return found;
     };
@@ -64,7 +67,7 @@ pub fn reserve(
             view.release(j, &mut touched);
         }
     }
-    let w = need.walltime;
+    let w = need.walltime + exit_delay;
     let allowed = |n: NodeIdx| {
         !earlier
             .iter()
@@ -84,6 +87,9 @@ pub fn eligible_classes(cluster: &Cluster, need: &JobNeed) -> Vec<u16> {
         .collect()
 }
 
+// The arguments are the state it reads (cluster, jobs, running index), the request, the
+// reservations before it, and time; bundling them would only rename them.
+#[allow(clippy::too_many_arguments)]
 fn earliest(
     cluster: &Cluster,
     jobs: &JobTable,
@@ -92,8 +98,10 @@ fn earliest(
     need: &JobNeed,
     earlier: &[Reservation],
     now: SimTime,
+    exit_delay: u64,
 ) -> Option<(SimTime, Allocation)> {
-    let w = need.walltime;
+    // A job holds its nodes through its walltime and its exit.
+    let w = need.walltime + exit_delay;
     // The moments something changes: walltime ends of jobs on classes the job could use,
     // and ends of earlier reservations (which free nodes without any release).
     let reservation_ends = earlier.iter().map(|r| r.end).collect();

@@ -289,7 +289,8 @@ impl Engine {
         }
         let job = &self.jobs[&key];
         let need = &job.need;
-        let until = now.saturating_add(need.walltime);
+        // The job holds its nodes through its walltime and its exit.
+        let until = now.saturating_add(need.walltime + self.config.exit_delay);
         let conflicted = Cell::new(false);
         let allowed = |n: NodeIdx| {
             let ok = self.reserved_from[n as usize] >= until;
@@ -412,6 +413,7 @@ impl Engine {
                     job,
                     &self.reservations,
                     now,
+                    self.config.exit_delay,
                 )
             };
             let job = self.jobs.get_mut(&key).expect("queued job exists");
@@ -434,7 +436,7 @@ impl Engine {
                     let r = &mut self.reserved_from[n as usize];
                     *r = (*r).min(start);
                 }
-                let end = start.saturating_add(job.need.walltime);
+                let end = start.saturating_add(job.need.walltime + self.config.exit_delay);
                 self.log(EngineEvent::Estimated { key, start });
                 self.reservations.push(Reservation {
                     key,
@@ -559,8 +561,12 @@ impl Engine {
                 self.class_taken[class as usize] = self.release_clock;
             }
         }
-        self.running
-            .insert(&self.cluster, &alloc, now.saturating_add(wall), key);
+        self.running.insert(
+            &self.cluster,
+            &alloc,
+            now.saturating_add(wall + self.config.exit_delay),
+            key,
+        );
         job.alloc = Some(alloc);
         self.queue_running[job.queue] += 1;
         self.stats.started += 1;

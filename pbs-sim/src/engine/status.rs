@@ -175,7 +175,7 @@ impl Engine {
         let alloc = job
             .alloc
             .as_ref()
-            .filter(|_| running || job.state == JobState::Finished);
+            .filter(|_| running || matches!(job.state, JobState::Exiting | JobState::Finished));
         Some(JobStatus {
             state: job.state,
             substate: Some(job.substate),
@@ -184,7 +184,9 @@ impl Engine {
             exec_vnode: alloc.map(|a| self.exec_vnode(a)),
             comment: self.comment_text(job),
             estimated_start: job.estimate.as_ref().map(|(t, _)| to_utc(*t)),
-            exit_status: job.exit_status.filter(|_| job.state == JobState::Finished),
+            exit_status: job
+                .exit_status
+                .filter(|_| matches!(job.state, JobState::Exiting | JobState::Finished)),
             times: JobTimes {
                 created: Some(to_utc(job.created)),
                 queued: Some(to_utc(job.queued_at)),

@@ -566,3 +566,43 @@ fn queue_errors_without_a_default_or_when_disabled() {
     assert_eq!(err.to_string(), "Queue is not enabled");
     assert_eq!(err.exit_code(), 173);
 }
+
+#[test]
+fn jobs_pass_through_exiting_holding_their_nodes() {
+    let inv = nodes(1, 2);
+    let config = EngineConfig {
+        exit_delay: 5,
+        ..EngineConfig::single_queue(Policy::Fifo)
+    };
+    let mut e = Engine::new(config, &inv).unwrap();
+    let k = e
+        .submit(T0, req("1:ncpus=2", "1:00:00", Some(100)))
+        .unwrap();
+    let next = e
+        .submit(T0, req("1:ncpus=2", "1:00:00", Some(100)))
+        .unwrap();
+    e.advance_to(T0 + 100);
+    let job = e.job(k).unwrap();
+    assert_eq!((job.state, job.substate), (JobState::Exiting, 50));
+    assert_eq!(e.status(k).unwrap().exit_status, Some(0));
+    assert_eq!(
+        state(&e, next),
+        JobState::Queued,
+        "the exiting job keeps its node"
+    );
+    assert_eq!(
+        e.delete(T0 + 101, k).unwrap_err().to_string(),
+        "Request invalid for state of job"
+    );
+    e.advance_to(T0 + 105);
+    let job = e.job(k).unwrap();
+    assert_eq!((job.state, job.substate), (JobState::Finished, 92));
+    assert_eq!(
+        job.finished,
+        Some(T0 + 100),
+        "obittime is when the script ended"
+    );
+    assert!(comment(&e, k).ends_with(" and finished"));
+    assert_eq!(state(&e, next), JobState::Running);
+    assert_eq!(e.job(next).unwrap().started, Some(T0 + 105));
+}

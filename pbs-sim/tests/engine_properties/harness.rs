@@ -80,6 +80,7 @@ pub struct Run<'a> {
 impl<'a> Run<'a> {
     pub fn new(scenario: &'a Scenario, extra: Extra) -> Run<'a> {
         let mut config = EngineConfig::single_queue(scenario.policy);
+        config.exit_delay = scenario.exit_delay;
         config.log_events = true;
         // Keep every job in the table for the whole run: the checks read finished jobs.
         config.history_duration = u64::MAX;
@@ -246,6 +247,18 @@ impl<'a> Run<'a> {
                         result.as_ref().is_err_and(|e| e.code() == Pbse::HistJobId),
                         "qdel {key} of a finished job gave {result:?}"
                     ),
+                    Some(JobState::Exiting) => ensure!(
+                        result.as_ref().is_err_and(|e| e.code() == Pbse::BadState),
+                        "qdel {key} of an exiting job gave {result:?}"
+                    ),
+                    Some(JobState::Running) if self.scenario.exit_delay > 0 => {
+                        ensure!(result.is_ok(), "qdel {key} ({before:?}) gave {result:?}");
+                        ensure!(
+                            self.state(key) == Some(JobState::Exiting),
+                            "qdel {key} of a running job left it {:?}",
+                            self.state(key)
+                        );
+                    }
                     _ => {
                         ensure!(result.is_ok(), "qdel {key} ({before:?}) gave {result:?}");
                         ensure!(
@@ -273,9 +286,9 @@ impl<'a> Run<'a> {
                             self.state(key)
                         );
                     }
-                    Some(JobState::Running) => ensure!(
+                    Some(JobState::Running | JobState::Exiting) => ensure!(
                         code == Some(Pbse::BadState),
-                        "qhold {key} (R) gave {result:?}"
+                        "qhold {key} ({before:?}) gave {result:?}"
                     ),
                     Some(JobState::Finished) => ensure!(
                         code == Some(Pbse::HistJobId),
@@ -499,7 +512,11 @@ impl<'a> Run<'a> {
         let mut holders: Vec<BTreeSet<JobKey>> = vec![BTreeSet::new(); n_nodes];
         let mut excl_on: Vec<Option<JobKey>> = vec![None; n_nodes];
         let mut running = BTreeSet::new();
-        for job in self.engine.jobs().filter(|j| j.state == JobState::Running) {
+        // An exiting job still holds its nodes.
+        let holds = |j: &&pbs_sim::engine::job::Job| {
+            matches!(j.state, JobState::Running | JobState::Exiting)
+        };
+        for job in self.engine.jobs().filter(holds) {
             running.insert(job.key);
             let spec = &self.specs[&job.key];
             let alloc = job
@@ -638,6 +655,19 @@ impl<'a> Run<'a> {
                         "job {} has run {}s of walltime {wall}s",
                         job.key,
                         now - started
+                    );
+                }
+                JobState::Exiting => {
+                    let (Some(started), Some(ended)) = (job.started, job.finished) else {
+                        return Err(format!("exiting job {} has no start or end", job.key));
+                    };
+                    ensure!(
+                        ended - started <= wall && now - ended < self.scenario.exit_delay,
+                        "job {} ran {}s of walltime {wall}s and has exited for {}s of {}s",
+                        job.key,
+                        ended - started,
+                        now - ended,
+                        self.scenario.exit_delay
                     );
                 }
                 JobState::Finished => {

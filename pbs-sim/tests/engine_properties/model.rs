@@ -223,6 +223,8 @@ impl fmt::Debug for Step {
 pub struct Scenario {
     pub nodes: Vec<NodeSpec>,
     pub policy: Policy,
+    /// Seconds a job spends exiting (`E`) before it finishes and frees its nodes.
+    pub exit_delay: u64,
     pub steps: Vec<Step>,
 }
 
@@ -267,7 +269,13 @@ pub fn node_name(i: usize) -> String {
 /// Prints as a script: the nodes, the policy, then one step per line.
 impl fmt::Debug for Scenario {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "Scenario ({:?}, {} jobs)", self.policy, self.jobs())?;
+        writeln!(
+            f,
+            "Scenario ({:?}, {} jobs, exit delay {}s)",
+            self.policy,
+            self.jobs(),
+            self.exit_delay
+        )?;
         for (i, n) in self.nodes.iter().enumerate() {
             writeln!(f, "  node {}: {n}", node_name(i))?;
         }
@@ -432,12 +440,15 @@ pub fn scenario(policies: Vec<Policy>, allowed: Allowed) -> impl Strategy<Value 
     (
         prop::collection::vec(node_spec(), 1..=12),
         prop::sample::select(policies),
+        // Half the runs go straight from R to F; the others exit for up to half a minute.
+        prop_oneof![Just(0u64), 1u64..=30],
         // About four steps in five are submissions.
         prop::collection::vec(step(allowed), 26..=256),
     )
-        .prop_map(|(nodes, policy, steps)| Scenario {
+        .prop_map(|(nodes, policy, exit_delay, steps)| Scenario {
             nodes,
             policy,
+            exit_delay,
             steps,
         })
 }
