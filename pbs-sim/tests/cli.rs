@@ -9,6 +9,15 @@ fn pbs_sim(args: &[&str]) -> Output {
         .expect("pbs-sim runs")
 }
 
+/// Fails the test with the command's stderr unless it exited 0.
+fn assert_succeeded(out: &Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// The lines of a report that do not depend on the host (speed and memory do).
 fn deterministic_lines(out: &Output) -> Vec<String> {
     String::from_utf8_lossy(&out.stdout)
@@ -31,11 +40,7 @@ fn simulate_reports_waits_utilization_speed_and_seed() {
         "--progress",
         "0",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_succeeded(&out);
     let text = String::from_utf8_lossy(&out.stdout);
     for field in [
         "workload",
@@ -109,11 +114,7 @@ fn inventory_prints_the_default_cluster_that_reads_back() {
         "--progress",
         "0",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_succeeded(&out);
     assert!(String::from_utf8_lossy(&out.stdout).contains("2000 nodes, 28696 cpus"));
 }
 
@@ -129,10 +130,6 @@ fn an_swf_trace_replays() {
         "--progress",
         "0",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_succeeded(&out);
     assert!(String::from_utf8_lossy(&out.stdout).contains("workload      swf"));
 }

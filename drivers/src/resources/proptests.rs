@@ -76,17 +76,7 @@ fn chunk_resource() -> impl Strategy<Value = ChunkResource> {
         (Just(name), value).prop_map(|(name, value)| ChunkResource { name, value })
     })
     .prop_filter("not job-wide", |r| {
-        ![
-            "walltime",
-            "cput",
-            "place",
-            "select",
-            "nice",
-            "soft_walltime",
-            "min_walltime",
-            "max_walltime",
-        ]
-        .contains(&r.name.as_str())
+        !super::builtin::JOB_WIDE_ONLY.contains(&r.name.as_str())
     })
 }
 

@@ -1,6 +1,6 @@
 //! A job inside the engine: its request, compiled needs, state, times and comment.
 
-use drivers::resources::{ResourceList, Size};
+use drivers::resources::ResourceList;
 use drivers::JobState;
 
 use super::cluster::{Allocation, JobNeed};
@@ -104,8 +104,6 @@ pub enum Comment {
         /// How it ended, if it has.
         end: Option<EndReason>,
     },
-    /// `job held, too many failed attempts to run` and the like: a fixed text.
-    Text(&'static str),
 }
 
 /// How a started job ended (the tail of its `Job run at …` comment).
@@ -144,8 +142,6 @@ pub struct Job {
     pub state: JobState,
     /// PBS substate.
     pub substate: u32,
-    /// Held by the user.
-    pub user_hold: bool,
     /// The request can never be satisfied by this cluster (it stays queued, PBS style).
     pub never_runs: bool,
     /// `ctime`.
@@ -184,11 +180,6 @@ pub struct Job {
 }
 
 impl Job {
-    /// Consumables the job holds while running.
-    pub fn held(&self) -> Res {
-        self.need.total
-    }
-
     /// The least of each consumable that any of its chunks asks for: a node with less of
     /// any of them free can take no part of the job.
     pub fn least_chunk(&self) -> Res {
@@ -197,15 +188,6 @@ impl Job {
             ncpus: chunks().map(|r| r.ncpus).min().unwrap_or(0),
             mem_kb: chunks().map(|r| r.mem_kb).min().unwrap_or(0),
             ngpus: chunks().map(|r| r.ngpus).min().unwrap_or(0),
-        }
-    }
-
-    /// `Resource_List.mem` as PBS sums it, in kb.
-    pub fn mem(&self) -> Option<Size> {
-        if self.need.total.mem_kb == 0 {
-            None
-        } else {
-            Some(Size::kb(self.need.total.mem_kb))
         }
     }
 }

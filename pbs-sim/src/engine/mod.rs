@@ -378,7 +378,6 @@ impl Engine {
             rerunnable: req.rerunnable,
             state,
             substate: if req.hold { 20 } else { 10 },
-            user_hold: req.hold,
             never_runs: never.is_some(),
             created: self.now,
             queued_at: self.now,
@@ -459,7 +458,6 @@ impl Engine {
             JobState::Queued => {
                 job.state = JobState::Held;
                 job.substate = 20;
-                job.user_hold = true;
                 if job.estimate.take().is_some() {
                     self.pending.full = true;
                 }
@@ -486,7 +484,6 @@ impl Engine {
             JobState::Held => {
                 job.state = JobState::Queued;
                 job.substate = 10;
-                job.user_hold = false;
                 self.log(EngineEvent::Hold { key, held: false });
                 self.enqueue(key);
                 self.schedule();

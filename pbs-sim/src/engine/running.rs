@@ -75,13 +75,6 @@ pub struct MergedEnds<'a> {
     last: Option<(SimTime, JobKey)>,
 }
 
-impl MergedEnds<'_> {
-    /// The next entry without taking it.
-    pub fn peek(&self) -> Option<(SimTime, JobKey)> {
-        self.heap.peek().map(|Reverse((e, _))| *e)
-    }
-}
-
 impl Iterator for MergedEnds<'_> {
     type Item = (SimTime, JobKey);
 
@@ -94,14 +87,8 @@ impl Iterator for MergedEnds<'_> {
             if self.last == Some(entry) {
                 continue;
             }
+            // A job on several classes comes once per class, one copy after the other.
             self.last = Some(entry);
-            // Drop copies of this entry from other classes now, so `peek` never shows it.
-            while self.heap.peek().is_some_and(|Reverse((e, _))| *e == entry) {
-                let Reverse((_, j)) = self.heap.pop().expect("peeked");
-                if let Some(&next) = self.iters[j].next() {
-                    self.heap.push(Reverse((next, j)));
-                }
-            }
             return Some(entry);
         }
     }

@@ -534,12 +534,8 @@ impl Engine {
     pub(super) fn start(&mut self, key: JobKey, alloc: Allocation) {
         self.unindex(key);
         let now = self.now;
+        let sk = self.sort_key(key);
         let job = self.jobs.get_mut(&key).expect("job to start exists");
-        let sk = (
-            -i64::from(self.config.queues[job.queue].priority),
-            job.queue as u32,
-            key,
-        );
         self.queued.remove(&sk);
         self.cluster.allocate(key, &alloc, job.need.excl);
         job.state = JobState::Running;

@@ -164,7 +164,6 @@ impl Engine {
                 };
                 format!("Job run at {when} on {on}{tail}")
             }
-            Comment::Text(t) => (*t).to_string(),
         })
     }
 

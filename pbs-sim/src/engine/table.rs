@@ -15,7 +15,6 @@ use super::job::{Job, JobKey};
 pub struct JobTable {
     first: JobKey,
     slots: VecDeque<Option<Box<Job>>>,
-    len: usize,
 }
 
 impl JobTable {
@@ -24,7 +23,6 @@ impl JobTable {
         JobTable {
             first,
             slots: VecDeque::new(),
-            len: 0,
         }
     }
 
@@ -57,14 +55,12 @@ impl JobTable {
             self.slots.push_back(None);
         }
         self.slots.push_back(Some(Box::new(job)));
-        self.len += 1;
     }
 
     /// Removes a job, returning it.
     pub fn remove(&mut self, key: &JobKey) -> Option<Job> {
         let i = self.slot(*key)?;
         let job = self.slots[i].take()?;
-        self.len -= 1;
         while matches!(self.slots.front(), Some(None)) {
             self.slots.pop_front();
             self.first += 1;
@@ -75,16 +71,6 @@ impl JobTable {
     /// Every job, in key order.
     pub fn values(&self) -> impl Iterator<Item = &Job> {
         self.slots.iter().filter_map(|s| s.as_deref())
-    }
-
-    /// How many jobs the table holds.
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    /// Whether the table holds no job.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
     }
 }
 
