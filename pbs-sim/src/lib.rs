@@ -8,6 +8,7 @@
 //! - [`simulate`] — the `pbs-sim simulate` run: a workload through the engine, with figures.
 #![deny(missing_docs)]
 
+pub mod daemon;
 pub mod engine;
 pub mod inproc;
 pub mod simulate;

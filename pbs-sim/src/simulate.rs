@@ -59,6 +59,7 @@ pub fn run<E>(
             behaviour: Behaviour {
                 runtime: Some(job.runtime),
                 exit_status: job.exit_status,
+                external: false,
             },
             hold: false,
             rerunnable: true,

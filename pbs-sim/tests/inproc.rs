@@ -113,6 +113,7 @@ async fn an_accelerated_cluster_lives_an_hour_per_tokio_second() {
         behaviour: Behaviour {
             runtime: Some(90 * 60),
             exit_status: 0,
+            external: false,
         },
         ..SimOptions::default()
     });

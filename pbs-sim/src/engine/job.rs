@@ -17,6 +17,10 @@ pub struct Behaviour {
     pub runtime: Option<u64>,
     /// Its exit status when it ends by itself.
     pub exit_status: i32,
+    /// The script runs outside the engine (a real process started by the daemon): the
+    /// engine never ends it by itself. Killed (qdel, walltime, node failure), it stays in
+    /// `E` until [`super::Engine::script_exited`] says the process is gone.
+    pub external: bool,
 }
 
 /// What to submit to the engine (what `qsub` sends the server).

@@ -98,6 +98,15 @@ pub enum EngineEvent {
         /// The job.
         key: JobKey,
     },
+    /// A job whose script runs outside the engine must be killed: it was deleted, ran out
+    /// of walltime, or lost its node. It stays in `E` (or went back to the queue, for a
+    /// requeue) and the process's end is reported with [`Engine::script_exited`].
+    Kill {
+        /// The job.
+        key: JobKey,
+        /// Why.
+        reason: EndReason,
+    },
     /// A node went down or came back.
     NodeState {
         /// The node.
@@ -632,10 +641,47 @@ impl Engine {
         job.finished = Some(now);
         job.comment = Comment::Ran {
             at: job.started.unwrap_or(now),
-            end: Some(reason),
+            end: Some(reason.clone()),
         };
         let run = job.run_count;
+        if job.behaviour.external && reason != EndReason::Exited {
+            // A real process must die first; its end is reported by `script_exited`.
+            self.log(EngineEvent::Kill { key, reason });
+            return;
+        }
         self.push_event(now.saturating_add(delay), Event::Exited { key, run });
+    }
+
+    /// The process of a job whose script runs outside the engine ended at `now` with
+    /// `exit_status` (the script's code, or 256 + signal). A running job exits (`E`, then
+    /// `F` after `exit_delay`); a job already killed finishes, keeping the status PBS gives
+    /// its kill (a walltime kill's) or taking the process's (a deletion's). Anything else —
+    /// an unknown job, one not running, an engine-run job — is ignored: the report is stale.
+    pub fn script_exited(&mut self, now: SimTime, key: JobKey, exit_status: i32) {
+        self.advance_to(now);
+        let Some(job) = self.jobs.get_mut(&key) else {
+            return;
+        };
+        if !job.behaviour.external {
+            return;
+        }
+        match job.state {
+            JobState::Running => self.end_run(key, exit_status, EndReason::Exited),
+            JobState::Exiting => {
+                let reason = match &job.comment {
+                    Comment::Ran { end: Some(r), .. } => r.clone(),
+                    _ => EndReason::Exited,
+                };
+                if reason == EndReason::Deleted {
+                    job.exit_status = Some(exit_status);
+                }
+                let run = job.run_count;
+                let at = now.saturating_add(self.config.exit_delay);
+                self.push_event(at, Event::Exited { key, run });
+            }
+            _ => return,
+        }
+        self.schedule();
     }
 
     /// Ends a running job: frees its nodes, records how it ended.
@@ -693,7 +739,14 @@ impl Engine {
             at: started,
             end: Some(EndReason::NodeFailed),
         };
+        let external = job.behaviour.external;
         self.log(EngineEvent::Requeued { key });
+        if external {
+            self.log(EngineEvent::Kill {
+                key,
+                reason: EndReason::NodeFailed,
+            });
+        }
         self.enqueue(key);
         self.note_release(&alloc);
         self.pending.full = true;

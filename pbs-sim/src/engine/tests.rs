@@ -41,6 +41,7 @@ fn req(select: &str, walltime: &str, runtime: Option<u64>) -> SubmitRequest {
         Behaviour {
             runtime,
             exit_status: 0,
+            external: false,
         },
     )
 }

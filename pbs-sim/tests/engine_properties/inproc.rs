@@ -93,6 +93,7 @@ async fn drive(case: &Case) -> Result<(), String> {
         behaviour: Behaviour {
             runtime: case.runtime,
             exit_status: 0,
+            external: false,
         },
     };
     let sched = SimScheduler::new(EngineConfig::single_queue(case.policy), &inventory, options)

@@ -152,6 +152,7 @@ impl JobSpec {
             Behaviour {
                 runtime: self.runtime,
                 exit_status: self.exit_status,
+                external: false,
             },
         );
         req.hold = self.hold;
