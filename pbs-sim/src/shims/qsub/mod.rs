@@ -1,0 +1,1 @@
+//! `qsub` (placeholder).
