@@ -68,3 +68,52 @@ fn version_is_a_lone_argument() {
         "pbs_version = 2022.1.1.20220926110806\n"
     );
 }
+
+mod never_panic {
+    use proptest::prelude::*;
+
+    use super::super::{pbsnodes_args, qdel_args, qstat_args};
+
+    fn word() -> impl Strategy<Value = String> {
+        prop_oneof![
+            prop::sample::select(vec![
+                "-f",
+                "-F",
+                "json",
+                "dsv",
+                "-D",
+                "-Q",
+                "-B",
+                "-a",
+                "-n",
+                "-1",
+                "-W",
+                "-x",
+                "-o",
+                "-r",
+                "-C",
+                "-v",
+                "-S",
+                "--",
+                "-",
+                "12",
+                "12.pbs02",
+                "@s",
+                "q@s",
+                "--version",
+            ])
+            .prop_map(String::from),
+            "\\PC{0,10}",
+            "-[a-zA-Z1]{1,4}",
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn qstat_qdel_pbsnodes(args in prop::collection::vec(word(), 0..8)) {
+            let _ = qstat_args::parse_qstat(&args);
+            let _ = qdel_args::parse_qdel(&args);
+            let _ = pbsnodes_args::parse_pbsnodes(&args);
+        }
+    }
+}
