@@ -6,10 +6,13 @@
 //! - [`inproc`] — the engine behind the `drivers::Scheduler` trait, on tokio time (real,
 //!   paused or accelerated), so the hub can run against a 2000-node cluster in-process.
 //! - [`simulate`] — the `pbs-sim simulate` run: a workload through the engine, with figures.
+//! - [`shims`] — the client side of the `qsub`/`qstat`/`qdel`/`pbsnodes` shims: argument
+//!   parsing as pure functions with PBS's exact error texts and exit codes.
 #![deny(missing_docs)]
 
 pub mod daemon;
 pub mod engine;
 pub mod inproc;
+pub mod shims;
 pub mod simulate;
 pub mod workload;
