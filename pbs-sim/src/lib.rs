@@ -6,9 +6,12 @@
 //! - [`inproc`] — the engine behind the `drivers::Scheduler` trait, on tokio time (real,
 //!   paused or accelerated), so the hub can run against a 2000-node cluster in-process.
 //! - [`simulate`] — the `pbs-sim simulate` run: a workload through the engine, with figures.
+//! - [`runner`] — runs started jobs as real local processes, as MoM does, through detached
+//!   wrappers that outlive a restart of the daemon.
 #![deny(missing_docs)]
 
 pub mod engine;
 pub mod inproc;
+pub mod runner;
 pub mod simulate;
 pub mod workload;
