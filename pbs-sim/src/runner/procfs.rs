@@ -49,7 +49,7 @@ pub fn cmdline(pid: i32) -> Option<Vec<String>> {
 }
 
 /// Whether `id` is a live (not zombie) wrapper of `job_id`: same start time, and arguments
-/// `… job-wrapper <spool> <job_id>`.
+/// `… job-wrapper <spool> <job_id>` once it has them.
 pub fn is_live_wrapper(id: WrapperId, job_id: &str) -> bool {
     let Some(st) = stat(id.pid) else {
         return false;
@@ -57,7 +57,9 @@ pub fn is_live_wrapper(id: WrapperId, job_id: &str) -> bool {
     if st.state == 'Z' || st.start_time != id.start_time {
         return false;
     }
-    cmdline(id.pid).is_some_and(|args| is_wrapper_cmdline(&args, job_id))
+    // An empty command line means the process is between `execve` and its new arguments
+    // (or exiting): the start time, unique with the pid, has to do then.
+    cmdline(id.pid).is_some_and(|args| args.is_empty() || is_wrapper_cmdline(&args, job_id))
 }
 
 /// Whether these arguments are those of the wrapper of `job_id`.
