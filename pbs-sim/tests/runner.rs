@@ -57,7 +57,7 @@ impl Cluster {
             owner: me(),
             queue: "workq".into(),
             script: JobScript::Text(script.into()),
-            cwd: work.clone(),
+            cwd: Some(work.clone()),
             output_path: work.join(format!("testjob.o{seq}")),
             error_path: work.join(format!("testjob.e{seq}")),
             join: Join::None,
@@ -239,6 +239,31 @@ fn tmpdir_lives_as_long_as_the_job_and_nodefile_lists_the_nodes() {
     assert_eq!(tmpdir, c.dir.path().join("tmp/pbs.5.pbs-sim"));
     assert!(!tmpdir.exists(), "TMPDIR is removed at the end");
     assert_eq!(lines.collect::<Vec<_>>(), ["node0001", "node0002"]);
+}
+
+#[test]
+fn processes_left_behind_die_with_the_job_even_in_their_own_group() {
+    let mut c = Cluster::new();
+    // `set -m` puts the background job in a process group of its own.
+    let job = c.job(
+        19,
+        "set -m\nsleep 300 &\necho $! > \"$PBS_O_WORKDIR/child.pid\"\nexit 0\n",
+    );
+    c.runner.launch(&job).unwrap();
+    assert_eq!(c.wait_exit("19.pbs-sim"), 0);
+    let child = read_pid(&c.work().join("child.pid")).expect("the job wrote its child's pid");
+    wait_for("the job's leftover to die", || process_gone(child));
+}
+
+#[test]
+fn a_job_starts_in_the_home_directory_by_default() {
+    let mut c = Cluster::new();
+    let mut job = c.job(20, "pwd\n");
+    job.cwd = None;
+    c.runner.launch(&job).unwrap();
+    assert_eq!(c.wait_exit("20.pbs-sim"), 0);
+    let home = User::from_uid(geteuid()).unwrap().unwrap().dir;
+    assert_eq!(read(&job.output_path), format!("{}\n", home.display()));
 }
 
 #[test]
@@ -447,7 +472,7 @@ fn forget_removes_the_spool_entry() {
 fn a_missing_start_directory_fails_the_job_as_pbs_does() {
     let mut c = Cluster::new();
     let mut job = c.job(16, "true\n");
-    job.cwd = c.dir.path().join("no-such-home");
+    job.cwd = Some(c.dir.path().join("no-such-home"));
     c.runner.launch(&job).unwrap();
     assert_eq!(c.wait_exit("16.pbs-sim"), -2); // JOB_EXEC_FAIL2
 }

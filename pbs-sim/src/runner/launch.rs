@@ -19,9 +19,9 @@ pub struct JobLaunch {
     pub queue: String,
     /// What to run.
     pub script: JobScript,
-    /// The directory the job starts in. PBS starts jobs in the owner's home directory (a
-    /// script `cd`s to `$PBS_O_WORKDIR` itself); the server decides and passes it here.
-    pub cwd: PathBuf,
+    /// The directory the job starts in; `None` (what PBS does) for the home directory of
+    /// the account the job runs as. Scripts `cd "$PBS_O_WORKDIR"` themselves.
+    pub cwd: Option<PathBuf>,
     /// Where the job's standard output goes (`Output_Path`, host part removed).
     pub output_path: PathBuf,
     /// Where the job's standard error goes (`Error_Path`, host part removed).

@@ -77,3 +77,14 @@ pub fn is_job_group(pgid: i32, wrapper: WrapperId) -> bool {
         && pgid != wrapper.pid
         && stat(pgid).is_some_and(|st| st.pgrp == pgid && st.session == wrapper.pid)
 }
+
+/// The processes of session `sid`, read from `/proc`.
+pub fn session_members(sid: i32) -> Vec<i32> {
+    let Ok(entries) = fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|&pid| stat(pid).is_some_and(|st| st.session == sid))
+        .collect()
+}

@@ -18,7 +18,7 @@ fn job() -> JobLaunch {
         owner: "alice".into(),
         queue: "workq".into(),
         script: JobScript::Text("true\n".into()),
-        cwd: "/home/alice".into(),
+        cwd: None,
         output_path: "/w/nb.o12".into(),
         error_path: "/w/nb.e12".into(),
         join: Join::None,

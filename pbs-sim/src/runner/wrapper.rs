@@ -15,7 +15,7 @@ use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use nix::sys::signal::{killpg, Signal};
+use nix::sys::signal::{kill, killpg, Signal};
 use nix::sys::stat::{umask, Mode};
 use nix::unistd::{self, Pid, User};
 
@@ -24,6 +24,7 @@ use super::env::{
     JOB_EXEC_FAIL1, JOB_EXEC_FAIL2, JOB_EXEC_FAILUID,
 };
 use super::launch::{JobLaunch, JobScript, Join};
+use super::procfs;
 use super::spool::{write_atomic, JobSpool};
 
 /// Where bash is looked for; the job's own `PATH` is not trusted to find the shell.
@@ -199,8 +200,12 @@ fn run(spool: &JobSpool) -> Result<i32, WrapperError> {
             tmpdir: &tmpdir.0,
         },
     );
-    if !job.cwd.is_dir() {
-        return Err(WrapperError::NoStartDir { path: job.cwd });
+    let cwd = job
+        .cwd
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(&account.home));
+    if !cwd.is_dir() {
+        return Err(WrapperError::NoStartDir { path: cwd });
     }
     let (stdout, stderr) = open_outputs(&job)?;
 
@@ -225,7 +230,7 @@ fn run(spool: &JobSpool) -> Result<i32, WrapperError> {
     let mut child = command
         .env_clear()
         .envs(env)
-        .current_dir(&job.cwd)
+        .current_dir(&cwd)
         .stdin(Stdio::null())
         .stdout(stdout)
         .stderr(stderr)
@@ -239,10 +244,23 @@ fn run(spool: &JobSpool) -> Result<i32, WrapperError> {
         eprintln!("pbs-sim job-wrapper {}: recording pgid: {e}", job.job_id);
     }
     let status = child.wait().map_err(WrapperError::Wait)?;
-    // MoM kills whatever the job left running when its top shell ends.
-    let _ = killpg(Pid::from_raw(pgid), Signal::SIGKILL);
+    kill_leftovers(pgid);
     drop(tmpdir);
     Ok(exit_status(status.code(), status.signal()))
+}
+
+/// MoM ends every process of a job when its top shell ends: the job's group, and any
+/// process that left it for a group of its own (`set -m`, `setpgid`) but not our session,
+/// which only the job's processes share with us. A process that made its own session
+/// escapes; MoM catches those with cgroups, which we do not use.
+fn kill_leftovers(pgid: i32) {
+    let _ = killpg(Pid::from_raw(pgid), Signal::SIGKILL);
+    let me = std::process::id() as i32;
+    for pid in procfs::session_members(me) {
+        if pid != me {
+            let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+        }
+    }
 }
 
 /// Takes on the owner's identity when root (see `decide_run_as`) and returns the account
