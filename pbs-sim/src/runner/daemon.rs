@@ -15,6 +15,7 @@ use nix::sys::signal::killpg;
 use nix::unistd::{self, Pid, User};
 
 use super::env::{decide_run_as, walltime_message, RunAs, JOB_EXEC_INITABT};
+use super::error::RunnerError;
 use super::kill::{kill_step, KillState};
 use super::launch::{is_valid_job_id, JobLaunch};
 use super::procfs;
@@ -30,7 +31,7 @@ pub struct RunnerConfig {
     /// The `pbs-sim` binary to start as `pbs-sim job-wrapper …` (the daemon's own).
     pub wrapper_exe: PathBuf,
     /// Between SIGTERM and SIGKILL when a job is killed (PBS's `kill_delay`, 10 s by
-    /// default).
+    /// default). The SIGKILL goes out on the first [`Runner::poll`] after it.
     pub kill_delay: Duration,
 }
 
@@ -57,63 +58,6 @@ pub enum Adopted {
     Exited(i32),
     /// Neither running nor ended: no spool entry, or its wrapper vanished.
     Lost,
-}
-
-/// What can go wrong in the runner's calls.
-#[derive(Debug, thiserror::Error)]
-pub enum RunnerError {
-    /// The job id cannot name a spool entry.
-    #[error("job id {job_id:?} cannot name a spool entry")]
-    InvalidJobId {
-        /// The id.
-        job_id: String,
-    },
-    /// The job is already running here.
-    #[error("job {job_id} is already running")]
-    AlreadyRunning {
-        /// The id.
-        job_id: String,
-    },
-    /// The runner does not know the job.
-    #[error("unknown job {job_id}")]
-    UnknownJob {
-        /// The id.
-        job_id: String,
-    },
-    /// The daemon is root and the owner has no account here (PBS would fail the job with
-    /// `JOB_EXEC_FAILUID`).
-    #[error("job {job_id}: owner {owner} has no account here")]
-    UnknownOwner {
-        /// The id.
-        job_id: String,
-        /// The owner.
-        owner: String,
-        /// The look-up error, if the look-up itself failed.
-        #[source]
-        source: Option<nix::Error>,
-    },
-    /// The job's spool entry could not be made.
-    #[error("job {job_id}: writing {path}")]
-    Spool {
-        /// The id.
-        job_id: String,
-        /// The file or directory.
-        path: PathBuf,
-        /// Why.
-        #[source]
-        source: io::Error,
-    },
-    /// The wrapper could not be started.
-    #[error("job {job_id}: starting {exe}")]
-    Spawn {
-        /// The id.
-        job_id: String,
-        /// The wrapper executable.
-        exe: PathBuf,
-        /// Why.
-        #[source]
-        source: io::Error,
-    },
 }
 
 /// Starts, signals and watches jobs through their wrappers (see the module docs).

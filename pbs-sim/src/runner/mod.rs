@@ -8,16 +8,18 @@
 //! job's **spool** entry. The daemon side, [`Runner`], only reads and signals.
 //!
 //! - [`launch`] — [`JobLaunch`], what the server hands MoM.
-//! - [`env`] — pure decisions: whose identity a job takes, its environment, its
+//! - [`env`](mod@env) — pure decisions: whose identity a job takes, its environment, its
 //!   `Exit_status`.
 //! - [`kill`] — the SIGTERM → `kill_delay` → SIGKILL sequence as a pure state machine.
 //! - [`spool`] — the spool layout shared by daemon and wrapper, and atomic writes.
 //! - [`procfs`] — what `/proc` says about a process (is this pid still our wrapper?).
 //! - [`daemon`] — [`Runner`]: launch, kill, poll, adopt after a restart, forget.
+//! - [`error`] — [`RunnerError`].
 //! - [`wrapper`] — the wrapper's `main`.
 
 pub mod daemon;
 pub mod env;
+pub mod error;
 pub mod kill;
 pub mod launch;
 pub mod procfs;
@@ -27,7 +29,8 @@ pub mod wrapper;
 #[cfg(test)]
 mod tests;
 
-pub use daemon::{Adopted, KillReason, Runner, RunnerConfig, RunnerError};
+pub use daemon::{Adopted, KillReason, Runner, RunnerConfig};
+pub use error::RunnerError;
 pub use launch::{JobLaunch, JobScript, Join};
 pub use wrapper::wrapper_main;
 

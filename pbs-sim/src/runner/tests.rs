@@ -256,3 +256,9 @@ fn atomic_writes_replace_whole_files() {
     assert_eq!(read_int(&path), Some(-4));
     assert!(!dir.path().join("exit.tmp").exists());
 }
+
+#[test]
+fn the_runner_can_live_in_the_daemon_s_mutex() {
+    fn send<T: Send>() {}
+    send::<super::Runner>();
+}
