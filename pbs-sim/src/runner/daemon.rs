@@ -3,7 +3,7 @@
 //! them while holding its state lock.
 
 use std::collections::BTreeMap;
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -19,7 +19,7 @@ use super::error::RunnerError;
 use super::kill::{kill_step, KillState};
 use super::launch::{is_valid_job_id, JobLaunch};
 use super::procfs;
-use super::spool::{read_int, write_atomic, JobSpool, WrapperId};
+use super::spool::{private_file, read_int, write_atomic, JobSpool, WrapperId};
 use super::WRAPPER_SUBCOMMAND;
 
 /// How the runner is set up.
@@ -143,7 +143,7 @@ impl Runner {
         launch_json
             .and_then(|json| write_atomic(&spool.launch(), &json))
             .map_err(spool_error(&spool.launch()))?;
-        let log = File::create(spool.wrapper_log()).map_err(spool_error(&spool.wrapper_log()))?;
+        let log = private_file(&spool.wrapper_log()).map_err(spool_error(&spool.wrapper_log()))?;
         let log2 = log.try_clone().map_err(spool_error(&spool.wrapper_log()))?;
 
         let child = Command::new(&self.config.wrapper_exe)

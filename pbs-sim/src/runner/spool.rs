@@ -18,6 +18,7 @@
 
 use std::fs;
 use std::io::{self, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -84,11 +85,12 @@ pub struct WrapperId {
 }
 
 /// Writes `contents` to `path` whole: into a sibling temporary file, then renamed over it.
+/// The file is private to its writer: a launch file can hold a user's `-V` environment.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(".tmp");
     let tmp = PathBuf::from(tmp);
-    let mut file = fs::File::create(&tmp)?;
+    let mut file = private_file(&tmp)?;
     file.write_all(contents)?;
     drop(file);
     fs::rename(&tmp, path)
@@ -97,4 +99,14 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
 /// Reads an integer written by `write_atomic`; `None` if the file is absent or garbled.
 pub fn read_int(path: &Path) -> Option<i64> {
     fs::read_to_string(path).ok()?.trim().parse().ok()
+}
+
+/// Creates (or empties) a file only its owner can read.
+pub fn private_file(path: &Path) -> io::Result<fs::File> {
+    fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
 }

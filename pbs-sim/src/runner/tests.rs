@@ -255,6 +255,9 @@ fn atomic_writes_replace_whole_files() {
     write_atomic(&path, b"-4").unwrap();
     assert_eq!(read_int(&path), Some(-4));
     assert!(!dir.path().join("exit.tmp").exists());
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+    assert_eq!(mode & 0o077, 0, "readable by its writer only");
 }
 
 #[test]
