@@ -91,8 +91,14 @@ struct Tracked {
 }
 
 impl Runner {
-    /// A runner over `config.spool` (made on first launch).
-    pub fn new(config: RunnerConfig) -> Self {
+    /// A runner over `config.spool` (made on first launch). Relative paths are taken from
+    /// the current directory now, since wrappers start in `/`.
+    pub fn new(mut config: RunnerConfig) -> Self {
+        for path in [&mut config.spool, &mut config.wrapper_exe] {
+            if let Ok(absolute) = std::path::absolute(&*path) {
+                *path = absolute;
+            }
+        }
         let euid = unistd::geteuid();
         let user_name = User::from_uid(euid)
             .ok()
@@ -110,7 +116,8 @@ impl Runner {
 
     /// Starts `job`: writes its spool entry and starts its detached wrapper, which runs the
     /// job and records its end for [`Runner::poll`]. A leftover entry of the same id (a
-    /// rerun) is replaced.
+    /// rerun) is replaced, so after a restart [`Runner::adopt`] jobs before relaunching
+    /// any of them.
     pub fn launch(&mut self, job: &JobLaunch) -> Result<(), RunnerError> {
         let job_id = &job.job_id;
         if !is_valid_job_id(job_id) {
