@@ -8,11 +8,14 @@
 //! - [`simulate`] — the `pbs-sim simulate` run: a workload through the engine, with figures.
 //! - [`shims`] — the client side of the `qsub`/`qstat`/`qdel`/`pbsnodes` shims: argument
 //!   parsing as pure functions with PBS's exact error texts and exit codes.
+//! - [`runner`] — runs started jobs as real local processes, as MoM does, through detached
+//!   wrappers that outlive a restart of the daemon.
 #![deny(missing_docs)]
 
 pub mod daemon;
 pub mod engine;
 pub mod inproc;
 pub mod shims;
+pub mod runner;
 pub mod simulate;
 pub mod workload;

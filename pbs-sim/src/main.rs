@@ -37,6 +37,9 @@ enum Command {
     /// Print the default 2000-node Palmetto-like inventory as TOML (edit it, pass it back
     /// with --nodes).
     Inventory,
+    /// Runs one job as MoM would (started by `pbs-sim serve`, not by people).
+    #[command(hide = true)]
+    JobWrapper { spool: PathBuf, job_id: String },
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,6 +103,9 @@ fn main() -> Result<()> {
         Command::Inventory => {
             print!("{}", Inventory::palmetto().to_toml_string());
             Ok(())
+        }
+        Command::JobWrapper { spool, job_id } => {
+            std::process::exit(pbs_sim::runner::wrapper_main(&spool, &job_id))
         }
     }
 }
