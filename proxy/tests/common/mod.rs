@@ -158,12 +158,12 @@ async fn echo(
     frames: mpsc::UnboundedSender<usize>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let path = req.uri().path().to_owned();
-    if let Some(code) = path.strip_prefix("/status/") {
+    if let Some((_, code)) = path.split_once("/status/") {
         let mut res = Response::new(Full::from(format!("status {code}")));
         *res.status_mut() = StatusCode::from_u16(code.parse().unwrap()).unwrap();
         return Ok(res);
     }
-    if path == "/slow" {
+    if path.ends_with("/slow") {
         arrived.notify_one();
         release.notified().await;
     }
@@ -180,7 +180,7 @@ async fn echo(
         let Ok(frame) = frame else { break };
         if let Some(d) = frame.data_ref() {
             body_len += d.len();
-            if path == "/lockstep" {
+            if path.ends_with("/lockstep") {
                 let _ = frames.send(d.len());
             }
         }
