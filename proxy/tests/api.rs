@@ -15,7 +15,11 @@ async fn hub_route_user_routes_and_listing_round_trip_every_key() {
     let p = start(config()).await;
     // The hub route is posted to `/api/routes/` (the root), with text/plain JSON.
     let (s, _) = p
-        .api(Method::POST, "/api/routes/", Some(r#"{"hub": true, "target": "http://127.0.0.1:18081", "jupyterhub": true}"#))
+        .api(
+            Method::POST,
+            "/api/routes/",
+            Some(r#"{"hub": true, "target": "http://127.0.0.1:18081", "jupyterhub": true}"#),
+        )
         .await;
     assert_eq!(s, StatusCode::CREATED);
     let (s, body) = p
@@ -37,7 +41,11 @@ async fn hub_route_user_routes_and_listing_round_trip_every_key() {
     let obj = routes.as_object_mut().unwrap();
     assert_eq!(obj.len(), 4);
     for (key, route) in obj.iter_mut() {
-        let la = route.as_object_mut().unwrap().remove("last_activity").expect(key);
+        let la = route
+            .as_object_mut()
+            .unwrap()
+            .remove("last_activity")
+            .expect(key);
         let la = la.as_str().unwrap();
         // JavaScript toISOString: 2026-11-25T17:01:21.530Z
         assert_eq!(la.len(), 24, "{la}");
@@ -99,11 +107,26 @@ async fn re_posting_replaces_the_route() {
 #[tokio::test]
 async fn bad_or_missing_token_is_403_with_an_empty_body() {
     let p = start(config()).await;
-    for token in [None, Some("wrong"), Some("secret-toke"), Some("secret-token-and-more")] {
+    for token in [
+        None,
+        Some("wrong"),
+        Some("secret-toke"),
+        Some("secret-token-and-more"),
+    ] {
         for method in [Method::GET, Method::POST, Method::DELETE] {
-            let (s, body) =
-                api_call(p.api, method.clone(), "/api/routes/x", Some(r#"{"target":"http://h:1"}"#), token).await;
-            assert_eq!((s, body.as_str()), (StatusCode::FORBIDDEN, ""), "{method} {token:?}");
+            let (s, body) = api_call(
+                p.api,
+                method.clone(),
+                "/api/routes/x",
+                Some(r#"{"target":"http://h:1"}"#),
+                token,
+            )
+            .await;
+            assert_eq!(
+                (s, body.as_str()),
+                (StatusCode::FORBIDDEN, ""),
+                "{method} {token:?}"
+            );
         }
     }
     let (s, _) = api_call(p.api, Method::GET, "/api/routes", None, Some(TOKEN)).await;
@@ -124,19 +147,34 @@ async fn without_a_configured_token_the_api_is_open() {
 #[tokio::test]
 async fn bad_bodies_unknown_methods_and_paths() {
     let p = start(config()).await;
-    let (s, body) = p.api(Method::POST, "/api/routes/x", Some(r#"{"user": "x"}"#)).await;
-    assert_eq!((s, body.as_str()), (StatusCode::BAD_REQUEST, "Must specify 'target' as string"));
-    let (s, body) = p.api(Method::POST, "/api/routes/x", Some(r#"{"target": 5}"#)).await;
-    assert_eq!((s, body.as_str()), (StatusCode::BAD_REQUEST, "Must specify 'target' as string"));
+    let (s, body) = p
+        .api(Method::POST, "/api/routes/x", Some(r#"{"user": "x"}"#))
+        .await;
+    assert_eq!(
+        (s, body.as_str()),
+        (StatusCode::BAD_REQUEST, "Must specify 'target' as string")
+    );
+    let (s, body) = p
+        .api(Method::POST, "/api/routes/x", Some(r#"{"target": 5}"#))
+        .await;
+    assert_eq!(
+        (s, body.as_str()),
+        (StatusCode::BAD_REQUEST, "Must specify 'target' as string")
+    );
     let (s, _) = p.api(Method::POST, "/api/routes/x", Some("null")).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
-    let (s, body) = p.api(Method::POST, "/api/routes/x", Some("{not json")).await;
+    let (s, body) = p
+        .api(Method::POST, "/api/routes/x", Some("{not json"))
+        .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert!(body.starts_with("Body not valid JSON"), "{body}");
     let (s, _) = p.api(Method::POST, "/api/routes/x", Some("")).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     let (s, body) = p.api(Method::PUT, "/api/routes/x", Some("{}")).await;
-    assert_eq!((s, body.as_str()), (StatusCode::METHOD_NOT_ALLOWED, "Method not supported"));
+    assert_eq!(
+        (s, body.as_str()),
+        (StatusCode::METHOD_NOT_ALLOWED, "Method not supported")
+    );
     let (s, _) = p.api(Method::GET, "/api/other", None).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     let (s, _) = p.api(Method::GET, "/api/routesx", None).await;
@@ -159,13 +197,23 @@ async fn inactive_since_filters_by_last_activity() {
 
     let later = proxy::time::iso_millis(added_ms + 1);
     for param in ["inactive_since", "inactiveSince"] {
-        let (s, body) = p.api(Method::GET, &format!("/api/routes?{param}={later}"), None).await;
+        let (s, body) = p
+            .api(Method::GET, &format!("/api/routes?{param}={later}"), None)
+            .await;
         assert_eq!(s, StatusCode::OK);
         assert!(parse(&body).get("/user/old").is_some(), "{param}: {body}");
-        let (_, body) = p.api(Method::GET, &format!("/api/routes?{param}={added}"), None).await;
-        assert_eq!(parse(&body), json!({}), "{param}: not inactive since its own add");
+        let (_, body) = p
+            .api(Method::GET, &format!("/api/routes?{param}={added}"), None)
+            .await;
+        assert_eq!(
+            parse(&body),
+            json!({}),
+            "{param}: not inactive since its own add"
+        );
     }
-    let (s, body) = p.api(Method::GET, "/api/routes?inactive_since=last-tuesday", None).await;
+    let (s, body) = p
+        .api(Method::GET, "/api/routes?inactive_since=last-tuesday", None)
+        .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert!(body.contains("must be ISO8601"), "{body}");
     p.stop().await;

@@ -73,7 +73,8 @@ async fn no_x_forward_and_no_include_prefix() {
         ..config()
     })
     .await;
-    p.add_route("/user/alice", &format!("{}/base", b.url())).await;
+    p.add_route("/user/alice", &format!("{}/base", b.url()))
+        .await;
     let (_, _, body) = get(&p.url("/user/alice/lab?x=1")).await;
     let e = echo(&body);
     assert_eq!(e["uri"], "/base/lab?x=1");
@@ -103,7 +104,13 @@ async fn host_routing_uses_the_host_as_first_segment() {
     assert_eq!(echo(&body)["uri"], "/lab");
     let (_, _, body) = send(req("bob.hub.test", "/user/bob/x")).await;
     assert_eq!(echo(&body)["uri"], "/user/bob/x");
-    assert_eq!((a.connections.load(Ordering::SeqCst), b.connections.load(Ordering::SeqCst)), (1, 1));
+    assert_eq!(
+        (
+            a.connections.load(Ordering::SeqCst),
+            b.connections.load(Ordering::SeqCst)
+        ),
+        (1, 1)
+    );
     let (s, _, _) = send(req("carol.hub.test", "/lab")).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     p.stop().await;
@@ -123,7 +130,8 @@ async fn no_route_is_404_and_health_check_answers() {
 #[tokio::test]
 async fn unreachable_upstream_is_503_and_bad_upstream_is_502() {
     let p = start(config()).await;
-    p.add_route("/user/gone", &format!("http://{}", dead_addr().await)).await;
+    p.add_route("/user/gone", &format!("http://{}", dead_addr().await))
+        .await;
     let (s, _, _) = get(&p.url("/user/gone/lab")).await;
     assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE);
 
@@ -177,7 +185,10 @@ async fn timeout_drops_the_client_connection() {
     let res = common::client()
         .request(Request::get(p.url("/slow")).body(Full::default()).unwrap())
         .await;
-    assert!(res.is_err(), "expected the connection to be dropped, got {res:?}");
+    assert!(
+        res.is_err(),
+        "expected the connection to be dropped, got {res:?}"
+    );
     b.release.notify_one();
     p.stop().await;
 }
@@ -190,11 +201,15 @@ async fn error_target_renders_the_page_with_the_original_status() {
         ..config()
     })
     .await;
-    p.add_route("/user/alice", &format!("http://{}", dead_addr().await)).await;
+    p.add_route("/user/alice", &format!("http://{}", dead_addr().await))
+        .await;
     let (s, _, body) = get(&p.url("/user/alice/lab?a=b")).await;
     assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE);
     // The hub was asked GET {target}/503?url=<original url>.
-    assert_eq!(echo(&body)["uri"], "/hub/error/503?url=%2Fuser%2Falice%2Flab%3Fa%3Db");
+    assert_eq!(
+        echo(&body)["uri"],
+        "/hub/error/503?url=%2Fuser%2Falice%2Flab%3Fa%3Db"
+    );
     let (s, _, body) = get(&p.url("/nothing")).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert_eq!(echo(&body)["uri"], "/hub/error/404?url=%2Fnothing");
@@ -212,11 +227,18 @@ async fn error_path_serves_code_pages_then_error_html() {
     })
     .await;
     let (s, h, body) = get(&p.url("/nothing")).await;
-    assert_eq!((s, body.as_str()), (StatusCode::NOT_FOUND, "<p>custom 404</p>"));
+    assert_eq!(
+        (s, body.as_str()),
+        (StatusCode::NOT_FOUND, "<p>custom 404</p>")
+    );
     assert!(h["content-type"].to_str().unwrap().starts_with("text/html"));
-    p.add_route("/user/x", &format!("http://{}", dead_addr().await)).await;
+    p.add_route("/user/x", &format!("http://{}", dead_addr().await))
+        .await;
     let (s, _, body) = get(&p.url("/user/x")).await;
-    assert_eq!((s, body.as_str()), (StatusCode::SERVICE_UNAVAILABLE, "<p>custom error</p>"));
+    assert_eq!(
+        (s, body.as_str()),
+        (StatusCode::SERVICE_UNAVAILABLE, "<p>custom error</p>")
+    );
     p.stop().await;
 }
 
@@ -238,13 +260,23 @@ async fn keep_alive_on_both_sides() {
             .header("host", "x")
             .body(Full::default())
             .unwrap();
-        let res = sender.send_request(req).await.expect("same connection stays open");
+        let res = sender
+            .send_request(req)
+            .await
+            .expect("same connection stays open");
         assert_eq!(res.status(), StatusCode::OK);
         res.into_body().collect().await.unwrap();
     }
     // Sequential requests reuse one pooled upstream connection.
     assert_eq!(b.connections.load(Ordering::SeqCst), 1);
-    assert_eq!(p.app.metrics.render(0).matches("hub_proxy_connections_open 1\n").count(), 1);
+    assert_eq!(
+        p.app
+            .metrics
+            .render(0)
+            .matches("hub_proxy_connections_open 1\n")
+            .count(),
+        1
+    );
     drop(sender);
     conn.await.unwrap().unwrap();
     p.stop().await;
@@ -266,8 +298,18 @@ async fn idle_client_connections_close_after_keep_alive_timeout() {
     .await
     .unwrap();
     let conn = tokio::spawn(conn);
-    let req = Request::get("/").header("host", "x").body(Full::default()).unwrap();
-    sender.send_request(req).await.unwrap().into_body().collect().await.unwrap();
+    let req = Request::get("/")
+        .header("host", "x")
+        .body(Full::default())
+        .unwrap();
+    sender
+        .send_request(req)
+        .await
+        .unwrap()
+        .into_body()
+        .collect()
+        .await
+        .unwrap();
     // The proxy closes the idle connection; the client sees its end.
     let ended = tokio::time::timeout(Duration::from_secs(10), conn).await;
     assert!(ended.is_ok(), "idle connection was not closed");
@@ -290,7 +332,9 @@ async fn request_bodies_stream_through_without_being_buffered() {
     // buffered the body would never deliver the first, and this would time out.
     let mut seen = 0;
     for _ in 0..16 {
-        tx.send(Ok(Frame::data(Bytes::from(vec![1u8; 64 * 1024])))).await.unwrap();
+        tx.send(Ok(Frame::data(Bytes::from(vec![1u8; 64 * 1024]))))
+            .await
+            .unwrap();
         let mut got = 0;
         while got < 64 * 1024 {
             got += tokio::time::timeout(Duration::from_secs(10), frames.recv())
@@ -343,11 +387,15 @@ async fn listing_ten_thousand_routes_does_not_stall_proxied_requests() {
     p.add_route("/", &b.url()).await;
     for i in 0..10_000 {
         let mut data = serde_json::Map::new();
-        data.insert("target".into(), format!("http://127.0.0.1:{}", 1000 + i % 50000).into());
+        data.insert(
+            "target".into(),
+            format!("http://127.0.0.1:{}", 1000 + i % 50000).into(),
+        );
         data.insert("user".into(), format!("user{i}").into());
-        p.app
-            .routes
-            .add(&format!("/user/user{i}"), proxy::routes::Route::new(data, 0).unwrap());
+        p.app.routes.add(
+            &format!("/user/user{i}"),
+            proxy::routes::Route::new(data, 0).unwrap(),
+        );
     }
     // Hammer the listing from several clients while proxying.
     let stop = tokio_util::sync::CancellationToken::new();
@@ -357,7 +405,9 @@ async fn listing_ten_thousand_routes_does_not_stall_proxied_requests() {
         listers.push(tokio::spawn(async move {
             let mut n = 0;
             while !stop.is_cancelled() {
-                let (s, body) = common::api_call(api, Method::GET, "/api/routes", None, Some(common::TOKEN)).await;
+                let (s, body) =
+                    common::api_call(api, Method::GET, "/api/routes", None, Some(common::TOKEN))
+                        .await;
                 assert_eq!(s, StatusCode::OK);
                 assert!(body.len() > 500_000);
                 n += 1;
@@ -379,6 +429,9 @@ async fn listing_ten_thousand_routes_does_not_stall_proxied_requests() {
     }
     assert!(listings > 0);
     // Generous: a request that waited for a listing lock would queue behind many of them.
-    assert!(worst < Duration::from_secs(2), "worst proxied latency {worst:?}");
+    assert!(
+        worst < Duration::from_secs(2),
+        "worst proxied latency {worst:?}"
+    );
     p.stop().await;
 }

@@ -79,8 +79,9 @@ async fn serves_http2_and_http1_over_tls() {
     // HTTP/1.1 only.
     let tls = connect(p.proxy, roots, &[b"http/1.1"]).await;
     assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"http/1.1"[..]));
-    let (mut h1, conn) =
-        hyper::client::conn::http1::handshake::<_, Full<Bytes>>(TokioIo::new(tls)).await.unwrap();
+    let (mut h1, conn) = hyper::client::conn::http1::handshake::<_, Full<Bytes>>(TokioIo::new(tls))
+        .await
+        .unwrap();
     tokio::spawn(conn);
     let req = Request::get("/user/alice/tree")
         .header("host", "localhost:8443")
@@ -110,8 +111,13 @@ async fn websocket_over_tls() {
     let (mut ws, _) = tokio_tungstenite::client_async("wss://localhost/ws", tls)
         .await
         .expect("upgrade over TLS");
-    ws.send(tokio_tungstenite::tungstenite::Message::text("over tls")).await.unwrap();
-    assert_eq!(ws.next().await.unwrap().unwrap().into_text().unwrap(), "over tls");
+    ws.send(tokio_tungstenite::tungstenite::Message::text("over tls"))
+        .await
+        .unwrap();
+    assert_eq!(
+        ws.next().await.unwrap().unwrap().into_text().unwrap(),
+        "over tls"
+    );
     p.stop().await;
 }
 

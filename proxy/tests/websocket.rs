@@ -21,12 +21,15 @@ async fn until(mut cond: impl FnMut() -> bool) {
 async fn websocket_echo_both_ways_large_and_small() {
     let backend = ws_echo_backend().await;
     let p = start(config()).await;
-    p.add_route("/user/alice", &format!("http://{backend}")).await;
+    p.add_route("/user/alice", &format!("http://{backend}"))
+        .await;
     let route = p.app.routes.snapshot().get("/user/alice").unwrap().clone();
     let added = route.last_activity();
 
     let url = format!("ws://{}/user/alice/api/kernels/1/channels", p.proxy);
-    let (mut ws, res) = tokio_tungstenite::connect_async(&url).await.expect("upgrade");
+    let (mut ws, res) = tokio_tungstenite::connect_async(&url)
+        .await
+        .expect("upgrade");
     assert_eq!(res.status(), 101);
     until(|| p.app.metrics.websockets_open() == 1).await;
 
@@ -43,7 +46,10 @@ async fn websocket_echo_both_ways_large_and_small() {
         ws.send(Message::text(format!("m{i}"))).await.unwrap();
     }
     for i in 0..100 {
-        assert_eq!(ws.next().await.unwrap().unwrap(), Message::text(format!("m{i}")));
+        assert_eq!(
+            ws.next().await.unwrap().unwrap(),
+            Message::text(format!("m{i}"))
+        );
     }
     assert!(route.last_activity() >= added);
     ws.close(None).await.unwrap();
@@ -59,7 +65,8 @@ async fn websocket_echo_both_ways_large_and_small() {
 #[tokio::test]
 async fn websocket_to_a_dead_upstream_is_refused_with_503() {
     let p = start(config()).await;
-    p.add_route("/user/gone", &format!("http://{}", dead_addr().await)).await;
+    p.add_route("/user/gone", &format!("http://{}", dead_addr().await))
+        .await;
     let url = format!("ws://{}/user/gone/ws", p.proxy);
     match tokio_tungstenite::connect_async(&url).await {
         Err(WsError::Http(res)) => assert_eq!(res.status(), 503),
@@ -98,6 +105,8 @@ async fn shutdown_closes_open_websockets() {
     p.stop().await;
     assert_eq!(app.metrics.websockets_open(), 0);
     // The client sees its connection end.
-    let end = tokio::time::timeout(Duration::from_secs(10), ws.next()).await.unwrap();
+    let end = tokio::time::timeout(Duration::from_secs(10), ws.next())
+        .await
+        .unwrap();
     assert!(!matches!(end, Some(Ok(Message::Text(_)))), "{end:?}");
 }

@@ -42,14 +42,21 @@ impl Running {
     }
 
     /// An API call with the test token.
-    pub async fn api(&self, method: Method, path: &str, body: Option<&str>) -> (StatusCode, String) {
+    pub async fn api(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&str>,
+    ) -> (StatusCode, String) {
         api_call(self.api, method, path, body, Some(TOKEN)).await
     }
 
     /// Adds a route, asserting 201.
     pub async fn add_route(&self, path: &str, target: &str) {
         let body = format!("{{\"target\": \"{target}\", \"jupyterhub\": true}}");
-        let (status, text) = self.api(Method::POST, &format!("/api/routes{path}"), Some(&body)).await;
+        let (status, text) = self
+            .api(Method::POST, &format!("/api/routes{path}"), Some(&body))
+            .await;
         assert_eq!(status, StatusCode::CREATED, "{text}");
     }
 }
@@ -68,7 +75,14 @@ pub async fn start(config: Config) -> Running {
     let app = Arc::clone(p.app());
     let shutdown = CancellationToken::new();
     let handle = tokio::spawn(p.serve(shutdown.clone()));
-    Running { proxy, api, metrics, app, shutdown, handle }
+    Running {
+        proxy,
+        api,
+        metrics,
+        app,
+        shutdown,
+        handle,
+    }
 }
 
 pub type TestClient = Client<HttpConnector, Full<Bytes>>;
@@ -81,7 +95,11 @@ pub async fn send(req: Request<Full<Bytes>>) -> (StatusCode, HeaderMap, String) 
     let res = client().request(req).await.expect("request");
     let (parts, body) = res.into_parts();
     let body = body.collect().await.expect("body").to_bytes();
-    (parts.status, parts.headers, String::from_utf8_lossy(&body).into_owned())
+    (
+        parts.status,
+        parts.headers,
+        String::from_utf8_lossy(&body).into_owned(),
+    )
 }
 
 pub async fn get(url: &str) -> (StatusCode, HeaderMap, String) {
@@ -132,23 +150,32 @@ pub async fn backend() -> Backend {
     let release = Arc::new(Notify::new());
     let arrived = Arc::new(Notify::new());
     let (tx, rx) = mpsc::unbounded_channel();
-    let (c, r, a) = (Arc::clone(&connections), Arc::clone(&release), Arc::clone(&arrived));
+    let (c, r, a) = (
+        Arc::clone(&connections),
+        Arc::clone(&release),
+        Arc::clone(&arrived),
+    );
     tokio::spawn(async move {
         loop {
             let (stream, _) = listener.accept().await.unwrap();
             c.fetch_add(1, Ordering::SeqCst);
             let (r, a, tx) = (Arc::clone(&r), Arc::clone(&a), tx.clone());
             tokio::spawn(async move {
-                let svc = service_fn(move |req| {
-                    echo(req, Arc::clone(&r), Arc::clone(&a), tx.clone())
-                });
+                let svc =
+                    service_fn(move |req| echo(req, Arc::clone(&r), Arc::clone(&a), tx.clone()));
                 let _ = hyper::server::conn::http1::Builder::new()
                     .serve_connection(TokioIo::new(stream), svc)
                     .await;
             });
         }
     });
-    Backend { addr, connections, release, arrived, frames: tokio::sync::Mutex::new(rx) }
+    Backend {
+        addr,
+        connections,
+        release,
+        arrived,
+        frames: tokio::sync::Mutex::new(rx),
+    }
 }
 
 async fn echo(
@@ -185,7 +212,8 @@ async fn echo(
             }
         }
     }
-    let json = serde_json::json!({"method": method, "uri": uri, "headers": headers, "body_len": body_len});
+    let json =
+        serde_json::json!({"method": method, "uri": uri, "headers": headers, "body_len": body_len});
     Ok(Response::new(Full::from(json.to_string())))
 }
 
@@ -198,7 +226,9 @@ pub async fn ws_echo_backend() -> SocketAddr {
         loop {
             let (stream, _) = listener.accept().await.unwrap();
             tokio::spawn(async move {
-                let Ok(mut ws) = tokio_tungstenite::accept_async(stream).await else { return };
+                let Ok(mut ws) = tokio_tungstenite::accept_async(stream).await else {
+                    return;
+                };
                 while let Some(Ok(msg)) = ws.next().await {
                     if msg.is_close() {
                         break;
