@@ -28,15 +28,22 @@ PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
 
-BACK=$(free_port); NOTHING=$(free_port)
+BACK=$(free_port); NODE=$(free_port); NOTHING=$(free_port)
 HPP=$(free_port); HPA=$(free_port); CHPP=$(free_port); CHPA=$(free_port)
 "$PB" backend "$BACK" & PIDS+=($!)
 "$PB" nothing "$NOTHING" & PIDS+=($!)
+# A second backend, Node's http module: about as fast as the backend behind the issue's
+# reference figures (configurable-http-proxy at 0.11-0.15x of it).
+node -e "require('http').createServer((q,s)=>{q.resume();q.on('end',()=>s.end('Hello, world!'))}).listen($NODE,'127.0.0.1')" & PIDS+=($!)
 "$HP" --ip 127.0.0.1 --port "$HPP" --api-ip 127.0.0.1 --api-port "$HPA" --log-level error \
   --default-target "http://127.0.0.1:$BACK" & HP_PID=$!; PIDS+=($HP_PID)
 node "$CHP" --ip 127.0.0.1 --port "$CHPP" --api-ip 127.0.0.1 --api-port "$CHPA" --log-level error \
   --default-target "http://127.0.0.1:$BACK" & CHP_PID=$!; PIDS+=($CHP_PID)
-for p in $BACK $NOTHING $HPP $HPA $CHPP $CHPA; do wait_port "$p"; done
+for p in $BACK $NODE $NOTHING $HPP $HPA $CHPP $CHPA; do wait_port "$p"; done
+for api in $HPA $CHPA; do
+  curl -sf -X POST -H "Authorization: token $CONFIGPROXY_AUTH_TOKEN" \
+    -d "{\"target\": \"http://127.0.0.1:$NODE\"}" "http://127.0.0.1:$api/api/routes/node" >/dev/null
+done
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 to_ms() { awk '{v=$1; if (v ~ /us$/) {sub("us","",v); v/=1000} else if (v ~ /ms$/) {sub("ms","",v)} else if (v ~ /s$/) {sub("s","",v); v*=1000}; printf "%.2f\n", v}'; }
@@ -47,25 +54,27 @@ run_wrk() { # url conns -> "rps p99ms"
 }
 
 echo "== HTTP throughput (wrk -t2, ${DURATION}s, $ROUNDS rounds, medians)"
-printf "%-5s %-10s %12s %10s\n" conns target req/s p99_ms
+printf "%-7s %-5s %-10s %12s %10s\n" backend conns target req/s p99_ms
 declare -A RPS P99
-for c in 50 200; do
-  for name in direct hub-proxy chp; do : > "$BENCH_DIR/$name.$c"; done
-  for r in $(seq "$ROUNDS"); do
-    for name in direct hub-proxy chp; do
-      case $name in direct) port=$BACK;; hub-proxy) port=$HPP;; chp) port=$CHPP;; esac
-      run_wrk "http://127.0.0.1:$port/" "$c" >> "$BENCH_DIR/$name.$c"
+for backend in hyper node; do
+  if [ $backend = hyper ]; then direct=$BACK; path=/; else direct=$NODE; path=/node/; fi
+  for c in 50 200; do
+    for name in direct hub-proxy chp; do : > "$BENCH_DIR/$backend.$name.$c"; done
+    for r in $(seq "$ROUNDS"); do
+      for name in direct hub-proxy chp; do
+        case $name in direct) port=$direct;; hub-proxy) port=$HPP;; chp) port=$CHPP;; esac
+        run_wrk "http://127.0.0.1:$port$path" "$c" >> "$BENCH_DIR/$backend.$name.$c"
+      done
     done
+    for name in direct hub-proxy chp; do
+      f="$BENCH_DIR/$backend.$name.$c"
+      RPS[$name]=$(awk '{print $1}' "$f" | median); P99[$name]=$(awk '{print $2}' "$f" | median)
+      printf "%-7s %-5s %-10s %12.0f %10.2f   (rounds: %s)\n" $backend "$c" "$name" "${RPS[$name]}" "${P99[$name]}" "$(tr '\n' ';' < "$f")"
+    done
+    awk -v h="${RPS[hub-proxy]}" -v d="${RPS[direct]}" -v x="${RPS[chp]}" -v hp="${P99[hub-proxy]}" \
+        -v dp="${P99[direct]}" -v xp="${P99[chp]}" -v c="$c" -v b=$backend \
+        'BEGIN {printf "%s c=%s: hub-proxy/direct %.2fx (>=0.55)  chp/direct %.2fx  hub-proxy/chp %.2fx (>=4)  p99 hub-proxy/direct %.2fx (<=3)  p99 chp/direct %.2fx\n", b, c, h/d, x/d, h/x, hp/dp, xp/dp}'
   done
-  for name in direct hub-proxy chp; do
-    RPS[$name.$c]=$(awk '{print $1}' "$BENCH_DIR/$name.$c" | median)
-    P99[$name.$c]=$(awk '{print $2}' "$BENCH_DIR/$name.$c" | median)
-    printf "%-5s %-10s %12.0f %10.2f   (rounds: %s)\n" "$c" "$name" "${RPS[$name.$c]}" "${P99[$name.$c]}" \
-      "$(tr '\n' ';' < "$BENCH_DIR/$name.$c")"
-  done
-  awk -v h="${RPS[hub-proxy.$c]}" -v d="${RPS[direct.$c]}" -v x="${RPS[chp.$c]}" \
-      -v hp="${P99[hub-proxy.$c]}" -v dp="${P99[direct.$c]}" -v c="$c" \
-      'BEGIN {printf "c=%s  hub-proxy/direct %.2fx (>=0.55)  hub-proxy/chp %.2fx (>=4)  p99 hub-proxy/direct %.2fx (<=3)\n", c, h/d, h/x, hp/dp}'
 done
 
 echo "== Adding 10,000 routes (one keep-alive client, sequential POSTs)"

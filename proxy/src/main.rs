@@ -5,6 +5,11 @@ use proxy::cli::Args;
 use proxy::Proxy;
 use tokio_util::sync::CancellationToken;
 
+// Many small, short-lived allocations across threads (headers, URIs, futures): mimalloc is
+// measurably faster than glibc malloc here and returns freed memory to the OS promptly.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     tracing_subscriber::fmt()
