@@ -1,6 +1,271 @@
-//! `hub-proxy`: the public entry point. Longest-prefix routing of HTTP and WebSocket traffic
-//! to the hub or to a user's notebook server, with a REST route API compatible with
-//! configurable-http-proxy, so the real JupyterHub can drive it and our hub can drive CHP.
+//! `hub-proxy`: the public entry point of batchhub, a configurable-http-proxy (CHP)
+//! compatible HTTP and WebSocket proxy. The real JupyterHub drives it unchanged (same
+//! flags, same route API), and our hub drives it the same way.
 //!
-//! Nothing lives here yet: the proxy is built by the issue "hub-proxy". It depends on no
-//! other crate of this workspace, and never will.
+//! # Layout
+//!
+//! | module | holds |
+//! |---|---|
+//! | [`cli`] | the command line, CHP's flags → [`Config`] |
+//! | [`config`] | every setting and tunable, each with its reason |
+//! | [`routes`] | route keys, the persistent table (longest-prefix lookup) and the lock-free store |
+//! | [`api`] | the REST route API (`/api/routes…`) |
+//! | [`forward`] | the data plane: match, rewrite, stream to the upstream and back |
+//! | [`websocket`] | upgrade relaying with no buffer held while idle |
+//! | [`errors`] | what failed and who caused it → 404/502/503/504 |
+//! | [`error_page`] | `--error-target`, `--error-path` or a built-in page |
+//! | [`headers`] | hop-by-hop stripping, `X-Forwarded-*` |
+//! | [`body`] | the one body type, relaying with activity tracking |
+//! | [`server`] | accept loops, HTTP/1.1 and HTTP/2 connections, graceful drain |
+//! | [`tls`] | rustls acceptor with ALPN |
+//! | [`persist`] | `--routes-file`, written atomically in the background |
+//! | [`metrics`] | Prometheus counters |
+//! | [`time`] | CHP's ISO timestamps |
+//!
+//! # Use
+//!
+//! [`Proxy::bind`] binds every listener (port 0 picks a free one, which tests use) and
+//! loads the routes file; [`Proxy::serve`] runs until its token is cancelled, then stops
+//! accepting, lets in-flight requests finish (up to [`Config::shutdown_grace`]), writes the
+//! routes file a last time and returns. `main.rs` only parses flags and wires signals.
+//!
+//! Proxied lookups read an immutable snapshot of the table through an `ArcSwap`, so they
+//! never wait for the API, however large the table or busy the API.
+
+pub mod api;
+pub mod app;
+pub mod body;
+pub mod cli;
+pub mod config;
+pub mod error_page;
+pub mod errors;
+pub mod forward;
+pub mod headers;
+pub mod metrics;
+pub mod persist;
+pub mod routes;
+pub mod server;
+pub mod time;
+pub mod tls;
+pub mod websocket;
+
+pub use app::App;
+pub use config::{BindAddr, Config, TlsFiles};
+
+use body::Body;
+use http::{header, HeaderValue, Response, StatusCode};
+use routes::{Route, RouteData, RouteStore};
+use server::{accept_loop, ListenerOptions};
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+/// Why the proxy could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// A listener could not be bound.
+    #[error("cannot listen for {what} on {host}:{port}")]
+    Bind {
+        /// "proxy", "API" or "metrics".
+        what: &'static str,
+        /// The configured host.
+        host: String,
+        /// The configured port.
+        port: u16,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// TLS files are unusable.
+    #[error(transparent)]
+    Tls(#[from] tls::TlsError),
+    /// The routes file is unreadable.
+    #[error(transparent)]
+    RoutesFile(#[from] persist::LoadError),
+    /// `--default-target` is not a usable target.
+    #[error("--default-target")]
+    DefaultTarget(#[source] routes::route::RouteError),
+}
+
+/// A proxy with its listeners bound, ready to [`serve`](Proxy::serve).
+#[derive(Debug)]
+pub struct Proxy {
+    app: Arc<App>,
+    proxy: TcpListener,
+    api: TcpListener,
+    metrics: Option<TcpListener>,
+    tls: Option<Arc<rustls::ServerConfig>>,
+}
+
+async fn bind(what: &'static str, addr: &BindAddr) -> Result<TcpListener, StartError> {
+    let host = match addr.host.as_str() {
+        "" | "*" => "0.0.0.0",
+        h => h.trim_start_matches('[').trim_end_matches(']'),
+    };
+    TcpListener::bind((host, addr.port))
+        .await
+        .map_err(|source| StartError::Bind {
+            what,
+            host: addr.host.clone(),
+            port: addr.port,
+            source,
+        })
+}
+
+impl Proxy {
+    /// Loads the routes file, installs `--default-target` and binds every listener.
+    pub async fn bind(config: Config) -> Result<Self, StartError> {
+        let table = match &config.routes_file {
+            Some(path) => persist::load(path)?,
+            None => routes::RouteTable::new(),
+        };
+        let store = RouteStore::new(table);
+        if let Some(target) = &config.default_target {
+            let mut data = RouteData::new();
+            data.insert("target".into(), target.clone().into());
+            let route = Route::new(data, time::now_millis()).map_err(StartError::DefaultTarget)?;
+            store.add("/", route);
+        }
+        let tls = match &config.tls {
+            Some(files) => Some(tls::server_config(&files.key, &files.cert)?),
+            None => None,
+        };
+        let proxy = bind("proxy", &config.proxy_bind).await?;
+        let api = bind("API", &config.api_bind).await?;
+        let metrics = match &config.metrics_bind {
+            Some(addr) => Some(bind("metrics", addr).await?),
+            None => None,
+        };
+        Ok(Self {
+            app: Arc::new(App::new(config, store)),
+            proxy,
+            api,
+            metrics,
+            tls,
+        })
+    }
+
+    /// The public listener's address.
+    pub fn proxy_addr(&self) -> SocketAddr {
+        self.proxy
+            .local_addr()
+            .expect("bound listener has an address")
+    }
+
+    /// The API listener's address.
+    pub fn api_addr(&self) -> SocketAddr {
+        self.api
+            .local_addr()
+            .expect("bound listener has an address")
+    }
+
+    /// The metrics listener's address, if enabled.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics
+            .as_ref()
+            .map(|l| l.local_addr().expect("bound listener has an address"))
+    }
+
+    /// The shared state (route store, metrics), for embedding and tests.
+    pub fn app(&self) -> &Arc<App> {
+        &self.app
+    }
+
+    /// Serves until `shutdown` is cancelled, then drains and returns.
+    pub async fn serve(self, shutdown: CancellationToken) {
+        let Self {
+            app,
+            proxy,
+            api,
+            metrics,
+            tls,
+        } = self;
+        let force = CancellationToken::new();
+        let keep_alive = app.config.keep_alive_timeout;
+        let mut loops = tokio::task::JoinSet::new();
+        {
+            let a = Arc::clone(&app);
+            let opts = ListenerOptions {
+                tls,
+                keep_alive_timeout: keep_alive,
+            };
+            loops.spawn(accept_loop(
+                Arc::clone(&app),
+                proxy,
+                opts,
+                force.clone(),
+                move |req, conn| forward::handle(Arc::clone(&a), req, conn),
+            ));
+        }
+        {
+            let a = Arc::clone(&app);
+            let opts = ListenerOptions {
+                tls: None,
+                keep_alive_timeout: keep_alive,
+            };
+            loops.spawn(accept_loop(
+                Arc::clone(&app),
+                api,
+                opts,
+                force.clone(),
+                move |req, _| api::handle(Arc::clone(&a), req),
+            ));
+        }
+        if let Some(listener) = metrics {
+            let a = Arc::clone(&app);
+            let opts = ListenerOptions {
+                tls: None,
+                keep_alive_timeout: keep_alive,
+            };
+            loops.spawn(accept_loop(
+                Arc::clone(&app),
+                listener,
+                opts,
+                force.clone(),
+                move |req, _| {
+                    let a = Arc::clone(&a);
+                    async move { Ok::<_, Infallible>(metrics_response(&a, req.uri().path())) }
+                },
+            ));
+        }
+        let persister = app
+            .config
+            .routes_file
+            .clone()
+            .map(|path| tokio::spawn(persist::run(Arc::clone(&app), path)));
+
+        shutdown.cancelled().await;
+        tracing::info!("Shutting down: draining connections");
+        app.shutdown.cancel();
+        while loops.join_next().await.is_some() {}
+        app.tasks.close();
+        if tokio::time::timeout(app.config.shutdown_grace, app.tasks.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("Grace period over; closing remaining connections");
+            force.cancel();
+            app.tasks.wait().await;
+        }
+        if let Some(p) = persister {
+            let _ = p.await;
+        }
+        tracing::info!("Stopped");
+    }
+}
+
+fn metrics_response(app: &App, path: &str) -> Response<Body> {
+    if path != "/metrics" {
+        let mut res = Response::new(Body::Empty);
+        *res.status_mut() = StatusCode::NOT_FOUND;
+        return res;
+    }
+    let mut res = Response::new(Body::full(app.metrics.render(app.routes.snapshot().len())));
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4"),
+    );
+    res
+}

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# hub-proxy vs the backend hit directly vs configurable-http-proxy@5, side by side, one run.
+# Installs wrk (apt) and configurable-http-proxy (npm, into $BENCH_DIR) if missing.
+# Everything runs on 127.0.0.1; the whole run takes about 5-8 minutes.
+#   benches/proxy/run.sh            # ROUNDS=3 DURATION=8 by default
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+ROUNDS="${ROUNDS:-3}"
+DURATION="${DURATION:-8}"
+BENCH_DIR="${BENCH_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/hub-proxy-bench}"
+export CONFIGPROXY_AUTH_TOKEN=bench-token
+TARGET_DIR="${CARGO_TARGET_DIR:-target}"
+
+command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+CHP="$BENCH_DIR/node_modules/configurable-http-proxy/bin/configurable-http-proxy"
+if [ ! -f "$CHP" ]; then
+  mkdir -p "$BENCH_DIR" && (cd "$BENCH_DIR" && npm install --silent configurable-http-proxy@5 >/dev/null)
+fi
+cargo build --release -q -p proxy --bin hub-proxy --example proxy-bench
+HP="$TARGET_DIR/release/hub-proxy"
+PB="$TARGET_DIR/release/examples/proxy-bench"
+ulimit -n 65536 2>/dev/null || true
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() { for _ in $(seq 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; echo "port $1 never opened" >&2; exit 1; }
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+BACK=$(free_port); NODE=$(free_port); NOTHING=$(free_port)
+HPP=$(free_port); HPA=$(free_port); CHPP=$(free_port); CHPA=$(free_port)
+"$PB" backend "$BACK" & PIDS+=($!)
+"$PB" nothing "$NOTHING" & PIDS+=($!)
+# A second backend, Node's http module: about as fast as the backend behind the issue's
+# reference figures (configurable-http-proxy at 0.11-0.15x of it).
+node -e "require('http').createServer((q,s)=>{q.resume();q.on('end',()=>s.end('Hello, world!'))}).listen($NODE,'127.0.0.1')" & PIDS+=($!)
+"$HP" --ip 127.0.0.1 --port "$HPP" --api-ip 127.0.0.1 --api-port "$HPA" --log-level error \
+  --default-target "http://127.0.0.1:$BACK" & HP_PID=$!; PIDS+=($HP_PID)
+node "$CHP" --ip 127.0.0.1 --port "$CHPP" --api-ip 127.0.0.1 --api-port "$CHPA" --log-level error \
+  --default-target "http://127.0.0.1:$BACK" & CHP_PID=$!; PIDS+=($CHP_PID)
+for p in $BACK $NODE $NOTHING $HPP $HPA $CHPP $CHPA; do wait_port "$p"; done
+for api in $HPA $CHPA; do
+  curl -sf -X POST -H "Authorization: token $CONFIGPROXY_AUTH_TOKEN" \
+    -d "{\"target\": \"http://127.0.0.1:$NODE\"}" "http://127.0.0.1:$api/api/routes/node" >/dev/null
+done
+
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+to_ms() { awk '{v=$1; if (v ~ /us$/) {sub("us","",v); v/=1000} else if (v ~ /ms$/) {sub("ms","",v)} else if (v ~ /s$/) {sub("s","",v); v*=1000}; printf "%.2f\n", v}'; }
+# wrk prints "Requests/sec: N" and, with --latency, "99% X"
+run_wrk() { # url conns -> "rps p99ms"
+  local out; out=$(wrk -t2 -c"$2" -d"${DURATION}s" --latency "$1")
+  echo "$(echo "$out" | awk '/Requests\/sec/ {print $2}') $(echo "$out" | awk '$1=="99%" {print $2}' | to_ms)"
+}
+
+echo "== HTTP throughput (wrk -t2, ${DURATION}s, $ROUNDS rounds, medians)"
+printf "%-7s %-5s %-10s %12s %10s\n" backend conns target req/s p99_ms
+declare -A RPS P99
+for backend in hyper node; do
+  if [ $backend = hyper ]; then direct=$BACK; path=/; else direct=$NODE; path=/node/; fi
+  for c in 50 200; do
+    for name in direct hub-proxy chp; do : > "$BENCH_DIR/$backend.$name.$c"; done
+    for r in $(seq "$ROUNDS"); do
+      for name in direct hub-proxy chp; do
+        case $name in direct) port=$direct;; hub-proxy) port=$HPP;; chp) port=$CHPP;; esac
+        run_wrk "http://127.0.0.1:$port$path" "$c" >> "$BENCH_DIR/$backend.$name.$c"
+      done
+    done
+    for name in direct hub-proxy chp; do
+      f="$BENCH_DIR/$backend.$name.$c"
+      RPS[$name]=$(awk '{print $1}' "$f" | median); P99[$name]=$(awk '{print $2}' "$f" | median)
+      printf "%-7s %-5s %-10s %12.0f %10.2f   (rounds: %s)\n" $backend "$c" "$name" "${RPS[$name]}" "${P99[$name]}" "$(tr '\n' ';' < "$f")"
+    done
+    awk -v h="${RPS[hub-proxy]}" -v d="${RPS[direct]}" -v x="${RPS[chp]}" -v hp="${P99[hub-proxy]}" \
+        -v dp="${P99[direct]}" -v xp="${P99[chp]}" -v c="$c" -v b=$backend \
+        'BEGIN {printf "%s c=%s: hub-proxy/direct %.2fx (>=0.55)  chp/direct %.2fx  hub-proxy/chp %.2fx (>=4)  p99 hub-proxy/direct %.2fx (<=3)  p99 chp/direct %.2fx\n", b, c, h/d, x/d, h/x, hp/dp, xp/dp}'
+  done
+done
+
+echo "== Adding 10,000 routes (one keep-alive client, sequential POSTs)"
+T_NOTHING=$("$PB" add-routes "127.0.0.1:$NOTHING" 10000)
+T_HP=$("$PB" add-routes "127.0.0.1:$HPA" 10000)
+T_CHP=$("$PB" add-routes "127.0.0.1:$CHPA" 10000)
+awk -v n="$T_NOTHING" -v h="$T_HP" -v x="$T_CHP" \
+  'BEGIN {printf "do-nothing %.3fs  hub-proxy %.3fs (%.2fx, <=1.1)  chp %.3fs (%.2fx)\n", n, h, h/n, x, x/n}'
+
+echo "== GET /api/routes with 10,001 routes (50 requests): p50 p99 ms, bytes"
+echo "hub-proxy $("$PB" get-routes "127.0.0.1:$HPA" 50)"
+echo "chp       $("$PB" get-routes "127.0.0.1:$CHPA" 50)"
+
+echo "== 2,000 idle WebSockets: RSS KB baseline, loaded, after close; KB per WebSocket"
+echo "hub-proxy $("$PB" ws-hold "127.0.0.1:$HPP" 2000 "$HP_PID")"
+echo "chp       $("$PB" ws-hold "127.0.0.1:$CHPP" 2000 "$CHP_PID")"
+
+echo "== 1 GB upload through the proxy: s, MB/s, peak RSS KB before, peak RSS KB after, RSS KB after"
+echo "hub-proxy $("$PB" upload "127.0.0.1:$HPP" 1024 "$HP_PID")"
+echo "chp       $("$PB" upload "127.0.0.1:$CHPP" 1024 "$CHP_PID")"

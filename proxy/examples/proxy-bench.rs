@@ -1,0 +1,251 @@
+//! Load tools for `benches/proxy/run.sh` (not a test): a backend, a do-nothing server and
+//! the clients that measure route adds, route listings, idle WebSockets and a large upload.
+//!
+//! ```text
+//! proxy-bench backend PORT            hello-world HTTP + WebSocket-upgrade echo backend
+//! proxy-bench nothing PORT            answers 201 to everything (route-add baseline)
+//! proxy-bench add-routes ADDR N       N route POSTs on one keep-alive connection; prints seconds
+//! proxy-bench get-routes ADDR N       N GET /api/routes; prints p50 and p99 in ms
+//! proxy-bench ws-hold ADDR N PID      opens N idle WebSockets through ADDR; prints PID's RSS
+//! proxy-bench upload ADDR MB PID      streams MB megabytes through ADDR; prints PID's peak RSS
+//! ```
+//! The API token comes from `CONFIGPROXY_AUTH_TOKEN`.
+
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full, StreamBody};
+use hyper::body::{Frame, Incoming};
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use std::convert::Infallible;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+type Res = Response<Full<Bytes>>;
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let arg = |i: usize| -> anyhow::Result<&str> {
+        args.get(i)
+            .map(String::as_str)
+            .ok_or_else(|| anyhow::anyhow!("missing argument {i}; see the file's doc"))
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        match arg(0)? {
+            "backend" => serve(arg(1)?.parse()?, false).await,
+            "nothing" => serve(arg(1)?.parse()?, true).await,
+            "add-routes" => add_routes(arg(1)?, arg(2)?.parse()?).await,
+            "get-routes" => get_routes(arg(1)?, arg(2)?.parse()?).await,
+            "ws-hold" => ws_hold(arg(1)?, arg(2)?.parse()?, arg(3)?.parse()?).await,
+            "upload" => upload(arg(1)?, arg(2)?.parse()?, arg(3)?.parse()?).await,
+            other => anyhow::bail!("unknown command {other}"),
+        }
+    })
+}
+
+async fn serve(port: u16, nothing: bool) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(("127.0.0.1", port)).await?;
+    loop {
+        let (stream, _) = listener.accept().await?;
+        let _ = stream.set_nodelay(true);
+        tokio::spawn(async move {
+            let svc = service_fn(move |req| handle(req, nothing));
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), svc)
+                .with_upgrades()
+                .await;
+        });
+    }
+}
+
+async fn handle(mut req: Request<Incoming>, nothing: bool) -> Result<Res, Infallible> {
+    if nothing {
+        let _ = req.body_mut().collect().await;
+        let mut res = Response::new(Full::default());
+        *res.status_mut() = StatusCode::CREATED;
+        return Ok(res);
+    }
+    if req.headers().contains_key(http::header::UPGRADE) {
+        let up = hyper::upgrade::on(&mut req);
+        tokio::spawn(async move {
+            if let Ok(up) = up.await {
+                let mut io = TokioIo::new(up);
+                let mut buf = [0u8; 1024];
+                while let Ok(n) = io.read(&mut buf).await {
+                    if n == 0 || io.write_all(&buf[..n]).await.is_err() {
+                        break;
+                    }
+                }
+            }
+        });
+        let res = Response::builder()
+            .status(StatusCode::SWITCHING_PROTOCOLS)
+            .header("connection", "Upgrade")
+            .header("upgrade", "websocket")
+            .header("sec-websocket-accept", "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")
+            .body(Full::default())
+            .expect("static response");
+        return Ok(res);
+    }
+    let _ = req.body_mut().collect().await;
+    Ok(Response::new(Full::new(Bytes::from_static(
+        b"Hello, world!",
+    ))))
+}
+
+fn token() -> String {
+    std::env::var("CONFIGPROXY_AUTH_TOKEN").unwrap_or_default()
+}
+
+async fn api_conn(
+    addr: &str,
+) -> anyhow::Result<hyper::client::conn::http1::SendRequest<Full<Bytes>>> {
+    let stream = TcpStream::connect(addr).await?;
+    stream.set_nodelay(true)?;
+    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+    tokio::spawn(conn);
+    Ok(sender)
+}
+
+async fn add_routes(addr: &str, n: usize) -> anyhow::Result<()> {
+    let mut sender = api_conn(addr).await?;
+    let auth = format!("token {}", token());
+    let start = Instant::now();
+    for i in 0..n {
+        let body = format!(
+            r#"{{"user": "user{i}", "server_name": "", "target": "http://127.0.0.1:{}", "jupyterhub": true}}"#,
+            10_000 + i % 50_000
+        );
+        let req = Request::post(format!("/api/routes/user/user{i}"))
+            .header("host", addr)
+            .header("authorization", &auth)
+            .header("content-type", "text/plain; charset=utf-8")
+            .body(Full::from(body))?;
+        sender.ready().await?;
+        let res = sender.send_request(req).await?;
+        anyhow::ensure!(
+            res.status() == StatusCode::CREATED,
+            "POST answered {}",
+            res.status()
+        );
+        res.into_body().collect().await?;
+    }
+    println!("{:.3}", start.elapsed().as_secs_f64());
+    Ok(())
+}
+
+async fn get_routes(addr: &str, n: usize) -> anyhow::Result<()> {
+    let mut sender = api_conn(addr).await?;
+    let auth = format!("token {}", token());
+    let mut times = Vec::with_capacity(n);
+    let mut size = 0;
+    for _ in 0..n {
+        let req = Request::get("/api/routes")
+            .header("host", addr)
+            .header("authorization", &auth)
+            .body(Full::default())?;
+        let start = Instant::now();
+        sender.ready().await?;
+        let res = sender.send_request(req).await?;
+        size = res.into_body().collect().await?.to_bytes().len();
+        times.push(start.elapsed());
+    }
+    times.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "{:.2} {:.2} {size}",
+        ms(times[n / 2]),
+        ms(times[(n * 99 / 100).min(n - 1)])
+    );
+    Ok(())
+}
+
+fn rss_kb(pid: u32, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// Prints: baseline RSS, RSS with N open, RSS after closing (all KB), KB per socket.
+async fn ws_hold(addr: &str, n: usize, pid: u32) -> anyhow::Result<()> {
+    let settle = || tokio::time::sleep(Duration::from_millis(1500));
+    settle().await;
+    let baseline = rss_kb(pid, "VmRSS:");
+    let mut open = Vec::with_capacity(n);
+    let request = format!(
+        "GET /ws HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    );
+    for _ in 0..n {
+        let mut s = TcpStream::connect(addr).await?;
+        s.write_all(request.as_bytes()).await?;
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            anyhow::ensure!(s.read(&mut byte).await? == 1, "closed during handshake");
+            head.push(byte[0]);
+        }
+        anyhow::ensure!(
+            head.starts_with(b"HTTP/1.1 101"),
+            "no 101: {}",
+            String::from_utf8_lossy(&head)
+        );
+        // One round trip so the relay is fully set up.
+        s.write_all(b"ping").await?;
+        let mut pong = [0u8; 4];
+        s.read_exact(&mut pong).await?;
+        open.push(s);
+    }
+    settle().await;
+    let loaded = rss_kb(pid, "VmRSS:");
+    drop(open);
+    settle().await;
+    settle().await;
+    let after = rss_kb(pid, "VmRSS:");
+    let per = (loaded.saturating_sub(baseline)) as f64 / n as f64;
+    println!("{baseline} {loaded} {after} {per:.2}");
+    Ok(())
+}
+
+/// Prints: seconds, MB/s, peak RSS before, peak RSS after (KB), RSS after (KB).
+async fn upload(addr: &str, mb: usize, pid: u32) -> anyhow::Result<()> {
+    let before = rss_kb(pid, "VmHWM:");
+    let stream = TcpStream::connect(addr).await?;
+    let (mut sender, conn) =
+        hyper::client::conn::http1::handshake::<_, StreamBody<_>>(TokioIo::new(stream)).await?;
+    tokio::spawn(conn);
+    let chunk = Bytes::from(vec![0u8; 1 << 20]);
+    let frames = futures_util::stream::iter(
+        (0..mb).map(move |_| Ok::<_, Infallible>(Frame::data(chunk.clone()))),
+    );
+    let req = Request::post("/upload")
+        .header("host", addr)
+        .header("content-length", (mb << 20).to_string())
+        .body(StreamBody::new(frames))?;
+    let start = Instant::now();
+    let res = sender.send_request(req).await?;
+    anyhow::ensure!(
+        res.status() == StatusCode::OK,
+        "upload answered {}",
+        res.status()
+    );
+    res.into_body().collect().await?;
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "{secs:.2} {:.0} {before} {} {}",
+        mb as f64 / secs,
+        rss_kb(pid, "VmHWM:"),
+        rss_kb(pid, "VmRSS:")
+    );
+    Ok(())
+}

@@ -1,0 +1,130 @@
+//! One route: where it goes, what the client posted with it, and when it was last used.
+
+use super::target::{Target, TargetError};
+use crate::time;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+/// The JSON object a client posts for a route. Every key is kept and returned.
+pub type RouteData = serde_json::Map<String, serde_json::Value>;
+
+/// Why posted route data cannot become a route.
+#[derive(Debug, thiserror::Error)]
+pub enum RouteError {
+    /// configurable-http-proxy's wording, which clients may show to operators.
+    #[error("Must specify 'target' as string")]
+    TargetNotString,
+    /// The target is a string but not a URL the proxy can forward to.
+    #[error(transparent)]
+    BadTarget(#[from] TargetError),
+}
+
+/// A route. Shared between table snapshots; only its activity clock ever changes.
+#[derive(Debug)]
+pub struct Route {
+    target: Target,
+    /// The posted object without `last_activity`, serialised once when the route is added
+    /// so that listing 10,000 routes is concatenation, not re-serialisation.
+    data_json: Box<str>,
+    /// Epoch milliseconds of the last proxied traffic (or of the add).
+    last_activity: AtomicI64,
+}
+
+impl Route {
+    /// A route from posted data, which must hold a string `target`. A posted
+    /// `last_activity` is replaced by `last_activity` (the proxy owns that field).
+    pub fn new(mut data: RouteData, last_activity: i64) -> Result<Self, RouteError> {
+        data.remove("last_activity");
+        let target = match data.get("target") {
+            Some(serde_json::Value::String(t)) => Target::parse(t)?,
+            _ => return Err(RouteError::TargetNotString),
+        };
+        let data_json = serde_json::Value::Object(data).to_string().into_boxed_str();
+        Ok(Self {
+            target,
+            data_json,
+            last_activity: AtomicI64::new(last_activity),
+        })
+    }
+
+    /// Where requests for this route go.
+    pub fn target(&self) -> &Target {
+        &self.target
+    }
+
+    /// Records traffic at `now` (epoch ms). Never moves the clock backwards.
+    pub fn touch(&self, now: i64) {
+        self.last_activity.fetch_max(now, Ordering::Relaxed);
+    }
+
+    /// Epoch milliseconds of the last recorded activity.
+    pub fn last_activity(&self) -> i64 {
+        self.last_activity.load(Ordering::Relaxed)
+    }
+
+    /// Appends the route as the API returns it: the posted keys plus `last_activity`.
+    pub fn write_json(&self, out: &mut String) {
+        // `data_json` is a JSON object holding at least `target`, so it ends in `}` and is
+        // not empty: splice `last_activity` in before the closing brace.
+        let body = self.data_json.strip_suffix('}').unwrap_or(&self.data_json);
+        out.push_str(body);
+        out.push_str(",\"last_activity\":\"");
+        time::write_iso_millis(out, self.last_activity());
+        out.push_str("\"}");
+    }
+
+    /// The route as a JSON string (see [`Route::write_json`]).
+    pub fn to_json(&self) -> String {
+        let mut s = String::with_capacity(self.data_json.len() + 48);
+        self.write_json(&mut s);
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn data(v: serde_json::Value) -> RouteData {
+        match v {
+            serde_json::Value::Object(m) => m,
+            _ => unreachable!("test data is an object"),
+        }
+    }
+
+    #[test]
+    fn keeps_every_posted_key_and_owns_last_activity() {
+        let posted = json!({"user": "alice", "server_name": "", "target": "http://127.0.0.1:1",
+                            "jupyterhub": true, "last_activity": "1999-01-01T00:00:00.000Z"});
+        let r = Route::new(data(posted), 0).unwrap();
+        let back: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
+        assert_eq!(
+            back,
+            json!({"user": "alice", "server_name": "", "target": "http://127.0.0.1:1",
+                   "jupyterhub": true, "last_activity": "1970-01-01T00:00:00.000Z"})
+        );
+    }
+
+    #[test]
+    fn touch_only_moves_forward() {
+        let r = Route::new(data(json!({"target": "http://h:1"})), 1000).unwrap();
+        r.touch(500);
+        assert_eq!(r.last_activity(), 1000);
+        r.touch(2000);
+        assert_eq!(r.last_activity(), 2000);
+    }
+
+    #[test]
+    fn target_must_be_a_string() {
+        for bad in [json!({}), json!({"target": 5}), json!({"target": null})] {
+            assert!(matches!(
+                Route::new(data(bad), 0),
+                Err(RouteError::TargetNotString)
+            ));
+        }
+        assert!(matches!(
+            Route::new(data(json!({"target": "nope"})), 0),
+            Err(RouteError::BadTarget(_))
+        ));
+    }
+}
