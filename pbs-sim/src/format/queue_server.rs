@@ -196,7 +196,7 @@ mod tests {
         let t = qstat_queues(&[q]);
         assert_eq!(
             t.lines().nth(2).unwrap(),
-            "a_very_long_que*  1234*     0  no  no     0     0     0     0     0     0 Rou*"
+            "a_very_long_que* 1234*     0  no  no     0     0     0     0     0     0 Rou*"
         );
         assert_eq!(qstat_queues(&[]), "");
         assert_eq!(qstat_servers(&[]), "");
