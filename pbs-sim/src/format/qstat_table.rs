@@ -254,7 +254,7 @@ mod tests {
             "q",
         );
         let t = qstat_table(
-            &[j.clone()],
+            std::slice::from_ref(&j),
             TableOptions {
                 wide: true,
                 long_ids: false,

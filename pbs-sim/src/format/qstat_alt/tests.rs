@@ -138,7 +138,7 @@ fn n_and_s_lines_follow_the_row() {
         ],
     );
     let t = qstat_alt(
-        &[j.clone()],
+        std::slice::from_ref(&j),
         &ctx(0),
         AltOptions {
             nodes: true,

@@ -148,7 +148,7 @@ proptest! {
             Attr { name: "Submit_arguments".into(), resource: None, value: value.clone() },
             Attr { name: "x".into(), resource: res, value },
         ]);
-        let _ = qstat_full(&[job.clone()], &utc_ctx(), false);
+        let _ = qstat_full(std::slice::from_ref(&job), &utc_ctx(), false);
         let _ = qstat_full(&[job], &utc_ctx(), true);
     }
 }
