@@ -6,7 +6,7 @@
 //! - [`inproc`] — the engine behind the `drivers::Scheduler` trait, on tokio time (real,
 //!   paused or accelerated), so the hub can run against a 2000-node cluster in-process.
 //! - [`simulate`] — the `pbs-sim simulate` run: a workload through the engine, with figures.
-//! - [`format`] — pure renderers printing qstat/pbsnodes output byte for byte as PBS Pro does.
+//! - [`format`](mod@format) — pure renderers printing qstat/pbsnodes output byte for byte as PBS Pro does.
 #![deny(missing_docs)]
 
 pub mod engine;
