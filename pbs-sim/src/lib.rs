@@ -10,10 +10,13 @@
 //!   parsing as pure functions with PBS's exact error texts and exit codes.
 //! - [`runner`] — runs started jobs as real local processes, as MoM does, through detached
 //!   wrappers that outlive a restart of the daemon.
+//! - [`format`](mod@format) — pure renderers printing qstat/pbsnodes output byte for byte as
+//!   PBS Pro does.
 #![deny(missing_docs)]
 
 pub mod daemon;
 pub mod engine;
+pub mod format;
 pub mod inproc;
 pub mod shims;
 pub mod runner;
