@@ -11,7 +11,9 @@
 
 pub mod background;
 pub mod clock;
+pub mod faults;
 pub mod journal;
+pub mod protocol;
 pub mod server;
 pub mod userjob;
 

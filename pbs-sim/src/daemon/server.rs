@@ -360,10 +360,10 @@ impl Server {
                         self.note_launch(key);
                     }
                 }
-                EngineEvent::Kill { key, reason } => {
-                    if !self.replaying && self.launched.contains(&key) {
-                        self.actions.push(Action::Kill(key, reason));
-                    }
+                EngineEvent::Kill { key, reason }
+                    if !self.replaying && self.launched.contains(&key) =>
+                {
+                    self.actions.push(Action::Kill(key, reason));
                 }
                 EngineEvent::Requeued { key } => {
                     // Its node is lost: kill what is left of the process; the job's next

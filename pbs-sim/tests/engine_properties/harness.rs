@@ -406,6 +406,11 @@ impl<'a> Run<'a> {
                     "job {key} estimated but not queued"
                 );
             }
+            EngineEvent::Kill { key, .. } => {
+                // Only jobs with an external process are killed by the daemon; the
+                // harness runs none.
+                return Err(format!("job {key} logged a kill but runs no process"));
+            }
         }
         Ok(())
     }
