@@ -12,13 +12,17 @@
 //!   wrappers that outlive a restart of the daemon.
 //! - [`format`](mod@format) — pure renderers printing qstat/pbsnodes output byte for byte as
 //!   PBS Pro does.
+//! - [`daemon`] — `pbs-sim serve`: one simulated cluster behind a local socket, its jobs run
+//!   as real processes, its job table journaled so it survives a restart.
+//! - [`client`] — the shims' side of the socket: find the daemon, send, print.
 #![deny(missing_docs)]
 
+pub mod client;
 pub mod daemon;
 pub mod engine;
 pub mod format;
 pub mod inproc;
-pub mod shims;
 pub mod runner;
+pub mod shims;
 pub mod simulate;
 pub mod workload;
