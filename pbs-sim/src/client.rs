@@ -8,7 +8,11 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::daemon::protocol::{read_reply, write_request, Reply, Request};
+use crate::daemon::protocol::{
+    read_reply, write_request, Command, Invocation, Reply, Request, Script,
+};
+use crate::shims::qsub::{parse_command_line, JobSource};
+use crate::shims::{self, ClientError};
 
 /// `pbs_errno` of a client that cannot reach the server (PBSE_NOSERVER); commands exit
 /// with it modulo 256, as PBS's do.
@@ -16,6 +20,10 @@ pub const PBSE_NOSERVER: i32 = 15010;
 
 /// The default server name (Palmetto's).
 pub const DEFAULT_SERVER: &str = "pbs02";
+
+/// The version the simulated server reports unless told otherwise (PBS Pro 2022.1.1, whose
+/// JSON generator the renderers follow).
+pub const DEFAULT_PBS_VERSION: &str = "2022.1.1.20220926110806";
 
 /// The socket used when nothing says otherwise: in `XDG_RUNTIME_DIR` if set, else `/tmp`.
 pub fn default_socket() -> PathBuf {
@@ -97,6 +105,123 @@ pub fn print(reply: &Reply) -> i32 {
     reply.exit_code
 }
 
+/// Runs the shim for `command`, started as `argv0` with `args`; returns its exit code.
+///
+/// Option errors are found here, before the server is contacted, as PBS's clients do; the
+/// daemon parses the same words again and does the work. `qsub` reads its script here,
+/// where the user's files are readable.
+pub fn run_shim(command: Command, argv0: &str, args: Vec<String>) -> i32 {
+    let env: BTreeMap<String, String> = std::env::vars().collect();
+    let target = Target::find(&invoked_path(argv0, &env), &env);
+    let script = match check_locally(command, &args) {
+        Ok(script) => script,
+        Err(e) => return print(&Reply::err(e.exit_code, e.stderr)),
+    };
+    let invocation = Invocation {
+        command,
+        args,
+        cwd: std::env::current_dir()
+            .map(|d| d.display().to_string())
+            .unwrap_or_else(|_| "/".to_string()),
+        host: host_name(),
+        // Only qsub needs the environment (`-V`, `PBS_O_*`): keep the others' requests small.
+        env: if command == Command::Qsub {
+            env
+        } else {
+            BTreeMap::new()
+        },
+        script,
+    };
+    let version_only = shims::is_version_request(&invocation.args);
+    match call(&target.socket, &Request::Run(invocation)) {
+        Some(reply) => print(&reply),
+        // The version is the client's own: it needs no server.
+        None if version_only => print(&Reply::out(shims::version_output(DEFAULT_PBS_VERSION))),
+        None => print(&cannot_connect(command.name(), &target.server)),
+    }
+}
+
+/// What the client checks before it connects: option errors; for `qsub`, the script,
+/// read from its file or from stdin.
+fn check_locally(command: Command, args: &[String]) -> Result<Option<Script>, ClientError> {
+    use crate::shims::Invocation::Run;
+    match command {
+        Command::Qsub => match parse_command_line(args)? {
+            Run(cmdline) => read_script(&cmdline.source).map(Some),
+            shims::Invocation::Version => Ok(None),
+        },
+        Command::Qstat => shims::qstat_args::parse_qstat(args).map(|_| None),
+        Command::Qdel => shims::qdel_args::parse_qdel(args).map(|_| None),
+        Command::Pbsnodes => shims::pbsnodes_args::parse_pbsnodes(args).map(|_| None),
+    }
+}
+
+/// `qsub`'s script: the file operand (`qsub: script file:: <error>` if it cannot be read,
+/// as PBS's `perror` puts it), stdin, or none for `qsub -- program`.
+fn read_script(source: &JobSource) -> Result<Script, ClientError> {
+    match source {
+        JobSource::Script(path) => {
+            if Path::new(path).is_dir() {
+                return Err(ClientError::new("qsub: script not a file\n", 1));
+            }
+            match std::fs::read(path) {
+                Ok(bytes) => Ok(Script {
+                    text: String::from_utf8_lossy(&bytes).into_owned(),
+                    path: Some(path.clone()),
+                }),
+                Err(e) => Err(ClientError::new(
+                    format!("qsub: script file:: {}\n", io_message(&e)),
+                    1,
+                )),
+            }
+        }
+        JobSource::Stdin => {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map_err(|e| {
+                ClientError::new(format!("qsub: reading stdin: {}\n", io_message(&e)), 1)
+            })?;
+            Ok(Script { text, path: None })
+        }
+        JobSource::Command { .. } => Ok(Script {
+            text: String::new(),
+            path: None,
+        }),
+    }
+}
+
+/// An I/O error as `perror` words it (`No such file or directory`), without Rust's
+/// ` (os error 2)`.
+fn io_message(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.find(" (os error") {
+        Some(at) => text[..at].to_string(),
+        None => text,
+    }
+}
+
+/// The path the shim was started by: `argv0` itself when it holds a `/`, else the first
+/// match on `PATH` — so the `pbs.conf` beside the link is found, not the one beside the
+/// binary it points to.
+fn invoked_path(argv0: &str, env: &BTreeMap<String, String>) -> String {
+    if argv0.contains('/') {
+        return argv0.to_string();
+    }
+    env.get("PATH")
+        .into_iter()
+        .flat_map(|path| path.split(':'))
+        .map(|dir| Path::new(dir).join(argv0))
+        .find(|candidate| candidate.exists())
+        .map_or_else(|| argv0.to_string(), |p| p.display().to_string())
+}
+
+/// This host's name (`PBS_O_HOST`).
+pub fn host_name() -> String {
+    nix::unistd::gethostname()
+        .ok()
+        .and_then(|h| h.into_string().ok())
+        .unwrap_or_else(|| "localhost".to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,6 +242,28 @@ mod tests {
         assert_eq!(Target::find(&argv0, &env).socket, PathBuf::from("/tmp/y"));
         let bare = Target::find("qstat", &BTreeMap::new());
         assert_eq!(bare.server, DEFAULT_SERVER);
+    }
+
+    #[test]
+    fn a_bare_command_name_is_found_on_path() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("qstat"), "").unwrap();
+        let env = BTreeMap::from([(
+            "PATH".to_string(),
+            format!("/nonexistent:{}", dir.path().display()),
+        )]);
+        assert_eq!(
+            invoked_path("qstat", &env),
+            dir.path().join("qstat").display().to_string()
+        );
+        assert_eq!(invoked_path("./bin/qstat", &env), "./bin/qstat");
+    }
+
+    #[test]
+    fn a_missing_script_is_reported_as_perror_does() {
+        let e = read_script(&JobSource::Script("/nonexistent/job.sh".into())).unwrap_err();
+        assert_eq!(e.stderr, "qsub: script file:: No such file or directory\n");
+        assert_eq!(e.exit_code, 1);
     }
 
     #[test]

@@ -3,6 +3,13 @@
 //! - `pbs-sim simulate` — runs a workload (synthetic or an SWF trace) through the engine under
 //!   PBS's default policy or EASY backfill and prints what it measured.
 //! - `pbs-sim inventory` — prints the default 2000-node inventory as an editable TOML file.
+//! - `pbs-sim serve` — one simulated cluster behind a local socket ([`serve_cli`]).
+//! - `pbs-sim install-shims DIR` — links `qsub`, `qstat`, `qdel`, `pbsnodes` to this binary;
+//!   started under one of those names, it is that command ([`pbs_sim::client::run_shim`]).
+//! - `pbs-sim status`, `pbs-sim fault …` — ask a running daemon ([`control_cli`]).
+
+mod control_cli;
+mod serve_cli;
 
 use std::fs::File;
 use std::io::BufReader;
@@ -17,6 +24,8 @@ use pbs_sim::engine::Engine;
 use pbs_sim::simulate::{self, Outcome};
 use pbs_sim::workload::swf::{SwfMapping, SwfReader};
 use pbs_sim::workload::synthetic::{Synthetic, SyntheticConfig};
+
+use pbs_sim::daemon::protocol::Command as Shim;
 
 // A simulation allocates and frees millions of small job records; mimalloc does that
 // markedly faster than the system allocator.
@@ -37,13 +46,23 @@ enum Command {
     /// Print the default 2000-node Palmetto-like inventory as TOML (edit it, pass it back
     /// with --nodes).
     Inventory,
+    /// Serve one simulated cluster to the qsub/qstat/qdel/pbsnodes shims until SIGTERM.
+    Serve(Box<serve_cli::ServeArgs>),
+    /// Make qsub, qstat, qdel and pbsnodes in DIR: links to this binary, plus a pbs.conf
+    /// naming the daemon's socket.
+    InstallShims(serve_cli::InstallShimsArgs),
+    /// Print a running daemon's summary of its cluster.
+    Status(control_cli::StatusArgs),
+    /// Make a running daemon misbehave on purpose: failing or slow qstat, rejected qsub,
+    /// nodes going down, jobs dying.
+    Fault(control_cli::FaultArgs),
     /// Runs one job as MoM would (started by `pbs-sim serve`, not by people).
     #[command(hide = true)]
     JobWrapper { spool: PathBuf, job_id: String },
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-enum PolicyArg {
+pub enum PolicyArg {
     /// PBS's shipped default: start every job that fits, in priority then submit order.
     Fifo,
     /// Strict ordering with EASY backfill (`--backfill-depth` top jobs calendared).
@@ -97,8 +116,22 @@ struct SimulateArgs {
 }
 
 fn main() -> Result<()> {
+    // Started as `qsub`, `qstat`, `qdel` or `pbsnodes` (a link made by install-shims)?
+    let mut argv = std::env::args();
+    let argv0 = argv.next().unwrap_or_default();
+    let name = std::path::Path::new(&argv0)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if let Some(shim) = Shim::from_name(&name) {
+        std::process::exit(pbs_sim::client::run_shim(shim, &argv0, argv.collect()));
+    }
     let cli = Cli::parse();
     match cli.command {
+        Command::Serve(args) => serve_cli::serve_command(*args),
+        Command::InstallShims(args) => serve_cli::install_shims(&args),
+        Command::Status(args) => std::process::exit(control_cli::status(&args)?),
+        Command::Fault(args) => std::process::exit(control_cli::fault(args)?),
         Command::Simulate(args) => simulate_command(&args),
         Command::Inventory => {
             print!("{}", Inventory::palmetto().to_toml_string());

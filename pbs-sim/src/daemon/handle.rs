@@ -209,10 +209,16 @@ impl Daemon {
         let engine = self.server.engine();
         let id = engine.job_id(key).to_string();
         let reason = match (reason, engine.job(key)) {
-            (EndReason::Walltime, Some(job)) => KillReason::Walltime {
-                used: self.now().saturating_sub(job.started.unwrap_or(0)),
-                limit: job.request.walltime.map_or(0, |w| w.as_secs()),
-            },
+            (EndReason::Walltime, Some(job)) => {
+                let limit = job.request.walltime.map_or(0, |w| w.as_secs());
+                let used = self.now().saturating_sub(job.started.unwrap_or(0));
+                // MoM kills only once the walltime *exceeds* the limit, so what it reports
+                // is always past it.
+                KillReason::Walltime {
+                    used: used.max(limit + 1),
+                    limit,
+                }
+            }
             _ => KillReason::Deleted,
         };
         if let Err(e) = self.runner.kill(&id, reason) {

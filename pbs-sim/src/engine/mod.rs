@@ -629,7 +629,10 @@ impl Engine {
     /// `exit_delay` seconds, keeping its nodes, then finishes.
     fn end_run(&mut self, key: JobKey, exit_status: i32, reason: EndReason) {
         let delay = self.config.exit_delay;
-        if delay == 0 {
+        // A real process must die first, however short the exit: its end is reported by
+        // `script_exited`.
+        let kill = self.jobs[&key].behaviour.external && reason != EndReason::Exited;
+        if delay == 0 && !kill {
             self.finish(key, exit_status, reason);
             return;
         }
@@ -644,8 +647,7 @@ impl Engine {
             end: Some(reason.clone()),
         };
         let run = job.run_count;
-        if job.behaviour.external && reason != EndReason::Exited {
-            // A real process must die first; its end is reported by `script_exited`.
+        if kill {
             self.log(EngineEvent::Kill { key, reason });
             return;
         }

@@ -1,0 +1,150 @@
+//! Jobs submitted through the shims really run: R, then E, then F with `-x`, their output
+//! where PBS puts it, their exit status; walltime and `qdel` kill them.
+
+use crate::cluster::Cluster;
+
+const HELLO: &str = "#!/bin/bash
+#PBS -N hello
+#PBS -l select=1:ncpus=2:mem=1gb
+#PBS -l walltime=00:05:00
+echo \"out from $PBS_JOBID in queue $PBS_QUEUE\"
+echo \"err line\" >&2
+sleep 1
+exit 3
+";
+
+#[test]
+fn a_submitted_job_runs_writes_its_output_and_finishes_with_its_exit_status() {
+    let cluster = Cluster::start(&[]);
+    let id = cluster.submit("hello.sh", HELLO, &[]);
+    let mut seen = Vec::new();
+    let running = cluster.wait_for(&id, "R", &mut seen);
+    assert_eq!(running["Job_Name"], "hello");
+    assert_eq!(running["Resource_List"]["ncpus"], 2);
+    assert!(running["exec_host"].as_str().unwrap().starts_with("node"));
+    let (code, table, _) = cluster.run("qstat", &[&id]);
+    assert_eq!(code, 0);
+    assert!(table.lines().nth(2).unwrap().contains(" R "), "{table}");
+
+    let done = cluster.wait_for(&id, "F", &mut seen);
+    assert!(seen.contains(&"R".to_string()), "states seen {seen:?}");
+    assert_eq!(done["Exit_status"], 3);
+    assert_eq!(done["substate"], 93, "a non-zero exit is 'failed'");
+    assert!(
+        done["comment"].as_str().unwrap().ends_with("and failed"),
+        "{done}"
+    );
+
+    let seq = id.split('.').next().unwrap();
+    let out = std::fs::read_to_string(cluster.path(&format!("hello.o{seq}"))).unwrap();
+    assert_eq!(out, format!("out from {id} in queue c1_single\n"));
+    let err = std::fs::read_to_string(cluster.path(&format!("hello.e{seq}"))).unwrap();
+    assert_eq!(err, "err line\n");
+
+    // Without -x a finished job is PBS's "has finished" error, exit 35.
+    let (code, out, err) = cluster.run("qstat", &[&id]);
+    assert_eq!(code, 35);
+    assert_eq!(out, "");
+    assert_eq!(
+        err,
+        format!(
+            "qstat: {id} Job has finished, use -x or -H to obtain historical job information\n"
+        )
+    );
+    let (code, out, _) = cluster.run("qstat", &["-x", &id]);
+    assert_eq!(code, 0);
+    assert!(out.lines().nth(2).unwrap().contains(" F "), "{out}");
+}
+
+#[test]
+fn join_and_paths_follow_qsub_options_and_a_success_is_finished() {
+    let cluster = Cluster::start(&[]);
+    let logs = cluster.path("logs");
+    std::fs::create_dir(&logs).unwrap();
+    let id = cluster.submit(
+        "joined.sh",
+        "#PBS -j oe\necho to-out; echo to-err >&2\n",
+        &["-o", "logs/", "-N", "joined"],
+    );
+    let done = cluster.wait_for(&id, "F", &mut Vec::new());
+    assert_eq!(done["Exit_status"], 0);
+    assert_eq!(done["substate"], 92);
+    assert!(done["comment"].as_str().unwrap().ends_with("and finished"));
+    let seq = id.split('.').next().unwrap();
+    let out = std::fs::read_to_string(logs.join(format!("joined.o{seq}"))).unwrap();
+    assert_eq!(out, "to-out\nto-err\n");
+    assert!(!cluster.path(&format!("joined.e{seq}")).exists());
+}
+
+#[test]
+fn a_job_past_its_walltime_is_killed_with_pbs_status_and_message() {
+    let cluster = Cluster::start(&[]);
+    let id = cluster.submit(
+        "long.sh",
+        "sleep 60\n",
+        &["-l", "walltime=00:00:02", "-N", "long"],
+    );
+    let done = cluster.wait_for(&id, "F", &mut Vec::new());
+    assert_eq!(done["Exit_status"], -29, "JOB_EXEC_KILL_WALLTIME");
+    assert!(
+        done["comment"]
+            .as_str()
+            .unwrap()
+            .ends_with("and exceeded resource walltime"),
+        "{done}"
+    );
+    let seq = id.split('.').next().unwrap();
+    let err = std::fs::read_to_string(cluster.path(&format!("long.e{seq}"))).unwrap();
+    assert!(
+        err.starts_with("=>> PBS: job killed: walltime ") && err.contains("exceeded limit 2"),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn qdel_is_silent_and_a_running_job_gets_sigterm_then_sigkill() {
+    let cluster = Cluster::start(&[]);
+    let polite = cluster.submit("polite.sh", "sleep 60\n", &["-N", "polite"]);
+    let stubborn = cluster.submit(
+        "stubborn.sh",
+        "trap 'echo got TERM' TERM\nwhile true; do sleep 0.1; done\n",
+        &["-N", "stubborn"],
+    );
+    cluster.wait_for(&polite, "R", &mut Vec::new());
+    cluster.wait_for(&stubborn, "R", &mut Vec::new());
+    for id in [&polite, &stubborn] {
+        let (code, out, err) = cluster.run("qdel", &[id]);
+        assert_eq!((code, out.as_str(), err.as_str()), (0, "", ""), "qdel {id}");
+    }
+    let polite_done = cluster.wait_for(&polite, "F", &mut Vec::new());
+    assert_eq!(polite_done["Exit_status"], 271, "256 + SIGTERM");
+    assert_eq!(polite_done["substate"], 91);
+    let comment = polite_done["comment"].as_str().unwrap();
+    assert!(comment.contains("and terminated by"), "{comment}");
+    let stubborn_done = cluster.wait_for(&stubborn, "F", &mut Vec::new());
+    assert_eq!(
+        stubborn_done["Exit_status"], 265,
+        "256 + SIGKILL after kill_delay"
+    );
+    let seq = stubborn.split('.').next().unwrap();
+    let out = std::fs::read_to_string(cluster.path(&format!("stubborn.o{seq}"))).unwrap();
+    assert!(
+        out.contains("got TERM"),
+        "the job saw SIGTERM first: {out:?}"
+    );
+}
+
+#[test]
+fn a_queued_job_deleted_ends_without_running() {
+    let cluster = Cluster::start(&[]);
+    let id = cluster.submit("held.sh", "echo never\n", &["-h", "-N", "held"]);
+    let held = cluster.job(&id);
+    assert_eq!(held["job_state"], "H");
+    assert_eq!(held["Hold_Types"], "u");
+    let (code, _, err) = cluster.run("qdel", &[&id]);
+    assert_eq!(code, 0, "{err}");
+    let done = cluster.wait_for(&id, "F", &mut Vec::new());
+    assert!(done.get("Exit_status").is_none(), "{done}");
+    let seq = id.split('.').next().unwrap();
+    assert!(!cluster.path(&format!("held.o{seq}")).exists());
+}
