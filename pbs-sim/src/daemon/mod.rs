@@ -8,6 +8,7 @@
 //! - [`clock`] — real time, optionally accelerated, anchored to the wall clock.
 //! - [`background`] — virtual jobs from the seeded generator or an SWF trace.
 //! - [`userjob`] — what the server keeps of a job submitted through `qsub`.
+//! - [`depend`] — `qsub -W depend=` conditions.
 //! - [`attrs`] — a job's, node's, queue's or the server's status as PBS sends it.
 //! - [`handle`] — the daemon's state and the tick that starts and kills job processes.
 //! - [`commands`] — the server side of `qsub`, `qstat`, `qdel`, `pbsnodes` and the
@@ -20,6 +21,7 @@ pub mod attrs;
 pub mod background;
 pub mod clock;
 pub mod commands;
+pub mod depend;
 pub mod faults;
 pub mod handle;
 pub mod journal;

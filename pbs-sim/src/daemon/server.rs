@@ -9,6 +9,7 @@ use drivers::resources::{PbsError, Pbse, ResourceList};
 use drivers::JobState;
 
 use super::background::{Background, BackgroundError};
+use super::depend::{self, Standing};
 use super::journal::{Entry, Header, Journal, JournalError};
 use super::userjob::UserJob;
 use crate::engine::config::{EngineConfig, Policy};
@@ -57,6 +58,8 @@ pub struct Server {
     user_jobs: BTreeMap<JobKey, UserJob>,
     /// User jobs whose process was launched and has not been reported gone.
     launched: BTreeSet<JobKey>,
+    /// User jobs held until their dependency is decided.
+    waiting: BTreeSet<JobKey>,
     /// While replaying: user jobs the engine started whose launch is not (yet) journaled.
     unlaunched: BTreeSet<JobKey>,
     journal: Journal,
@@ -123,6 +126,7 @@ impl Server {
             background,
             user_jobs: BTreeMap::new(),
             launched: BTreeSet::new(),
+            waiting: BTreeSet::new(),
             unlaunched: BTreeSet::new(),
             journal,
             replaying: false,
@@ -194,6 +198,13 @@ impl Server {
         // Checked here too so a request the engine would reject is not journaled.
         let items: Vec<&str> = job.resources.iter().map(String::as_str).collect();
         ResourceList::parse(&items)?;
+        if let Some(id) = job
+            .depend
+            .as_ref()
+            .and_then(|d| depend::unknown_job(d, &self.engine))
+        {
+            return Err(PbsError::new(Pbse::UnkJobId, &format!(" {id}")));
+        }
         let entry = Entry::Submit {
             t: now.max(self.engine.now()),
             job: Box::new(job),
@@ -326,6 +337,10 @@ impl Server {
         };
         let items: Vec<&str> = job.resources.iter().map(String::as_str).collect();
         let resources = ResourceList::parse(&items)?;
+        let waits = job
+            .depend
+            .as_ref()
+            .is_some_and(|d| depend::standing(d, &self.engine) != Standing::Met);
         let request = SubmitRequest {
             owner: job.owner.clone(),
             name: job.name.clone(),
@@ -336,13 +351,17 @@ impl Server {
                 exit_status: 0,
                 external: true,
             },
-            hold: job.hold,
+            // A job waiting on others is held by the system until they get there.
+            hold: job.hold || waits,
             rerunnable: job.rerunnable,
         };
         // The key the engine will give, so the job's attributes are there when the engine
         // reports it started (it may start within `submit`).
         let result = self.engine.submit(t, request);
         if let Ok(key) = result {
+            if waits && !job.hold {
+                self.waiting.insert(key);
+            }
             self.user_jobs.insert(key, *job);
         }
         self.drain_events();
@@ -382,6 +401,39 @@ impl Server {
                 _ => {}
             }
         }
+        if !self.replaying {
+            self.settle_dependencies();
+        }
+    }
+
+    /// Releases the jobs whose dependencies now hold and deletes those whose never will;
+    /// both are journaled, so a replay does the same at the same moment.
+    fn settle_dependencies(&mut self) {
+        // Jobs released or deleted by other means wait no more.
+        let engine = &self.engine;
+        self.waiting
+            .retain(|&key| engine.job(key).map(|j| j.state) == Some(JobState::Held));
+        while let Some(entry) = self.next_settlement() {
+            self.record(&entry);
+            // Applying drains the engine's events, which settles any job this frees.
+            self.apply(entry);
+        }
+    }
+
+    /// The first held dependent job whose dependency is decided, as the input that acts on it.
+    fn next_settlement(&self) -> Option<Entry> {
+        let t = self.engine.now();
+        self.waiting.iter().find_map(|&key| {
+            let dependency = self.user_jobs.get(&key)?.depend.as_ref()?;
+            if self.engine.job(key).map(|j| j.state) != Some(JobState::Held) {
+                return None;
+            }
+            match depend::standing(dependency, &self.engine) {
+                Standing::Met => Some(Entry::Release { t, key }),
+                Standing::Broken => Some(Entry::Delete { t, key }),
+                Standing::Waiting => None,
+            }
+        })
     }
 
     /// Journals that the job's process is launched, then asks for the launch.

@@ -50,7 +50,11 @@ enum Op {
     Submit(u64),
     Delete(u64, usize),
     Exit(u64, usize, i32),
+    /// A job that depends (afterok, afternotok, afterany) on one of ours.
+    SubmitAfter(u64, usize, usize),
 }
+
+const DEPEND_KINDS: [&str; 3] = ["afterok", "afternotok", "afterany"];
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
@@ -58,13 +62,15 @@ fn op() -> impl Strategy<Value = Op> {
         (0..600u64).prop_map(Op::Submit),
         (0..600u64, 0..8usize).prop_map(|(d, i)| Op::Delete(d, i)),
         (0..600u64, 0..8usize, 0..3i32).prop_map(|(d, i, s)| Op::Exit(d, i, s)),
+        (0..600u64, 0..8usize, 0..3usize).prop_map(|(d, i, k)| Op::SubmitAfter(d, i, k)),
     ]
 }
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(24))]
 
-    /// Whatever mix of ticks, submissions, deletions and process exits happened live, the
+    /// Whatever mix of ticks, submissions (dependent ones too), deletions and process exits
+    /// happened live, the
     /// journal replays to the same jobs in the same states on the same nodes.
     #[test]
     fn replay_rebuilds_the_same_cluster(ops in proptest::collection::vec(op(), 1..40), seed in 0..1000u64) {
@@ -93,6 +99,19 @@ proptest! {
                     now += d;
                     if let Some(&key) = mine.get(i % mine.len().max(1)) {
                         live.script_exited(now, key, status);
+                    }
+                }
+                Op::SubmitAfter(d, i, kind) => {
+                    now += d;
+                    if let Some(&parent) = mine.get(i % mine.len().max(1)) {
+                        let mut job = userjob::sample("alice");
+                        job.depend = Some(userjob::Dependency {
+                            kind: DEPEND_KINDS[kind].to_string(),
+                            jobs: vec![parent.to_string()],
+                        });
+                        if let Ok(key) = live.submit(now, job) {
+                            mine.push(key);
+                        }
                     }
                 }
             }

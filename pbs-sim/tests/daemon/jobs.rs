@@ -148,3 +148,41 @@ fn a_queued_job_deleted_ends_without_running() {
     let seq = id.split('.').next().unwrap();
     assert!(!cluster.path(&format!("held.o{seq}")).exists());
 }
+
+#[test]
+fn dependent_jobs_wait_run_or_are_deleted_as_their_dependency_decides() {
+    let cluster = Cluster::start(&[]);
+    let first = cluster.submit("first.sh", "sleep 1\n", &[]);
+    let failing = cluster.submit("failing.sh", "sleep 1\nexit 2\n", &[]);
+    let after_ok = cluster.submit(
+        "next.sh",
+        "echo ran\n",
+        &["-W", &format!("depend=afterok:{first}"), "-N", "next"],
+    );
+    let never = cluster.submit(
+        "never.sh",
+        "echo ran\n",
+        &["-W", &format!("depend=afterok:{failing}"), "-N", "never"],
+    );
+    let waiting = cluster.job(&after_ok);
+    assert_eq!(waiting["job_state"], "H");
+    assert_eq!(waiting["Hold_Types"], "s");
+    assert_eq!(waiting["substate"], 22);
+    assert_eq!(waiting["depend"], format!("afterok:{first}"));
+
+    let done = cluster.wait_for(&after_ok, "F", &mut Vec::new());
+    assert_eq!(done["Exit_status"], 0);
+    let seq = after_ok.split('.').next().unwrap();
+    assert_eq!(
+        std::fs::read_to_string(cluster.path(&format!("next.o{seq}"))).unwrap(),
+        "ran\n"
+    );
+    let deleted = cluster.wait_for(&never, "F", &mut Vec::new());
+    assert!(
+        deleted.get("Exit_status").is_none(),
+        "it never ran: {deleted}"
+    );
+
+    let (code, _, err) = cluster.run("qsub", &["-W", "depend=afterok:99999", "next.sh"]);
+    assert_eq!((code, err.as_str()), (153, "qsub: Unknown Job Id 99999\n"));
+}
