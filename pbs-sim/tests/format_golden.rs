@@ -25,11 +25,11 @@ fn ctx(server: &str) -> Ctx {
 }
 
 fn a(name: &str, value: &str) -> Attr {
-    Attr::new(name, value)
+    Attr::new(name.to_string(), value)
 }
 
 fn r(name: &str, resource: &str, value: &str) -> Attr {
-    Attr::res(name, resource, value)
+    Attr::res(name.to_string(), resource.to_string(), value)
 }
 
 #[test]

@@ -24,7 +24,13 @@ pub fn job_status(server: &Server, job: &Job, now: SimTime) -> StatusObject {
     let host = user.map_or(BACKGROUND_SUBMIT_HOST, |u| u.submit_host.as_str());
     let mut a = Vec::with_capacity(48);
     a.push(Attr::new("Job_Name", job.name.as_str()));
-    a.push(Attr::new("Job_Owner", format!("{}@{host}", job.owner)));
+    a.push(Attr::new(
+        "Job_Owner",
+        user.map_or_else(
+            || format!("{}@{host}", job.owner),
+            |u| u.fixed.job_owner.clone(),
+        ),
+    ));
     if let Some(started) = job
         .started
         .filter(|_| job.state != JobState::Queued || job.run_count > 0)
@@ -71,7 +77,7 @@ pub fn job_status(server: &Server, job: &Job, now: SimTime) -> StatusObject {
         a.push(Attr::new("depend", depend_text(dep, engine)));
     }
     let (out, err) = match user {
-        Some(u) => (u.output_path(seq), u.error_path(seq)),
+        Some(u) => (u.fixed.output_path.clone(), u.fixed.error_path.clone()),
         None => {
             let dir = format!("{host}:/home/{}", job.owner);
             (
@@ -223,14 +229,8 @@ fn home(job: &Job, user: Option<&UserJob>) -> String {
 }
 
 fn variable_list(job: &Job, user: Option<&UserJob>, host: &str) -> String {
-    let escape = |v: &str| v.replace(',', "\\,");
     match user {
-        Some(u) => u
-            .variables
-            .iter()
-            .map(|(k, v)| format!("{k}={}", escape(v)))
-            .collect::<Vec<_>>()
-            .join(","),
+        Some(u) => u.fixed.variable_list.clone(),
         None => {
             let home = format!("/home/{}", job.owner);
             format!(
@@ -285,7 +285,11 @@ pub fn resource_list(job: &Job) -> Vec<(String, String)> {
             list.push((name.clone(), value.clone()));
         }
     }
-    list.sort_by_key(|(name, _)| name.to_lowercase());
+    list.sort_by(|(a, _), (b, _)| {
+        a.bytes()
+            .map(|c| c.to_ascii_lowercase())
+            .cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
+    });
     list
 }
 

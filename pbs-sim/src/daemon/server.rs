@@ -362,7 +362,9 @@ impl Server {
             if waits && !job.hold {
                 self.waiting.insert(key);
             }
-            self.user_jobs.insert(key, *job);
+            let mut job = *job;
+            job.fix(key);
+            self.user_jobs.insert(key, job);
         }
         self.drain_events();
         result

@@ -76,9 +76,42 @@ pub struct UserJob {
     pub submit_args: String,
     /// `project`.
     pub project: Option<String>,
+    /// Attribute texts fixed once the job has its number (not journaled: rebuilt on replay).
+    #[serde(skip)]
+    pub fixed: Fixed,
+}
+
+/// Attribute texts that never change once a job is queued, made once by
+/// [`UserJob::fix`] so that status requests on thousands of jobs need not rebuild them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Fixed {
+    /// `Job_Owner`: `user@host`.
+    pub job_owner: String,
+    /// `Output_Path`.
+    pub output_path: String,
+    /// `Error_Path`.
+    pub error_path: String,
+    /// `Variable_List`: `name=value` joined by commas, commas in values escaped.
+    pub variable_list: String,
 }
 
 impl UserJob {
+    /// Makes the job's [`Fixed`] texts, once its sequence number `seq` is known.
+    pub fn fix(&mut self, seq: u64) {
+        let escape = |v: &str| v.replace(',', "\\,");
+        self.fixed = Fixed {
+            job_owner: format!("{}@{}", self.owner, self.submit_host),
+            output_path: self.output_path(seq),
+            error_path: self.error_path(seq),
+            variable_list: self
+                .variables
+                .iter()
+                .map(|(k, v)| format!("{k}={}", escape(v)))
+                .collect::<Vec<_>>()
+                .join(","),
+        };
+    }
+
     /// A variable of the job's `Variable_List`.
     pub fn variable(&self, name: &str) -> Option<&str> {
         self.variables
@@ -103,6 +136,24 @@ impl UserJob {
         self.std_path(self.error_path.as_deref(), 'e', seq)
     }
 
+    /// Ends a `-o`/`-e` path that names an existing directory with `/`, so the job's file
+    /// goes inside it. Done once at submission: status requests then need no file system.
+    pub fn mark_directories(&mut self) {
+        let workdir = self.workdir().trim_end_matches('/').to_string();
+        for given in [&mut self.output_path, &mut self.error_path] {
+            let Some(path) = given.as_mut() else { continue };
+            let local = split_host(path).1;
+            let absolute = if local.starts_with('/') {
+                local.to_string()
+            } else {
+                format!("{workdir}/{local}")
+            };
+            if !path.ends_with('/') && std::path::Path::new(&absolute).is_dir() {
+                path.push('/');
+            }
+        }
+    }
+
     fn std_path(&self, given: Option<&str>, letter: char, seq: u64) -> String {
         let default_name = format!("{}.{letter}{seq}", self.name);
         let (host, path) = match given.map(split_host) {
@@ -115,8 +166,9 @@ impl UserJob {
         } else {
             format!("{}/{path}", self.workdir().trim_end_matches('/'))
         };
-        // A directory gets the default file name inside it, as PBS does.
-        if path.ends_with('/') || std::path::Path::new(&path).is_dir() {
+        // A directory gets the default file name inside it, as PBS does (see
+        // [`UserJob::mark_directories`]).
+        if path.ends_with('/') {
             path = format!("{}/{default_name}", path.trim_end_matches('/'));
         }
         format!("{host}:{path}")
@@ -164,6 +216,7 @@ pub(crate) fn sample(owner: &str) -> UserJob {
         priority: 0,
         submit_args: "job.sh".to_string(),
         project: None,
+        fixed: Fixed::default(),
     }
 }
 
@@ -187,6 +240,7 @@ mod tests {
         assert_eq!(job.error_path(1), "login001:/nonexistent/work/logs/err.txt");
         let dir = tempfile::tempdir().unwrap();
         job.output_path = Some(dir.path().display().to_string());
+        job.mark_directories();
         assert_eq!(
             job.output_path(9),
             format!("login001:{}/job.sh.o9", dir.path().display())

@@ -16,6 +16,8 @@
 //! - [`time`] — `ctime()` text and the `-T` "Est Start" short form.
 //! - `text` (private) — printf-style padding and `*` truncation shared by the tables.
 
+use std::borrow::Cow;
+
 pub mod json;
 pub mod pbsnodes;
 pub mod qstat_alt;
@@ -28,17 +30,18 @@ pub mod time;
 /// One attribute as the PBS server sends it (PBS's `attrl`): name, optional resource, value.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Attr {
-    /// Attribute name, e.g. `Resource_List` or `job_state`.
-    pub name: String,
+    /// Attribute name, e.g. `Resource_List` or `job_state`. Names are nearly always
+    /// constants: borrowing them saves an allocation per attribute of every status.
+    pub name: Cow<'static, str>,
     /// Resource name for resource attributes, e.g. `walltime` in `Resource_List.walltime`.
-    pub resource: Option<String>,
+    pub resource: Option<Cow<'static, str>>,
     /// The value as the server encodes it (times are epoch seconds).
     pub value: String,
 }
 
 impl Attr {
     /// A plain attribute (no resource).
-    pub fn new(name: impl Into<String>, value: impl Into<String>) -> Self {
+    pub fn new(name: impl Into<Cow<'static, str>>, value: impl Into<String>) -> Self {
         Attr {
             name: name.into(),
             resource: None,
@@ -48,8 +51,8 @@ impl Attr {
 
     /// A resource attribute such as `Resource_List.ncpus`.
     pub fn res(
-        name: impl Into<String>,
-        resource: impl Into<String>,
+        name: impl Into<Cow<'static, str>>,
+        resource: impl Into<Cow<'static, str>>,
         value: impl Into<String>,
     ) -> Self {
         Attr {

@@ -23,7 +23,7 @@ pub fn pbsnodes_text(nodes: &[StatusObject], zone: Zone) -> String {
                 out.push_str(r);
             }
             out.push_str(" = ");
-            if NODE_TIME_ATTRS.contains(&a.name.as_str()) {
+            if NODE_TIME_ATTRS.contains(&a.name.as_ref()) {
                 out.push_str(&ctime_value(&a.value, zone));
             } else {
                 out.push_str(&a.value);

@@ -32,8 +32,12 @@ const ARG_CLOSE: &str = "</jsdl-hpcpa:Argument>";
 
 /// Whether a job attribute is a time `qstat` converts with `ctime()`.
 pub fn is_time_attr(a: &Attr) -> bool {
-    JOB_TIME_ATTRS.contains(&a.name.as_str())
-        || (a.name == "estimated" && a.resource.as_deref() == Some("start_time"))
+    // A match, not `JOB_TIME_ATTRS.contains`: this runs for every attribute of every job.
+    match a.name.as_ref() {
+        "ctime" | "qtime" | "etime" | "stime" | "mtime" | "obittime" | "Execution_Time" => true,
+        "estimated" => a.resource.as_deref() == Some("start_time"),
+        _ => false,
+    }
 }
 
 /// The text `qstat -f` (and `-F json`) shows for a job attribute: times through `ctime()`
@@ -46,7 +50,7 @@ pub fn job_value(a: &Attr, zone: Zone) -> Cow<'_, str> {
         }
         return Cow::Owned(ctime_value(&a.value, zone));
     }
-    match a.name.as_str() {
+    match a.name.as_ref() {
         "Submit_arguments" => decode_xml_args(&a.value),
         "executable" => Cow::Owned(format!("<{EXEC_TAG}>{}</{EXEC_TAG}>", a.value)),
         _ => Cow::Borrowed(&a.value),

@@ -12,7 +12,7 @@ use crate::daemon::faults::QstatFault;
 use crate::daemon::handle::Daemon;
 use crate::daemon::protocol::{Invocation, Reply};
 use crate::engine::job::Job;
-use crate::format::json::{qstat_json, qstat_queues_json, qstat_servers_json};
+use crate::format::json::{qstat_queues_json, qstat_servers_json, JobsJson};
 use crate::format::qstat_alt::{qstat_alt, AltOptions};
 use crate::format::qstat_full::{qstat_full, qstat_queues_full, qstat_servers_full};
 use crate::format::qstat_table::{qstat_table, TableOptions};
@@ -26,6 +26,8 @@ use crate::shims::{ClientError, Destination, Invocation as Parsed};
 /// `Unknown Job Id` (15001) and `Job has finished` (15139), as exit codes.
 const EXIT_UNKNOWN_JOB: i32 = 15001 & 0xff;
 const EXIT_FINISHED: i32 = 15139 & 0xff;
+/// About what one job's `qstat -f` takes, to size the output once.
+const FULL_BYTES_PER_JOB: usize = 1800;
 /// `Unknown queue` (15018).
 const EXIT_UNKNOWN_QUEUE: i32 = 15018 & 0xff;
 
@@ -170,11 +172,34 @@ fn jobs(
         }
     }
     let now = daemon.now();
-    let objects: Vec<StatusObject> = selected
-        .iter()
-        .map(|job| job_status(server, job, now))
-        .collect();
     let ctx = render_ctx(daemon);
+    let status = |job: &&Job| job_status(server, job, now);
+    // Full listings are built one job at a time: a 5,000-job status need not be held whole.
+    if let JobDisplay::Full { wide, format } = display {
+        let stdout = match format {
+            FullFormat::Text => {
+                let mut out = String::with_capacity(selected.len() * FULL_BYTES_PER_JOB);
+                for job in &selected {
+                    out.push_str(&qstat_full(&[status(job)], &ctx, *wide));
+                }
+                out
+            }
+            FullFormat::Json => {
+                let mut doc = JobsJson::new(&ctx, selected.len() * FULL_BYTES_PER_JOB);
+                for job in &selected {
+                    doc.push(&status(job));
+                }
+                doc.finish()
+            }
+            FullFormat::Dsv { .. } => return unsupported("qstat", "-F dsv"),
+        };
+        return Reply {
+            exit_code,
+            stdout,
+            stderr,
+        };
+    }
+    let objects: Vec<StatusObject> = selected.iter().map(status).collect();
     let stdout = match display {
         JobDisplay::Default {
             percent_done: true, ..
@@ -206,11 +231,7 @@ fn jobs(
                 long_ids: false,
             },
         ),
-        JobDisplay::Full { wide, format } => match format {
-            FullFormat::Text => qstat_full(&objects, &ctx, *wide),
-            FullFormat::Json => qstat_json(&objects, &ctx),
-            FullFormat::Dsv { .. } => return unsupported("qstat", "-F dsv"),
-        },
+        JobDisplay::Full { .. } => unreachable!("full listings are printed above"),
     };
     Reply {
         exit_code,

@@ -6,7 +6,7 @@ use drivers::resources::{PbsError, Pbse};
 use super::{client_error, version};
 use crate::daemon::handle::{Daemon, Peer};
 use crate::daemon::protocol::{Invocation, Reply};
-use crate::daemon::userjob::{Dependency, Join, UserJob};
+use crate::daemon::userjob::{Dependency, Fixed, Join, UserJob};
 use crate::shims::qsub::{self, JobBody, QsubRequest, SubmitContext};
 use crate::shims::Invocation as Parsed;
 
@@ -40,10 +40,11 @@ pub fn qsub(daemon: &mut Daemon, peer: &Peer, invocation: &Invocation) -> Reply 
     if request.array_range.is_some() {
         return Reply::err(1, "qsub: array jobs (-J) are not supported by pbs-sim\n");
     }
-    let job = match user_job(&request) {
+    let mut job = match user_job(&request) {
         Ok(job) => job,
         Err(e) => return pbs_error(&e),
     };
+    job.mark_directories();
     let now = daemon.now();
     match daemon.server.submit(now, job) {
         Ok(key) if request.suppress_id => {
@@ -90,6 +91,7 @@ fn user_job(request: &QsubRequest) -> Result<UserJob, PbsError> {
         priority: request.priority,
         submit_args: request.submit_arguments.clone(),
         project: request.project.clone(),
+        fixed: Fixed::default(),
     })
 }
 

@@ -28,11 +28,27 @@ pub(super) struct Generator {
 
 impl Generator {
     pub(super) fn new() -> Self {
+        Generator::with_capacity(0)
+    }
+
+    pub(super) fn with_capacity(capacity: usize) -> Self {
+        let mut out = String::with_capacity(capacity.max(1));
+        out.push('{');
         Generator {
-            out: String::from("{"),
+            out,
             indent: 4,
             comma: false,
             arrays: vec![0],
+        }
+    }
+
+    fn indent_line(&mut self) {
+        const SPACES: &str = "                                                                ";
+        let mut left = self.indent;
+        while left > 0 {
+            let n = left.min(SPACES.len());
+            self.out.push_str(&SPACES[..n]);
+            left -= n;
         }
     }
 
@@ -43,7 +59,7 @@ impl Generator {
     /// The separator and indentation before a member, and its key unless inside an array.
     fn start_member(&mut self, key: Option<&str>) {
         self.out.push_str(if self.comma { ",\n" } else { "\n" });
-        self.out.push_str(&" ".repeat(self.indent));
+        self.indent_line();
         if !self.in_array() {
             self.out.push('"');
             self.out
@@ -70,7 +86,7 @@ impl Generator {
     fn close(&mut self, bracket: char) {
         self.indent = self.indent.saturating_sub(4);
         self.out.push('\n');
-        self.out.push_str(&" ".repeat(self.indent));
+        self.indent_line();
         self.out.push(bracket);
         self.comma = true;
     }
@@ -95,7 +111,10 @@ impl Generator {
                 self.out.push_str(&escape(v, esc));
                 self.out.push('"');
             }
-            Val::Int(n) => self.out.push_str(&n.to_string()),
+            Val::Int(n) => {
+                use std::fmt::Write;
+                let _ = write!(self.out, "{n}");
+            }
         }
         self.comma = true;
     }

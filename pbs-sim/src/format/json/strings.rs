@@ -1,5 +1,7 @@
 //! How the old generator types and escapes values.
 
+use std::borrow::Cow;
+
 /// Which escaping the original applies (`JSON_ESCAPE` for qstat attribute values,
 /// `JSON_FULLESCAPE` for pbsnodes and the prologue).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,7 +107,11 @@ pub(crate) fn strtod_prefix(s: &str) -> f64 {
 /// and a backslash that already forms a JSON escape (`\"`, `\\`, `\/`, `\n`, `\uXXXX`, ...)
 /// is copied with its char. Where the original would copy an escape JSON does not have
 /// (`\q`, or a backslash at the very end) we escape the backslash, so the output stays JSON.
-pub(crate) fn escape(s: &str, esc: Esc) -> String {
+pub(crate) fn escape(s: &str, esc: Esc) -> Cow<'_, str> {
+    // Most values need nothing: no copy.
+    if !s.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+        return Cow::Borrowed(s);
+    }
     let chars: Vec<char> = s.chars().collect();
     let mut out = String::with_capacity(s.len() + 2);
     let mut i = 0;
@@ -149,5 +155,5 @@ pub(crate) fn escape(s: &str, esc: Esc) -> String {
         }
         i += 1;
     }
-    out
+    Cow::Owned(out)
 }

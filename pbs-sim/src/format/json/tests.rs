@@ -206,8 +206,8 @@ fn arb_attr() -> impl Strategy<Value = Attr> {
         any::<String>(),
     )
         .prop_map(|(name, resource, value)| Attr {
-            name,
-            resource,
+            name: name.into(),
+            resource: resource.map(Into::into),
             value,
         })
 }

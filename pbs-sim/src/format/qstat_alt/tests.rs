@@ -254,7 +254,7 @@ proptest! {
             ("Resource_List", Some("walltime")), ("exec_host", None), ("comment", None),
             ("estimated", Some("start_time")), ("stime", None)];
         let attrs = names.iter().zip(&values).map(|((n, r), v)| Attr {
-            name: n.to_string(), resource: r.map(str::to_string), value: v.clone() }).collect();
+            name: n.to_string().into(), resource: r.map(|r| r.to_string().into()), value: v.clone() }).collect();
         let jobs = [StatusObject::new(values[0].clone(), attrs), job("x", vec![])];
         for opts in [AltOptions::default(), AltOptions { nodes: true, comment: true, est_start: true, one_line: true, wide: true, long_ids: true }] {
             let _ = qstat_alt(&jobs, &ctx(now), opts);

@@ -146,9 +146,19 @@ proptest! {
         let job = StatusObject::new("1.s", vec![
             Attr { name: "ctime".into(), resource: None, value: value.clone() },
             Attr { name: "Submit_arguments".into(), resource: None, value: value.clone() },
-            Attr { name: "x".into(), resource: res, value },
+            Attr { name: "x".into(), resource: res.map(Into::into), value },
         ]);
         let _ = qstat_full(std::slice::from_ref(&job), &utc_ctx(), false);
         let _ = qstat_full(&[job], &utc_ctx(), true);
     }
+}
+
+#[test]
+fn the_time_attribute_match_agrees_with_the_list() {
+    for name in JOB_TIME_ATTRS {
+        assert!(is_time_attr(&Attr::new(name, "0")), "{name}");
+    }
+    assert!(is_time_attr(&Attr::res("estimated", "start_time", "0")));
+    assert!(!is_time_attr(&Attr::res("estimated", "exec_vnode", "x")));
+    assert!(!is_time_attr(&Attr::new("Job_Name", "ctime")));
 }
