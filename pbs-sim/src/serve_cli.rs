@@ -41,8 +41,9 @@ pub struct ServeArgs {
     /// The server's name: job ids are `<seq>.<name>`.
     #[arg(long, default_value = DEFAULT_SERVER)]
     server_name: String,
-    /// Scheduling policy.
-    #[arg(long, value_enum, default_value_t = PolicyArg::Fifo)]
+    /// Scheduling policy: `easy` (strict ordering with EASY backfill, so waiting jobs get
+    /// estimated start times for `qstat -T`) or `fifo` (PBS's shipped default).
+    #[arg(long, value_enum, default_value_t = PolicyArg::Easy)]
     policy: PolicyArg,
     /// Top jobs calendared under --policy easy.
     #[arg(long, default_value_t = 1)]

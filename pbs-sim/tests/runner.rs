@@ -69,6 +69,7 @@ impl Cluster {
             ],
             nodes: vec!["node0001".into(), "node0002".into()],
             tmpdir_root: self.dir.path().join("tmp"),
+            ncpus: 1,
         }
     }
 
@@ -191,6 +192,8 @@ fn environment_is_pbs_s_and_nothing_leaks_from_the_daemon() {
     let home = User::from_uid(geteuid()).unwrap().unwrap().dir;
     assert_eq!(get("HOME"), Some(home.to_str().unwrap()));
     assert_eq!(get("PBS_JOBDIR"), Some(home.to_str().unwrap()));
+    assert_eq!(get("NCPUS"), Some("1"));
+    assert_eq!(get("OMP_NUM_THREADS"), Some("1"));
     let allowed = [
         "PATH",
         "HOME",
@@ -207,6 +210,8 @@ fn environment_is_pbs_s_and_nothing_leaks_from_the_daemon() {
         "PBS_ENVIRONMENT",
         "ENVIRONMENT",
         "TMPDIR",
+        "NCPUS",
+        "OMP_NUM_THREADS",
         "PBS_JOBDIR",
         "PBS_O_WORKDIR",
         "PBS_O_HOME",

@@ -201,6 +201,11 @@ impl Daemon {
             },
             variables: user.variables.clone(),
             nodes,
+            ncpus: job
+                .alloc
+                .as_ref()
+                .and_then(|a| a.first())
+                .map_or(1, |s| s.res.ncpus),
             tmpdir_root: self.tmpdir_root.clone(),
         }
     }

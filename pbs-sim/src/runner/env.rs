@@ -76,7 +76,8 @@ pub fn job_environment(
     for (name, value) in &job.variables {
         env.set(name, value);
     }
-    let computed: [(&str, &str); 15] = [
+    let ncpus = job.ncpus.to_string();
+    let computed: [(&str, &str); 17] = [
         ("HOME", &account.home),
         ("LOGNAME", &account.name),
         ("USER", &account.name),
@@ -91,6 +92,8 @@ pub fn job_environment(
         ("PBS_ENVIRONMENT", "PBS_BATCH"),
         ("ENVIRONMENT", "BATCH"),
         ("TMPDIR", &files.tmpdir.to_string_lossy()),
+        ("NCPUS", &ncpus),
+        ("OMP_NUM_THREADS", &ncpus),
         // PBS_JOBDIR is the home directory unless the job asked for sandbox=PRIVATE.
         ("PBS_JOBDIR", &account.home),
     ];

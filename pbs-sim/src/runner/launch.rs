@@ -32,6 +32,9 @@ pub struct JobLaunch {
     pub variables: Vec<(String, String)>,
     /// One host name per line of `PBS_NODEFILE` (one per chunk, or per MPI rank).
     pub nodes: Vec<String>,
+    /// The first chunk's `ncpus`: MoM exports it as `NCPUS` and `OMP_NUM_THREADS`.
+    #[serde(default = "one")]
+    pub ncpus: u32,
     /// The directory under which the job's `TMPDIR` (`<root>/pbs.<job_id>`) is made; MoM's
     /// `$tmpdir`, `/var/tmp` by default.
     pub tmpdir_root: PathBuf,
@@ -85,4 +88,9 @@ impl JobLaunch {
 /// Whether `id` can name a spool entry: a single, ordinary path component.
 pub fn is_valid_job_id(id: &str) -> bool {
     !id.is_empty() && id != "." && id != ".." && !id.contains(['/', '\0'])
+}
+
+/// The `ncpus` of a launch file written before the field existed.
+fn one() -> u32 {
+    1
 }

@@ -31,6 +31,7 @@ fn job() -> JobLaunch {
         ],
         nodes: vec!["node0001".into()],
         tmpdir_root: "/var/tmp".into(),
+        ncpus: 1,
     }
 }
 

@@ -30,7 +30,14 @@ impl Cluster {
     /// A daemon with [`SMALL`] plus `extra` flags, its shims in `<dir>/bin`.
     pub fn start(extra: &[&str]) -> Cluster {
         let dir = tempfile::tempdir().expect("temp dir");
-        let flags: Vec<String> = SMALL.iter().chain(extra).map(|s| s.to_string()).collect();
+        // `extra` overrides SMALL's flag of the same name (SMALL's are all `--flag value`).
+        let mut flags: Vec<String> = Vec::new();
+        for pair in SMALL.chunks(2) {
+            if !extra.contains(&pair[0]) {
+                flags.extend(pair.iter().map(|s| s.to_string()));
+            }
+        }
+        flags.extend(extra.iter().map(|s| s.to_string()));
         let mut cluster = Cluster {
             dir,
             daemon: None,

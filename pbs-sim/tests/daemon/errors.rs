@@ -9,6 +9,7 @@ type Case<'a> = (&'a str, &'a [&'a str], i32, &'a str);
 fn errors_print_pbs_texts_and_exit_codes() {
     let cluster = Cluster::start(&[]);
     std::fs::write(cluster.path("job.sh"), "true\n").unwrap();
+    std::fs::write(cluster.path("bad.sh"), "#PBS -N my job\ntrue\n").unwrap();
     let cases: &[Case] = &[
         (
             "qstat",
@@ -76,6 +77,24 @@ fn errors_print_pbs_texts_and_exit_codes() {
             &["-j", "xy", "job.sh"],
             2,
             "qsub: illegal -j value\n",
+        ),
+        (
+            "qsub",
+            &["-q", "c1_single", "-l", "walltime=1000:00:00", "job.sh"],
+            188,
+            "qsub: Job violates queue and/or server resource limits\n",
+        ),
+        (
+            "qsub",
+            &["-l", "walltime=1000:00:00", "job.sh"],
+            191,
+            "qsub: Job rejected by all possible destinations\n",
+        ),
+        (
+            "qsub",
+            &["bad.sh"],
+            1,
+            "qsub: directive error: -N my job \n",
         ),
         (
             "pbsnodes",

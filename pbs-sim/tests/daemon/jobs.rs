@@ -8,6 +8,8 @@ const HELLO: &str = "#!/bin/bash
 #PBS -l select=1:ncpus=2:mem=1gb
 #PBS -l walltime=00:05:00
 echo \"out from $PBS_JOBID in queue $PBS_QUEUE\"
+echo \"$PBS_JOBNAME $NCPUS $OMP_NUM_THREADS $PBS_ENVIRONMENT $GREETING $PWD\"
+test -f \"$PBS_NODEFILE\" && test -d \"$TMPDIR\" && echo \"node $(cat $PBS_NODEFILE)\"
 echo \"err line\" >&2
 sleep 1
 exit 3
@@ -16,7 +18,7 @@ exit 3
 #[test]
 fn a_submitted_job_runs_writes_its_output_and_finishes_with_its_exit_status() {
     let cluster = Cluster::start(&[]);
-    let id = cluster.submit("hello.sh", HELLO, &[]);
+    let id = cluster.submit("hello.sh", HELLO, &["-v", "GREETING=hi"]);
     let mut seen = Vec::new();
     let running = cluster.wait_for(&id, "R", &mut seen);
     assert_eq!(running["Job_Name"], "hello");
@@ -37,7 +39,19 @@ fn a_submitted_job_runs_writes_its_output_and_finishes_with_its_exit_status() {
 
     let seq = id.split('.').next().unwrap();
     let out = std::fs::read_to_string(cluster.path(&format!("hello.o{seq}"))).unwrap();
-    assert_eq!(out, format!("out from {id} in queue c1_single\n"));
+    let home = std::env::var("HOME").unwrap_or_default();
+    let node = running["exec_host"]
+        .as_str()
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        out,
+        format!("out from {id} in queue c1_single\nhello 2 2 PBS_BATCH hi {home}\nnode {node}\n"),
+        "PBS's environment, the job started in its owner's home directory"
+    );
     let err = std::fs::read_to_string(cluster.path(&format!("hello.e{seq}"))).unwrap();
     assert_eq!(err, "err line\n");
 
@@ -185,4 +199,29 @@ fn dependent_jobs_wait_run_or_are_deleted_as_their_dependency_decides() {
 
     let (code, _, err) = cluster.run("qsub", &["-W", "depend=afterok:99999", "next.sh"]);
     assert_eq!((code, err.as_str()), (153, "qsub: Unknown Job Id 99999\n"));
+}
+
+#[test]
+fn qdel_refuses_exiting_and_finished_jobs_with_pbs_texts() {
+    let cluster = Cluster::start(&["--exit-delay", "3"]);
+    let id = cluster.submit("quick.sh", "true\n", &[]);
+    cluster.wait_for(&id, "E", &mut Vec::new());
+    let (code, _, err) = cluster.run("qdel", &[&id]);
+    assert_eq!(code, 168);
+    assert_eq!(
+        err,
+        format!("qdel: Request invalid for state of job {id}\n")
+    );
+    let (code, _, err) = cluster.run("qdel", &["-W", "force", &id]);
+    assert_eq!(
+        (code, err.as_str()),
+        (0, ""),
+        "-W force is allowed on an exiting job"
+    );
+    cluster.wait_for(&id, "F", &mut Vec::new());
+    let (code, _, err) = cluster.run("qdel", &[&id]);
+    assert_eq!(code, 35);
+    assert_eq!(err, format!("qdel: Job has finished {id}\n"));
+    let (code, _, err) = cluster.run("qdel", &["-x", &id]);
+    assert_eq!((code, err.as_str()), (0, ""));
 }

@@ -53,6 +53,21 @@ fn a_busy_cluster_lists_other_users_jobs_in_every_format() {
         "78-column wrapping"
     );
 
+    // -T: waiting jobs with the scheduler's estimate show a start; -u picks one user.
+    let (code, est, _) = cluster.run("qstat", &["-T"]);
+    assert_eq!(code, 0);
+    assert!(est.contains("Est"), "{est}");
+    let user = lines[2].split_whitespace().nth(2).unwrap().to_string();
+    let (code, mine, _) = cluster.run("qstat", &["-u", &user]);
+    assert_eq!(code, 0);
+    let rows: Vec<&str> = mine.lines().skip(5).collect();
+    assert!(!rows.is_empty(), "{mine}");
+    assert!(
+        rows.iter()
+            .all(|r| r.split_whitespace().nth(1) == Some(user.as_str())),
+        "{mine}"
+    );
+
     let (code, queues, _) = cluster.run("qstat", &["-Q"]);
     assert_eq!(code, 0);
     assert!(queues.lines().any(|l| l.starts_with("workq ")), "{queues}");
@@ -73,6 +88,10 @@ fn pbsnodes_shows_nodes_and_marks() {
     assert_eq!(all.matches("\n     state = ").count(), 20);
     let first = all.lines().next().unwrap().to_string();
     assert!(all.contains("     state = free\n"), "{all}");
+
+    let (code, vnodes, _) = cluster.run("pbsnodes", &["-av"]);
+    assert_eq!(code, 0);
+    assert_eq!(vnodes, all, "one vnode per host: -av shows the same");
 
     let (code, out, _) = cluster.run("pbsnodes", &["-F", "json", "-a"]);
     assert_eq!(code, 0);
