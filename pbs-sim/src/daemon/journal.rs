@@ -193,7 +193,18 @@ impl Journal {
             path: path.to_path_buf(),
             source,
         };
-        let file = File::create(path).map_err(io)?;
+        // Job scripts (and the secrets some carry) are in here: the owner alone reads it,
+        // as only root reads PBS's own job files.
+        let file = {
+            use std::os::unix::fs::OpenOptionsExt;
+            OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(path)
+                .map_err(io)?
+        };
         let mut journal = Journal {
             path: path.to_path_buf(),
             file,

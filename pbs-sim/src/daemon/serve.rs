@@ -123,6 +123,13 @@ fn start(options: &ServeOptions) -> Result<(Arc<Mutex<Daemon>>, UnixListener), S
         source,
     };
     std::fs::create_dir_all(&options.state_dir).map_err(state_err)?;
+    // Not listable by others (the journal in it, holding job scripts, is 0600); passable,
+    // so that jobs running as their owners reach their spool entries.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&options.state_dir, std::fs::Permissions::from_mode(0o711))
+            .map_err(state_err)?;
+    }
     let journal = options.state_dir.join("journal.jsonl");
     let server = if journal.exists() && !options.fresh {
         let server = Server::resume(&journal)?;

@@ -102,3 +102,18 @@ fn a_job_that_ended_while_the_daemon_was_down_is_finished_on_restart() {
     let done = cluster.wait_for(&id, "F", &mut Vec::new());
     assert_eq!(done["Exit_status"], 7);
 }
+
+#[test]
+fn the_journal_of_job_scripts_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let cluster = Cluster::start(&[]);
+    cluster.submit("secret.sh", "export TOKEN=s3cret\ntrue\n", &["-h"]);
+    let journal = cluster.path("state").join("journal.jsonl");
+    let mode = std::fs::metadata(&journal).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "journal mode {mode:o}");
+    let dir_mode = std::fs::metadata(cluster.path("state"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(dir_mode & 0o777, 0o711, "state directory mode {dir_mode:o}");
+}
