@@ -25,6 +25,20 @@ pub enum SchedulerError {
     #[error("{0}")]
     Rejected(#[from] PbsError),
 
+    /// A scheduler command refused the request with a PBS error: PBS's own words (shown to
+    /// the user as they are), and how the command said it.
+    #[error("{error}")]
+    Refused {
+        /// The command, as run (argv joined by spaces).
+        command: String,
+        /// Its exit code.
+        code: Option<i32>,
+        /// Its standard error, verbatim.
+        stderr: String,
+        /// The PBS error it names.
+        error: PbsError,
+    },
+
     /// The job id is not known to the scheduler (and not in its history).
     #[error("Unknown Job Id {0}")]
     UnknownJob(JobId),
@@ -82,6 +96,8 @@ impl SchedulerError {
         match self {
             SchedulerError::Rejected(e) if e.is_transient() => ErrorClass::Transient,
             SchedulerError::Rejected(_) => ErrorClass::Permanent,
+            SchedulerError::Refused { error, .. } if error.is_transient() => ErrorClass::Transient,
+            SchedulerError::Refused { .. } => ErrorClass::Permanent,
             SchedulerError::UnknownJob(_) => ErrorClass::Permanent,
             SchedulerError::Timeout { .. } => ErrorClass::Transient,
             SchedulerError::Unavailable { .. } => ErrorClass::Transient,

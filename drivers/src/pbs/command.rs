@@ -1,0 +1,215 @@
+//! Running scheduler commands: a fixed argv (never `sh -c`), an environment built from an
+//! allowlist, the job script on stdin, and a timeout that kills the command's whole process
+//! group (a `sudo` and the `qsub` under it alike).
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio::io::AsyncWriteExt;
+
+/// One command to run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandSpec {
+    /// The program and its arguments.
+    pub argv: Vec<String>,
+    /// The whole environment of the command (nothing is inherited).
+    pub env: Vec<(String, String)>,
+    /// Bytes written to its standard input (then closed); `None` for no input.
+    pub stdin: Option<Vec<u8>>,
+    /// How long it may take before it is killed.
+    pub timeout: Duration,
+}
+
+impl CommandSpec {
+    /// The command line for messages: argv joined by spaces.
+    pub fn display(&self) -> String {
+        self.argv.join(" ")
+    }
+}
+
+/// How a command ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandOutput {
+    /// The exit code; `None` if a signal ended it.
+    pub code: Option<i32>,
+    /// Standard output (lossily decoded).
+    pub stdout: String,
+    /// Standard error (lossily decoded).
+    pub stderr: String,
+}
+
+impl CommandOutput {
+    /// It exited 0.
+    pub fn success(&self) -> bool {
+        self.code == Some(0)
+    }
+}
+
+/// Why a command produced no output at all.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// It could not be started.
+    #[error("cannot start `{program}`: {source}")]
+    Spawn {
+        /// The program.
+        program: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// It ran past its timeout and was killed.
+    #[error("no answer within {0:?}; killed")]
+    Timeout(Duration),
+    /// Talking to it failed.
+    #[error("i/o with the command: {0}")]
+    Io(#[source] std::io::Error),
+}
+
+/// Runs commands. The production implementation is [`ProcessRunner`]; tests substitute
+/// their own to count or script what runs.
+#[async_trait]
+pub trait CommandRunner: Send + Sync {
+    /// Runs `spec` to completion (or to its timeout).
+    async fn run(&self, spec: &CommandSpec) -> Result<CommandOutput, RunError>;
+}
+
+/// Runs commands as child processes.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ProcessRunner;
+
+#[async_trait]
+impl CommandRunner for ProcessRunner {
+    async fn run(&self, spec: &CommandSpec) -> Result<CommandOutput, RunError> {
+        let Some((program, args)) = spec.argv.split_first() else {
+            return Err(RunError::Spawn {
+                program: String::new(),
+                source: std::io::Error::new(std::io::ErrorKind::InvalidInput, "empty argv"),
+            });
+        };
+        let mut command = tokio::process::Command::new(program);
+        command
+            .args(args)
+            .env_clear()
+            .envs(spec.env.iter().map(|(k, v)| (k, v)))
+            .stdin(if spec.stdin.is_some() {
+                std::process::Stdio::piped()
+            } else {
+                std::process::Stdio::null()
+            })
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            // Its own process group, so a timeout kills what it started too.
+            .process_group(0)
+            .kill_on_drop(true);
+        let mut child = command.spawn().map_err(|source| RunError::Spawn {
+            program: program.clone(),
+            source,
+        })?;
+        let pid = child.id();
+        if let (Some(input), Some(mut stdin)) = (&spec.stdin, child.stdin.take()) {
+            // A command that exits without reading all of it is not our error: its exit
+            // status says what happened.
+            let _ = stdin.write_all(input).await;
+            drop(stdin);
+        }
+        match tokio::time::timeout(spec.timeout, child.wait_with_output()).await {
+            Ok(Ok(out)) => Ok(CommandOutput {
+                code: out.status.code(),
+                stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            }),
+            Ok(Err(e)) => Err(RunError::Io(e)),
+            Err(_) => {
+                if let Some(pid) = pid.and_then(|p| i32::try_from(p).ok()) {
+                    let _ = nix::sys::signal::killpg(
+                        nix::unistd::Pid::from_raw(pid),
+                        nix::sys::signal::Signal::SIGKILL,
+                    );
+                }
+                Err(RunError::Timeout(spec.timeout))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(argv: &[&str]) -> CommandSpec {
+        CommandSpec {
+            argv: argv.iter().map(|s| s.to_string()).collect(),
+            env: vec![("PATH".into(), "/usr/bin:/bin".into())],
+            stdin: None,
+            timeout: Duration::from_secs(10),
+        }
+    }
+
+    #[tokio::test]
+    async fn output_status_and_stdin_go_through_without_a_shell() {
+        let mut s = spec(&[
+            "/bin/sh",
+            "-c",
+            "cat; echo err >&2; exit 3",
+            "$(touch /tmp/x)",
+        ]);
+        s.stdin = Some(b"script text; $(not run)\n".to_vec());
+        let out = ProcessRunner.run(&s).await.unwrap();
+        assert_eq!(out.code, Some(3));
+        assert_eq!(out.stdout, "script text; $(not run)\n");
+        assert_eq!(out.stderr, "err\n");
+    }
+
+    #[tokio::test]
+    async fn the_environment_is_only_what_was_given() {
+        let mut s = spec(&["/usr/bin/env"]);
+        s.env.push(("ONLY".into(), "this".into()));
+        let out = ProcessRunner.run(&s).await.unwrap();
+        let mut lines: Vec<&str> = out.stdout.lines().collect();
+        lines.sort_unstable();
+        assert_eq!(lines, vec!["ONLY=this", "PATH=/usr/bin:/bin"]);
+    }
+
+    #[tokio::test]
+    async fn a_command_past_its_timeout_is_killed_with_its_children() {
+        let dir = tempfile::tempdir().unwrap();
+        let pid_file = dir.path().join("pid");
+        let script = format!("sleep 30 & echo $! > {}; wait", pid_file.display());
+        let mut s = spec(&["/bin/sh", "-c", &script]);
+        s.timeout = Duration::from_millis(300);
+        let started = std::time::Instant::now();
+        let err = ProcessRunner.run(&s).await.unwrap_err();
+        assert!(matches!(err, RunError::Timeout(_)), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(5));
+        let pid: i32 = std::fs::read_to_string(&pid_file)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        // The grandchild got the group's SIGKILL too (give the kernel a moment).
+        let mut gone = false;
+        for _ in 0..50 {
+            let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            // Gone, or a zombie waiting for its reaper.
+            if state.is_empty() || state.split_whitespace().nth(2) == Some("Z") {
+                gone = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(gone, "the command's child survived the timeout");
+    }
+
+    #[tokio::test]
+    async fn a_missing_program_is_a_spawn_error() {
+        let err = ProcessRunner
+            .run(&spec(&["/nonexistent/qsub"]))
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("cannot start `/nonexistent/qsub`"),
+            "{err}"
+        );
+    }
+}
