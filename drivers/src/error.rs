@@ -39,6 +39,10 @@ pub enum SchedulerError {
         error: PbsError,
     },
 
+    /// The job cannot be submitted as specified (found before asking the scheduler).
+    #[error("the job cannot be submitted as specified: {0}")]
+    Invalid(String),
+
     /// The job id is not known to the scheduler (and not in its history).
     #[error("Unknown Job Id {0}")]
     UnknownJob(JobId),
@@ -98,6 +102,7 @@ impl SchedulerError {
             SchedulerError::Rejected(_) => ErrorClass::Permanent,
             SchedulerError::Refused { error, .. } if error.is_transient() => ErrorClass::Transient,
             SchedulerError::Refused { .. } => ErrorClass::Permanent,
+            SchedulerError::Invalid(_) => ErrorClass::Permanent,
             SchedulerError::UnknownJob(_) => ErrorClass::Permanent,
             SchedulerError::Timeout { .. } => ErrorClass::Transient,
             SchedulerError::Unavailable { .. } => ErrorClass::Transient,

@@ -1,0 +1,288 @@
+//! [`PbsDriver`]: the [`Scheduler`] over PBS Pro's `qsub`, `qstat` and `qdel`.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use super::answers::{id_key, only_missing_jobs, Misses};
+use super::command::{CommandOutput, CommandRunner, CommandSpec, ProcessRunner, RunError};
+use super::config::{PbsConfig, QstatFormat};
+use super::parse;
+use super::script::{render, ScriptError};
+use crate::error::SchedulerError;
+use crate::job::{JobId, JobSpec, JobStatus, UserName};
+use crate::scheduler::{Scheduler, StatusMap};
+
+/// The PBS Pro driver.
+pub struct PbsDriver {
+    commands: Commands,
+    /// Consecutive `qstat` answers without each job.
+    misses: Mutex<Misses>,
+    /// Who owns the jobs this driver submitted, so `qdel` runs as them.
+    owners: Mutex<BTreeMap<JobId, UserName>>,
+}
+
+impl std::fmt::Debug for PbsDriver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PbsDriver")
+            .field("config", &self.commands.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What it takes to run a PBS command; cheap to clone into a background task.
+#[derive(Clone)]
+struct Commands {
+    config: Arc<PbsConfig>,
+    runner: Arc<dyn CommandRunner>,
+    /// The commands' environment: the allowlisted part of the hub's.
+    env: Arc<Vec<(String, String)>>,
+}
+
+impl PbsDriver {
+    /// A driver running real processes, its commands' environment taken from this
+    /// process's through `config.env_allowlist`.
+    pub fn new(config: PbsConfig) -> PbsDriver {
+        let env = std::env::vars()
+            .filter(|(name, _)| config.env_allowlist.contains(name))
+            .collect();
+        PbsDriver::with_runner(config, Arc::new(ProcessRunner), env)
+    }
+
+    /// A driver running its commands through `runner`, with exactly `env` as their
+    /// environment.
+    pub fn with_runner(
+        config: PbsConfig,
+        runner: Arc<dyn CommandRunner>,
+        env: Vec<(String, String)>,
+    ) -> PbsDriver {
+        PbsDriver {
+            commands: Commands {
+                config: Arc::new(config),
+                runner,
+                env: Arc::new(env),
+            },
+            misses: Mutex::new(Misses::default()),
+            owners: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// Stops counting answers for a job the hub no longer tracks.
+    pub fn forget(&self, id: &JobId) {
+        self.misses.lock().expect("misses lock").forget(id);
+        self.owners.lock().expect("owners lock").remove(id);
+    }
+
+    /// The `qstat` argv for `ids`, in groups whose ids stay under `max_arg_bytes`.
+    fn qstat_calls<'a>(&self, ids: &'a [JobId]) -> Vec<(Vec<String>, &'a [JobId])> {
+        let config = &self.commands.config;
+        let mut base = vec![config.qstat.clone(), "-f".to_string()];
+        if config.format == QstatFormat::Json {
+            base.extend(["-F".to_string(), "json".to_string()]);
+        }
+        base.push("-x".to_string());
+        let mut calls = Vec::new();
+        let mut start = 0;
+        while start < ids.len() {
+            let mut bytes = 0;
+            let mut end = start;
+            while end < ids.len() {
+                let len = ids[end].as_str().len() + 1;
+                if end > start && bytes + len > config.max_arg_bytes {
+                    break;
+                }
+                bytes += len;
+                end += 1;
+            }
+            let mut argv = base.clone();
+            argv.extend(ids[start..end].iter().map(|id| id.as_str().to_string()));
+            calls.push((argv, &ids[start..end]));
+            start = end;
+        }
+        calls
+    }
+}
+
+impl Commands {
+    fn spec(&self, argv: Vec<String>, stdin: Option<Vec<u8>>) -> CommandSpec {
+        CommandSpec {
+            argv,
+            env: self.env.as_ref().clone(),
+            stdin,
+            timeout: self.config.timeout,
+        }
+    }
+
+    /// `prefix` with `{user}` replaced, then `program` and `args`.
+    fn as_user(prefix: &[String], user: &str, program: &str, args: &[&str]) -> Vec<String> {
+        prefix
+            .iter()
+            .map(|word| word.replace("{user}", user))
+            .chain(std::iter::once(program.to_string()))
+            .chain(args.iter().map(|a| a.to_string()))
+            .collect()
+    }
+
+    /// Runs a command, turning a run failure into the scheduler error it is.
+    async fn run(&self, spec: &CommandSpec) -> Result<CommandOutput, SchedulerError> {
+        self.runner.run(spec).await.map_err(|e| match e {
+            RunError::Timeout(timeout) => SchedulerError::Timeout {
+                command: spec.display(),
+                timeout,
+            },
+            RunError::Spawn { source, .. } | RunError::Io(source) => SchedulerError::Io {
+                command: spec.display(),
+                source,
+            },
+        })
+    }
+
+    /// What a command that exited non-zero means: PBS's own error when its stderr names
+    /// one, an unreachable server, or a plain failure with the raw text.
+    fn failure(spec: &CommandSpec, out: &CommandOutput) -> SchedulerError {
+        let stderr = out.stderr.trim_end().to_string();
+        if stderr.contains("cannot connect to server") {
+            return SchedulerError::Unavailable { reason: stderr };
+        }
+        match parse::pbs_error(&out.stderr) {
+            Some(error) => SchedulerError::Refused {
+                command: spec.display(),
+                code: out.code,
+                stderr,
+                error,
+            },
+            None => SchedulerError::CommandFailed {
+                command: spec.display(),
+                code: out.code,
+                stderr,
+            },
+        }
+    }
+
+    /// `qdel [-W force] id`, as `prefix`'s user. A job that already ended is deleted.
+    async fn qdel(&self, prefix: &[String], user: &str, id: &JobId, force: bool) -> Result<(), SchedulerError> {
+        let mut args = Vec::new();
+        if force {
+            args.extend(["-W", "force"]);
+        }
+        args.push(id.as_str());
+        let spec = self.spec(Commands::as_user(prefix, user, &self.config.qdel, &args), None);
+        let out = self.run(&spec).await?;
+        if out.success() {
+            return Ok(());
+        }
+        let done = out.stderr.contains("Unknown Job Id")
+            || out.stderr.contains("Job has finished")
+            // In `E`: its process is already being ended.
+            || out.stderr.contains("Request invalid for state of job");
+        if done {
+            Ok(())
+        } else {
+            Err(Commands::failure(&spec, &out))
+        }
+    }
+
+    /// One `qstat` call: the jobs it described, keyed by [`id_key`], or why it failed.
+    async fn qstat(&self, argv: Vec<String>) -> Result<BTreeMap<(String, String), JobStatus>, String> {
+        let spec = self.spec(argv, None);
+        let out = self.run(&spec).await.map_err(|e| e.to_string())?;
+        if !out.success() && !only_missing_jobs(&out.stderr) {
+            return Err(Commands::failure(&spec, &out).to_string());
+        }
+        let jobs = match self.config.format {
+            QstatFormat::Json => parse::qstat_json(&out.stdout),
+            QstatFormat::Text => parse::qstat_full_text(&out.stdout),
+        }
+        .map_err(|e| format!("could not read the answer of `{}`: {e}", spec.display()))?;
+        Ok(jobs
+            .into_iter()
+            .map(|job| (id_key(&job.id), job.status))
+            .collect())
+    }
+}
+
+#[async_trait]
+impl Scheduler for PbsDriver {
+    async fn submit(&self, spec: &JobSpec) -> Result<JobId, SchedulerError> {
+        let commands = &self.commands;
+        let script = render(spec, &commands.config.body).map_err(|e| match e {
+            ScriptError::Resources(error) => SchedulerError::Rejected(error),
+            other => SchedulerError::Invalid(other.to_string()),
+        })?;
+        let argv = Commands::as_user(
+            &commands.config.run_as,
+            spec.owner.as_str(),
+            &commands.config.qsub,
+            &[],
+        );
+        // The script on stdin: no file, and nothing of it on a command line.
+        let command = commands.spec(argv, Some(script.into_bytes()));
+        let out = commands.run(&command).await?;
+        if !out.success() {
+            return Err(Commands::failure(&command, &out));
+        }
+        let id = parse::qsub_job_id(&out.stdout).map_err(|e| SchedulerError::BadOutput {
+            command: command.display(),
+            reason: e.to_string(),
+        })?;
+        self.owners
+            .lock()
+            .expect("owners lock")
+            .insert(id.clone(), spec.owner.clone());
+        Ok(id)
+    }
+
+    async fn status(&self, ids: &[JobId]) -> StatusMap {
+        let mut map = StatusMap::new();
+        let gone_after = self.commands.config.gone_after_misses;
+        for (argv, group) in self.qstat_calls(ids) {
+            let answer = self.commands.qstat(argv).await;
+            let mut misses = self.misses.lock().expect("misses lock");
+            for id in group {
+                let outcome = match &answer {
+                    Ok(jobs) => Ok(jobs.get(&id_key(id.as_str()))),
+                    Err(reason) => Err(reason.as_str()),
+                };
+                map.insert(id.clone(), misses.judge(id, outcome, gone_after));
+            }
+        }
+        map
+    }
+
+    async fn cancel(&self, id: &JobId) -> Result<(), SchedulerError> {
+        let config = &self.commands.config;
+        let owner = self.owners.lock().expect("owners lock").get(id).cloned();
+        let (prefix, user) = match &owner {
+            Some(owner) => (config.run_as.clone(), owner.as_str().to_string()),
+            None => (config.manage_as.clone(), String::new()),
+        };
+        self.commands.qdel(&prefix, &user, id, false).await?;
+        if let Some(grace) = config.force_after {
+            tokio::spawn(force_later(self.commands.clone(), prefix, user, id.clone(), grace));
+        }
+        Ok(())
+    }
+}
+
+/// After `grace`, a job `qdel` did not end is deleted with `qdel -W force` (a MoM that does
+/// not answer keeps a job in `R` or `E` forever otherwise).
+async fn force_later(commands: Commands, prefix: Vec<String>, user: String, id: JobId, grace: Duration) {
+    tokio::time::sleep(grace).await;
+    let mut argv = vec![commands.config.qstat.clone(), "-f".to_string()];
+    if commands.config.format == QstatFormat::Json {
+        argv.extend(["-F".to_string(), "json".to_string()]);
+    }
+    argv.extend(["-x".to_string(), id.as_str().to_string()]);
+    let still_there = match commands.qstat(argv).await {
+        Ok(jobs) => jobs
+            .get(&id_key(id.as_str()))
+            .is_some_and(|s| s.state.holds_nodes()),
+        // Cannot tell: forcing a job that may be gone is harmless (qdel says so).
+        Err(_) => true,
+    };
+    if still_there {
+        let _ = commands.qdel(&prefix, &user, &id, true).await;
+    }
+}
