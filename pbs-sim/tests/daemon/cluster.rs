@@ -140,6 +140,23 @@ impl Cluster {
         )
     }
 
+    /// `pbs-sim fault <args>` against this daemon; the test fails if it is refused.
+    pub fn fault(&self, args: &[&str]) {
+        let out = self
+            .pbs_sim()
+            .arg("fault")
+            .arg("--socket")
+            .arg(self.socket())
+            .args(args)
+            .output()
+            .expect("pbs-sim fault runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     /// A shim, as `<dir>/bin/<name>` (it finds the daemon through `bin/pbs.conf`).
     pub fn shim(&self, name: &str) -> Command {
         let mut cmd = Command::new(self.dir.path().join("bin").join(name));

@@ -4,26 +4,10 @@ use std::time::{Duration, Instant};
 
 use crate::cluster::Cluster;
 
-fn fault(cluster: &Cluster, args: &[&str]) {
-    let out = cluster
-        .pbs_sim()
-        .arg("fault")
-        .arg("--socket")
-        .arg(cluster.socket())
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 #[test]
 fn qstat_fails_then_recovers() {
     let cluster = Cluster::start(&[]);
-    fault(&cluster, &["qstat-fail", "--count", "2"]);
+    cluster.fault(&["qstat-fail", "--count", "2"]);
     for _ in 0..2 {
         let (code, _, err) = cluster.run("qstat", &[]);
         assert_eq!(code, 162);
@@ -37,14 +21,14 @@ fn qstat_fails_then_recovers() {
 fn slow_and_truncated_qstat() {
     let cluster = Cluster::start(&[]);
     cluster.submit("a.sh", "true\n", &["-h"]);
-    fault(&cluster, &["qstat-slow", "--count", "1", "--millis", "700"]);
+    cluster.fault(&["qstat-slow", "--count", "1", "--millis", "700"]);
     let started = Instant::now();
     let (code, _, _) = cluster.run("qstat", &[]);
     assert_eq!(code, 0);
     assert!(started.elapsed() >= Duration::from_millis(700));
 
     let (_, whole, _) = cluster.run("qstat", &["-f", "-F", "json"]);
-    fault(&cluster, &["qstat-truncate"]);
+    cluster.fault(&["qstat-truncate"]);
     let (code, cut, _) = cluster.run("qstat", &["-f", "-F", "json"]);
     assert_eq!(code, 0);
     assert!(serde_json::from_str::<serde_json::Value>(&cut).is_err());
@@ -55,10 +39,7 @@ fn slow_and_truncated_qstat() {
 fn qsub_is_rejected_as_by_a_hook() {
     let cluster = Cluster::start(&[]);
     std::fs::write(cluster.path("a.sh"), "true\n").unwrap();
-    fault(
-        &cluster,
-        &["qsub-reject", "--message", "Project quota exceeded"],
-    );
+    cluster.fault(&["qsub-reject", "--message", "Project quota exceeded"]);
     let (code, out, err) = cluster.run("qsub", &["a.sh"]);
     assert_eq!((code, out.as_str()), (32, ""));
     assert_eq!(err, "qsub: Project quota exceeded\n");
@@ -71,7 +52,7 @@ fn a_job_dies_with_the_status_asked() {
     let cluster = Cluster::start(&[]);
     let id = cluster.submit("a.sh", "sleep 60\n", &[]);
     cluster.wait_for(&id, "R", &mut Vec::new());
-    fault(&cluster, &["job-die", &id, "--exit-status", "137"]);
+    cluster.fault(&["job-die", &id, "--exit-status", "137"]);
     let done = cluster.wait_for(&id, "F", &mut Vec::new());
     assert_eq!(done["Exit_status"], 137);
 }

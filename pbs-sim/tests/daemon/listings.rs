@@ -100,14 +100,7 @@ fn pbsnodes_shows_nodes_and_marks() {
 
     let (code, out, err) = cluster.run("pbsnodes", &["-o", &first]);
     assert_eq!((code, out.as_str(), err.as_str()), (0, "", ""));
-    let out = cluster
-        .pbs_sim()
-        .args(["fault", "--socket"])
-        .arg(cluster.socket())
-        .args(["node-down", &first])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+    cluster.fault(&["node-down", &first]);
     let (code, list, _) = cluster.run("pbsnodes", &["-l"]);
     assert_eq!(code, 0);
     assert_eq!(list, format!("{first:<20} down,offline \n"));

@@ -1,6 +1,7 @@
 //! `qsub`: the request checked as the client library and the server check it, queued, and
 //! its id printed.
 
+use drivers::pbs::script::quote;
 use drivers::resources::{PbsError, Pbse};
 
 use super::{client_error, version};
@@ -65,7 +66,7 @@ fn pbs_error(e: &PbsError) -> Reply {
 fn user_job(request: &QsubRequest) -> Result<UserJob, PbsError> {
     let script = match &request.body {
         JobBody::Script(text) => text.clone(),
-        JobBody::Command { program, args } => command_script(program, args),
+        JobBody::Command { program, args } => command_script(program, args)?,
     };
     Ok(UserJob {
         owner: request.user.clone(),
@@ -114,17 +115,18 @@ fn dependency(text: &str) -> Result<Dependency, PbsError> {
 }
 
 /// The script PBS writes for `qsub -- program args…`: the program run directly, its words
-/// quoted so that none of them is read by the shell.
-fn command_script(program: &str, args: &[String]) -> String {
+/// quoted so that none of them is read by the shell (a NUL, which no word can carry, is
+/// refused).
+fn command_script(program: &str, args: &[String]) -> Result<String, PbsError> {
     let mut line = String::from("exec");
     for word in std::iter::once(program).chain(args.iter().map(String::as_str)) {
+        let quoted = quote(word, "the command")
+            .map_err(|e| PbsError::with_text(Pbse::BadAtVal, e.to_string()))?;
         line.push(' ');
-        line.push('\'');
-        line.push_str(&word.replace('\'', r"'\''"));
-        line.push('\'');
+        line.push_str(&quoted);
     }
     line.push('\n');
-    line
+    Ok(line)
 }
 
 #[cfg(test)]
@@ -133,7 +135,9 @@ mod tests {
 
     #[test]
     fn a_command_is_quoted_word_by_word() {
-        let script = command_script("/bin/echo", &["it's".into(), "$HOME; rm -rf /".into()]);
+        let script =
+            command_script("/bin/echo", &["it's".into(), "$HOME; rm -rf /".into()]).unwrap();
+        assert!(command_script("/bin/echo", &["a\0b".into()]).is_err());
         assert_eq!(script, "exec '/bin/echo' 'it'\\''s' '$HOME; rm -rf /'\n");
         let out = std::process::Command::new("bash")
             .arg("-c")
