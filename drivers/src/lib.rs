@@ -12,10 +12,12 @@
 //! - [`resources`] — the PBS resource grammar (`select`, `place`, walltime, sizes) with the
 //!   error texts and codes PBS gives for bad requests; shared by the PBS driver and the
 //!   simulator so that both read a request the same way.
+//! - [`pbs`] — the production PBS Pro driver; [`pbs::parse`] reads `qstat`/`qsub`/`qdel` output.
 #![deny(missing_docs)]
 
 pub mod error;
 pub mod job;
+pub mod pbs;
 pub mod resources;
 pub mod scheduler;
 
