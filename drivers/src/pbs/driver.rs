@@ -13,6 +13,7 @@ use super::parse;
 use super::script::{render, ScriptError};
 use crate::error::SchedulerError;
 use crate::job::{JobId, JobSpec, JobStatus, UserName};
+use crate::resources::{PbsError, Pbse};
 use crate::scheduler::{Scheduler, StatusMap};
 
 /// The PBS Pro driver.
@@ -146,7 +147,14 @@ impl Commands {
         if stderr.contains("cannot connect to server") {
             return SchedulerError::Unavailable { reason: stderr };
         }
-        match parse::pbs_error(&out.stderr) {
+        // A site hook's rejection has the hook's own words, which name no PBS error; the
+        // exit code (PBSE_HOOKERROR's low byte) says what it is.
+        let hook_exit = i32::from(Pbse::HookError.exit_code());
+        let hook = (out.code == Some(hook_exit)).then(|| {
+            let text = stderr.split_once(": ").map_or(stderr.as_str(), |(_, t)| t);
+            PbsError::with_text(Pbse::HookError, text)
+        });
+        match parse::pbs_error(&out.stderr).or(hook) {
             Some(error) => SchedulerError::Refused {
                 command: spec.display(),
                 code: out.code,
@@ -162,13 +170,22 @@ impl Commands {
     }
 
     /// `qdel [-W force] id`, as `prefix`'s user. A job that already ended is deleted.
-    async fn qdel(&self, prefix: &[String], user: &str, id: &JobId, force: bool) -> Result<(), SchedulerError> {
+    async fn qdel(
+        &self,
+        prefix: &[String],
+        user: &str,
+        id: &JobId,
+        force: bool,
+    ) -> Result<(), SchedulerError> {
         let mut args = Vec::new();
         if force {
             args.extend(["-W", "force"]);
         }
         args.push(id.as_str());
-        let spec = self.spec(Commands::as_user(prefix, user, &self.config.qdel, &args), None);
+        let spec = self.spec(
+            Commands::as_user(prefix, user, &self.config.qdel, &args),
+            None,
+        );
         let out = self.run(&spec).await?;
         if out.success() {
             return Ok(());
@@ -185,7 +202,10 @@ impl Commands {
     }
 
     /// One `qstat` call: the jobs it described, keyed by [`id_key`], or why it failed.
-    async fn qstat(&self, argv: Vec<String>) -> Result<BTreeMap<(String, String), JobStatus>, String> {
+    async fn qstat(
+        &self,
+        argv: Vec<String>,
+    ) -> Result<BTreeMap<(String, String), JobStatus>, String> {
         let spec = self.spec(argv, None);
         let out = self.run(&spec).await.map_err(|e| e.to_string())?;
         if !out.success() && !only_missing_jobs(&out.stderr) {
@@ -260,7 +280,13 @@ impl Scheduler for PbsDriver {
         };
         self.commands.qdel(&prefix, &user, id, false).await?;
         if let Some(grace) = config.force_after {
-            tokio::spawn(force_later(self.commands.clone(), prefix, user, id.clone(), grace));
+            tokio::spawn(force_later(
+                self.commands.clone(),
+                prefix,
+                user,
+                id.clone(),
+                grace,
+            ));
         }
         Ok(())
     }
@@ -268,7 +294,13 @@ impl Scheduler for PbsDriver {
 
 /// After `grace`, a job `qdel` did not end is deleted with `qdel -W force` (a MoM that does
 /// not answer keeps a job in `R` or `E` forever otherwise).
-async fn force_later(commands: Commands, prefix: Vec<String>, user: String, id: JobId, grace: Duration) {
+async fn force_later(
+    commands: Commands,
+    prefix: Vec<String>,
+    user: String,
+    id: JobId,
+    grace: Duration,
+) {
     tokio::time::sleep(grace).await;
     let mut argv = vec![commands.config.qstat.clone(), "-f".to_string()];
     if commands.config.format == QstatFormat::Json {

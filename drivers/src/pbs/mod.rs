@@ -1,11 +1,19 @@
 //! The production PBS Pro driver: `qsub`, `qstat` and `qdel` behind [`crate::Scheduler`].
 //!
+//! - [`driver`] — [`driver::PbsDriver`], the [`crate::Scheduler`] itself.
 //! - [`command`] — running a command: fixed argv, allowlisted environment, stdin, timeout.
-//! - [`script`] — the job script rendered from a typed [`crate::JobSpec`].
+//! - [`script`] — the job script rendered from a typed [`crate::JobSpec`]; how secrets
+//!   travel.
 //! - [`config`] — programs, the run-as prefix, the environment allowlist, patience.
 //! - [`answers`] — `qstat` answers into one status per tracked job; when a job is gone.
+//! - [`parse`] — reading `qstat` (both JSON generators, `-f` text), `qsub` and errors.
 
 pub mod answers;
 pub mod command;
 pub mod config;
+pub mod driver;
+pub mod parse;
 pub mod script;
+
+#[cfg(test)]
+mod driver_tests;

@@ -1,0 +1,449 @@
+//! The production PBS driver (`drivers::pbs`) against `pbs-sim serve` through its shims:
+//! the real driver, real processes, the simulated PBS Pro server.
+
+#[path = "daemon/cluster.rs"]
+#[allow(dead_code)]
+mod cluster;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use cluster::Cluster;
+use drivers::pbs::command::{CommandOutput, CommandRunner, CommandSpec, ProcessRunner, RunError};
+use drivers::pbs::config::{PbsConfig, QstatFormat};
+use drivers::pbs::driver::PbsDriver;
+use drivers::resources::ResourceList;
+use drivers::{JobId, JobName, JobSpec, JobState, JobStatus, Scheduler, SchedulerError, UserName};
+
+/// Runs commands for real and counts them by program name.
+#[derive(Default)]
+struct Counting {
+    qstat: AtomicUsize,
+    qsub: AtomicUsize,
+    qdel: AtomicUsize,
+}
+
+#[async_trait]
+impl CommandRunner for Counting {
+    async fn run(&self, spec: &CommandSpec) -> Result<CommandOutput, RunError> {
+        let program = spec.argv.first().map(String::as_str).unwrap_or("");
+        let counter = if program.ends_with("qstat") {
+            &self.qstat
+        } else if program.ends_with("qsub") {
+            &self.qsub
+        } else {
+            &self.qdel
+        };
+        counter.fetch_add(1, Ordering::SeqCst);
+        ProcessRunner.run(spec).await
+    }
+}
+
+fn me() -> String {
+    nix::unistd::User::from_uid(nix::unistd::geteuid())
+        .unwrap()
+        .unwrap()
+        .name
+}
+
+/// A driver whose commands are the cluster's shims.
+fn driver(
+    cluster: &Cluster,
+    runner: Arc<dyn CommandRunner>,
+    tweak: impl FnOnce(&mut PbsConfig),
+) -> PbsDriver {
+    let bin = cluster.path("bin");
+    let shim = |name: &str| bin.join(name).display().to_string();
+    let mut config = PbsConfig {
+        qsub: shim("qsub"),
+        qstat: shim("qstat"),
+        qdel: shim("qdel"),
+        timeout: Duration::from_secs(20),
+        ..PbsConfig::default()
+    };
+    tweak(&mut config);
+    let env = vec![
+        ("PATH".to_string(), "/usr/bin:/bin".to_string()),
+        ("TZ".to_string(), "UTC".to_string()),
+    ];
+    PbsDriver::with_runner(config, runner, env)
+}
+
+fn spec(cluster: &Cluster, name: &str, resources: &[&str], command: &[&str]) -> JobSpec {
+    JobSpec {
+        owner: UserName::new(me()).unwrap(),
+        name: JobName::new(name).unwrap(),
+        queue: None,
+        resources: ResourceList::parse(resources).unwrap(),
+        environment: BTreeMap::from([
+            (
+                "JUPYTERHUB_API_TOKEN".to_string(),
+                "tok-3f9a1c-secret".to_string(),
+            ),
+            ("GREETING".to_string(), "hello world".to_string()),
+        ]),
+        working_dir: cluster.dir.path().to_path_buf(),
+        command: command.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+/// Polls `status` until the job reaches `state`; returns its status then.
+async fn wait_for(driver: &PbsDriver, id: &JobId, state: JobState) -> JobStatus {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let map = driver.status(std::slice::from_ref(id)).await;
+        let status = map[id].clone();
+        if status.state == state {
+            return status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{id} never reached {state}: {status:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn seq(id: &JobId) -> &str {
+    id.as_str().split('.').next().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_is_submitted_runs_and_finishes_and_its_token_stays_private() {
+    let cluster = Cluster::start(&[]);
+    let driver = driver(&cluster, Arc::new(ProcessRunner), |_| {});
+    let job = spec(
+        &cluster,
+        "notebook",
+        &["select=1:ncpus=2:mem=2gb", "walltime=00:10:00"],
+        &[
+            "/bin/sh",
+            "-c",
+            "echo \"$GREETING from $PWD\"; echo ${#JUPYTERHUB_API_TOKEN}; sleep 1",
+        ],
+    );
+    let id = driver.submit(&job).await.unwrap();
+    assert!(id.as_str().ends_with(".pbs02"), "{id}");
+    let running = wait_for(&driver, &id, JobState::Running).await;
+    assert!(running.exec_host.as_deref().unwrap().starts_with("node"));
+    assert!(running.times.started.is_some());
+    // Other users read qstat -f: the token must not be in it.
+    let (_, full, _) = cluster.run("qstat", &["-f", id.as_str()]);
+    assert!(full.contains("Job_Name = notebook"), "{full}");
+    assert!(
+        !full.contains("tok-3f9a1c-secret"),
+        "the token leaked into qstat -f:\n{full}"
+    );
+    let done = wait_for(&driver, &id, JobState::Finished).await;
+    assert_eq!(done.exit_status, Some(0));
+    let out = std::fs::read_to_string(cluster.path(&format!("notebook.o{}", seq(&id)))).unwrap();
+    assert_eq!(
+        out,
+        format!("hello world from {}\n17\n", cluster.dir.path().display())
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_of_2000_jobs_runs_exactly_one_qstat() {
+    let cluster = Cluster::start(&[]);
+    let counting = Arc::new(Counting::default());
+    let driver = driver(&cluster, counting.clone(), |_| {});
+    // Jobs no node can hold stay queued, whatever the test's pace.
+    let job = spec(
+        &cluster,
+        "big",
+        &["select=1:ncpus=4096", "walltime=01:00:00"],
+        &["true"],
+    );
+    let mut ids = Vec::new();
+    for _ in 0..2000 {
+        ids.push(driver.submit(&job).await.unwrap());
+    }
+    assert_eq!(counting.qstat.load(Ordering::SeqCst), 0);
+    let map = driver.status(&ids).await;
+    assert_eq!(
+        counting.qstat.load(Ordering::SeqCst),
+        1,
+        "one qstat for 2,000 jobs"
+    );
+    assert_eq!(map.len(), 2000);
+    for id in &ids {
+        let status = &map[id];
+        assert_eq!(status.state, JobState::Queued, "{id}: {status:?}");
+        assert!(
+            status
+                .comment
+                .as_deref()
+                .unwrap_or("")
+                .starts_with("Can Never Run"),
+            "{status:?}"
+        );
+    }
+    // A small argument budget splits the same query, and still answers for every job.
+    let split = self::driver(&cluster, counting.clone(), |c| c.max_arg_bytes = 4096);
+    let before = counting.qstat.load(Ordering::SeqCst);
+    let map = split.status(&ids).await;
+    let calls = counting.qstat.load(Ordering::SeqCst) - before;
+    assert!(calls > 1 && calls < 20, "{calls} qstat calls");
+    assert!(ids.iter().all(|id| map[id].state == JobState::Queued));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_works_in_every_state() {
+    let cluster = Cluster::start(&[]);
+    let driver = driver(&cluster, Arc::new(ProcessRunner), |_| {});
+    let queued = driver
+        .submit(&spec(
+            &cluster,
+            "queued",
+            &["select=1:ncpus=4096"],
+            &["true"],
+        ))
+        .await
+        .unwrap();
+    let running = driver
+        .submit(&spec(
+            &cluster,
+            "running",
+            &["select=1:ncpus=1"],
+            &["sleep", "60"],
+        ))
+        .await
+        .unwrap();
+    let quick = driver
+        .submit(&spec(&cluster, "quick", &["select=1:ncpus=1"], &["true"]))
+        .await
+        .unwrap();
+    wait_for(&driver, &running, JobState::Running).await;
+    wait_for(&driver, &quick, JobState::Finished).await;
+
+    driver.cancel(&queued).await.unwrap();
+    driver.cancel(&running).await.unwrap();
+    driver.cancel(&quick).await.unwrap(); // already finished: not an error
+    let unknown = JobId::new("99999.pbs02").unwrap();
+    driver.cancel(&unknown).await.unwrap(); // unknown: already gone
+    let q = wait_for(&driver, &queued, JobState::Finished).await;
+    assert_eq!(q.exit_status, None, "deleted before it ran");
+    let r = wait_for(&driver, &running, JobState::Finished).await;
+    assert_eq!(r.exit_status, Some(271), "SIGTERM");
+    assert!(r.comment.unwrap().contains("terminated by"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_walltime_kill_and_unknown_ids_are_reported_as_pbs_says() {
+    let cluster = Cluster::start(&[]);
+    let driver = driver(&cluster, Arc::new(ProcessRunner), |c| {
+        c.gone_after_misses = 3
+    });
+    let id = driver
+        .submit(&spec(
+            &cluster,
+            "long",
+            &["select=1:ncpus=1", "walltime=00:00:02"],
+            &["sleep", "60"],
+        ))
+        .await
+        .unwrap();
+    let done = wait_for(&driver, &id, JobState::Finished).await;
+    assert_eq!(done.exit_status, Some(-29));
+    assert!(done
+        .comment
+        .unwrap()
+        .ends_with("exceeded resource walltime"));
+
+    let unknown = JobId::new("99999.pbs02").unwrap();
+    for round in 1..=2 {
+        let map = driver.status(&[id.clone(), unknown.clone()]).await;
+        assert_eq!(
+            map[&id].state,
+            JobState::Finished,
+            "a known job is unaffected"
+        );
+        let status = &map[&unknown];
+        assert_eq!(
+            status.state,
+            JobState::Unknown,
+            "round {round}: not gone yet"
+        );
+        assert!(status
+            .query_error
+            .as_deref()
+            .unwrap()
+            .contains(&format!("{round} of 3")));
+    }
+    let map = driver.status(std::slice::from_ref(&unknown)).await;
+    assert_eq!(
+        map[&unknown].state,
+        JobState::Finished,
+        "gone after 3 answers"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_qstat_outage_makes_jobs_unknown_then_nothing_is_lost() {
+    let cluster = Cluster::start(&[]);
+    let driver = driver(&cluster, Arc::new(ProcessRunner), |c| {
+        c.gone_after_misses = 2
+    });
+    let ids: Vec<JobId> = {
+        let mut ids = Vec::new();
+        for _ in 0..5 {
+            let job = spec(&cluster, "held", &["select=1:ncpus=4096"], &["true"]);
+            ids.push(driver.submit(&job).await.unwrap());
+        }
+        ids
+    };
+    cluster.fault(&["qstat-fail", "--count", "3"]);
+    for _ in 0..3 {
+        let map = driver.status(&ids).await;
+        for id in &ids {
+            assert_eq!(map[id].state, JobState::Unknown);
+            assert!(map[id]
+                .query_error
+                .as_deref()
+                .unwrap()
+                .contains("cannot connect to server"));
+        }
+    }
+    // Three failed queries with gone_after_misses = 2: none of them counted as an absence.
+    let map = driver.status(&ids).await;
+    assert!(
+        ids.iter().all(|id| map[id].state == JobState::Queued),
+        "{map:?}"
+    );
+
+    cluster.fault(&["qstat-truncate"]);
+    let map = driver.status(&ids).await;
+    assert!(
+        ids.iter().all(|id| map[id].state == JobState::Unknown),
+        "a cut answer is no answer"
+    );
+    let map = driver.status(&ids).await;
+    assert!(ids.iter().all(|id| map[id].state == JobState::Queued));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rejections_carry_pbs_own_words() {
+    let cluster = Cluster::start(&[]);
+    let driver = driver(&cluster, Arc::new(ProcessRunner), |_| {});
+    cluster.fault(&[
+        "qsub-reject",
+        "--message",
+        "Project quota exceeded for alice",
+    ]);
+    let err = driver
+        .submit(&spec(&cluster, "x", &["select=1:ncpus=1"], &["true"]))
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("Project quota exceeded for alice"),
+        "{err}"
+    );
+    assert!(!err.is_transient(), "{err:?}");
+
+    let mut job = spec(&cluster, "x", &["select=1:ncpus=1"], &["true"]);
+    job.queue = Some("nosuch".into());
+    match driver.submit(&job).await.unwrap_err() {
+        SchedulerError::Refused {
+            command,
+            code,
+            stderr,
+            error,
+        } => {
+            assert_eq!(error.text(), "Unknown queue");
+            assert_eq!(code, Some(170));
+            assert_eq!(stderr, "qsub: Unknown queue");
+            assert!(command.ends_with("qsub"), "{command}");
+        }
+        other => panic!("expected Refused, got {other:?}"),
+    }
+    // The server itself down: transient, with PBS's text.
+    let mut cluster = cluster;
+    cluster.stop();
+    let err = driver
+        .submit(&spec(&cluster, "x", &["select=1:ncpus=1"], &["true"]))
+        .await
+        .unwrap_err();
+    assert!(err.is_transient());
+    assert!(
+        err.to_string().contains("cannot connect to server pbs02"),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_text_format_reads_the_same_as_json() {
+    let cluster = Cluster::start(&[]);
+    let json = driver(&cluster, Arc::new(ProcessRunner), |_| {});
+    let text = driver(&cluster, Arc::new(ProcessRunner), |c| {
+        c.format = QstatFormat::Text
+    });
+    let id = json
+        .submit(&spec(
+            &cluster,
+            "both",
+            &["select=1:ncpus=1"],
+            &["sleep", "2"],
+        ))
+        .await
+        .unwrap();
+    wait_for(&json, &id, JobState::Running).await;
+    let a = json.status(std::slice::from_ref(&id)).await[&id].clone();
+    let b = text.status(std::slice::from_ref(&id)).await[&id].clone();
+    assert_eq!(a.state, b.state);
+    assert_eq!(a.exec_host, b.exec_host);
+    assert_eq!(a.exec_vnode, b.exec_vnode);
+    assert_eq!(a.times, b.times);
+    assert_eq!(a.queue, b.queue);
+    let done = wait_for(&text, &id, JobState::Finished).await;
+    assert_eq!(done.exit_status, Some(0));
+}
+
+#[test]
+fn a_rendered_script_reads_back_to_the_same_resources_with_pbs_sim_s_qsub() {
+    use pbs_sim::shims::qsub::{build_request, parse_command_line, SubmitContext};
+    use pbs_sim::shims::Invocation;
+    let cases: &[&[&str]] = &[
+        &["select=1:ncpus=2:mem=4gb", "walltime=02:00:00"],
+        &[
+            "select=2:ncpus=8:mpiprocs=8+1:ncpus=1:ngpus=1",
+            "place=scatter:excl",
+            "walltime=72:00:00",
+        ],
+        &[
+            "select=1:ncpus=1:chip_type=e5-2665:interconnect=fdr",
+            "walltime=00:30:00",
+        ],
+        &["ncpus=4", "mem=16gb", "walltime=1:00:00"],
+    ];
+    for resources in cases {
+        let mut job = JobSpec {
+            owner: UserName::new("alice").unwrap(),
+            name: JobName::new("rt").unwrap(),
+            queue: Some("workq".into()),
+            resources: ResourceList::parse(resources).unwrap(),
+            environment: BTreeMap::new(),
+            working_dir: PathBuf::from("/home/alice"),
+            command: vec!["true".into()],
+        };
+        let script = drivers::pbs::script::render(&job, &Default::default()).unwrap();
+        let Ok(Invocation::Run(cmdline)) = parse_command_line(&[]) else {
+            panic!("qsub with no arguments reads stdin");
+        };
+        let ctx = SubmitContext {
+            user: "alice".into(),
+            host: "login001".into(),
+            cwd: "/".into(),
+            ..Default::default()
+        };
+        let request = build_request(&cmdline, &script, None, &ctx).unwrap();
+        assert_eq!(request.resources, job.resources.assignments(), "{script}");
+        assert_eq!(request.job_name, "rt");
+        assert_eq!(request.queue.as_deref(), Some("workq"));
+        job.queue = None;
+    }
+}
