@@ -403,10 +403,39 @@ async fn the_text_format_reads_the_same_as_json() {
     assert_eq!(done.exit_status, Some(0));
 }
 
-#[test]
-fn a_rendered_script_reads_back_to_the_same_resources_with_pbs_sim_s_qsub() {
+/// What pbs-sim's `qsub` reads from a script the driver rendered for `resources`.
+fn read_back(
+    resources: &ResourceList,
+    queue: Option<&str>,
+) -> (String, pbs_sim::shims::qsub::QsubRequest) {
     use pbs_sim::shims::qsub::{build_request, parse_command_line, SubmitContext};
     use pbs_sim::shims::Invocation;
+    let job = JobSpec {
+        owner: UserName::new("alice").unwrap(),
+        name: JobName::new("rt").unwrap(),
+        queue: queue.map(str::to_string),
+        resources: resources.clone(),
+        environment: BTreeMap::from([("TOKEN".to_string(), "x'y".to_string())]),
+        working_dir: PathBuf::from("/home/alice"),
+        command: vec!["true".into()],
+    };
+    let script = drivers::pbs::script::render(&job, &Default::default()).unwrap();
+    let Ok(Invocation::Run(cmdline)) = parse_command_line(&[]) else {
+        panic!("qsub with no arguments reads stdin");
+    };
+    let ctx = SubmitContext {
+        user: "alice".into(),
+        host: "login001".into(),
+        cwd: "/".into(),
+        ..Default::default()
+    };
+    let request = build_request(&cmdline, &script, None, &ctx)
+        .unwrap_or_else(|e| panic!("pbs-sim's qsub refused the script ({e}):\n{script}"));
+    (script, request)
+}
+
+#[test]
+fn a_rendered_script_reads_back_to_the_same_resources_with_pbs_sim_s_qsub() {
     let cases: &[&[&str]] = &[
         &["select=1:ncpus=2:mem=4gb", "walltime=02:00:00"],
         &[
@@ -421,29 +450,42 @@ fn a_rendered_script_reads_back_to_the_same_resources_with_pbs_sim_s_qsub() {
         &["ncpus=4", "mem=16gb", "walltime=1:00:00"],
     ];
     for resources in cases {
-        let mut job = JobSpec {
-            owner: UserName::new("alice").unwrap(),
-            name: JobName::new("rt").unwrap(),
-            queue: Some("workq".into()),
-            resources: ResourceList::parse(resources).unwrap(),
-            environment: BTreeMap::new(),
-            working_dir: PathBuf::from("/home/alice"),
-            command: vec!["true".into()],
-        };
-        let script = drivers::pbs::script::render(&job, &Default::default()).unwrap();
-        let Ok(Invocation::Run(cmdline)) = parse_command_line(&[]) else {
-            panic!("qsub with no arguments reads stdin");
-        };
-        let ctx = SubmitContext {
-            user: "alice".into(),
-            host: "login001".into(),
-            cwd: "/".into(),
-            ..Default::default()
-        };
-        let request = build_request(&cmdline, &script, None, &ctx).unwrap();
-        assert_eq!(request.resources, job.resources.assignments(), "{script}");
+        let list = ResourceList::parse(resources).unwrap();
+        let (script, request) = read_back(&list, Some("workq"));
+        assert_eq!(request.resources, list.assignments(), "{script}");
         assert_eq!(request.job_name, "rt");
         assert_eq!(request.queue.as_deref(), Some("workq"));
-        job.queue = None;
+        assert_eq!(request.join, pbs_sim::shims::qsub::Join::OutputAndError);
+        assert_eq!(request.output_path.as_deref(), Some("/home/alice/"));
+    }
+}
+
+proptest::proptest! {
+    /// Any valid request the driver renders, PBS's directive parser (pbs-sim's) reads back
+    /// to the same resources.
+    #[test]
+    fn any_rendered_request_reads_back_the_same(
+        chunks in proptest::collection::vec((1u32..5, 1u32..65, proptest::option::of(1u32..513), proptest::option::of(1u32..5)), 1..4),
+        place in proptest::option::of(proptest::sample::select(vec!["pack", "scatter", "free", "scatter:excl", "pack:shared"])),
+        walltime in proptest::option::of((0u32..200, 0u32..60, 0u32..60)),
+    ) {
+        let select: Vec<String> = chunks
+            .iter()
+            .map(|(n, ncpus, mem, ngpus)| {
+                let mut chunk = format!("{n}:ncpus={ncpus}");
+                if let Some(gb) = mem { chunk.push_str(&format!(":mem={gb}gb")); }
+                if let Some(g) = ngpus { chunk.push_str(&format!(":ngpus={g}")); }
+                chunk
+            })
+            .collect();
+        let mut items = vec![format!("select={}", select.join("+"))];
+        if let Some(p) = place { items.push(format!("place={p}")); }
+        if let Some((h, m, s)) = walltime { items.push(format!("walltime={h:02}:{m:02}:{s:02}")); }
+        let refs: Vec<&str> = items.iter().map(String::as_str).collect();
+        let list = ResourceList::parse(&refs).unwrap();
+        let (script, request) = read_back(&list, None);
+        proptest::prop_assert_eq!(&request.resources, &list.assignments(), "{}", script);
+        let back: Vec<&str> = request.resources.iter().map(String::as_str).collect();
+        proptest::prop_assert_eq!(ResourceList::parse(&back).unwrap(), list);
     }
 }
