@@ -3,14 +3,14 @@
 //!
 //! Nothing here runs a process or reads a clock; the driver hands in the text it captured.
 //!
-//! Layout:
-//! - [`json`] — [`qstat_json`]: both JSON generators (old 4-space with bare numbers, new cJSON).
-//! - [`text`] — [`qstat_full_text`]: the `qstat -f` text, 78-column wrapped values re-joined.
-//! - `status` — the attributes both read, turned into a [`JobStatus`](crate::JobStatus).
-//! - [`ctime`](mod@ctime) — [`ctime()`]: PBS's `ctime()` timestamps, in the local zone.
-//! - [`qsub`] — [`qsub_job_id`].
-//! - [`stderr`] — [`pbs_error`]: an error line read back into a [`PbsError`](crate::resources::PbsError).
-//! - [`error`] — [`ParseError`].
+//! Layout (the modules are private; everything public is re-exported here):
+//! - `json` — [`qstat_json`]: both JSON generators (old 4-space with bare numbers, new cJSON).
+//! - `text` — [`qstat_full_text`]: the `qstat -f` text, 78-column wrapped values re-joined.
+//! - `status` — the attributes both read, turned into a [`JobStatus`].
+//! - `ctime` — [`ctime()`]: PBS's `ctime()` timestamps, in the local zone.
+//! - `qsub` — [`qsub_job_id`].
+//! - `stderr` — [`pbs_error`]: an error line read back into a [`PbsError`](crate::resources::PbsError).
+//! - `error` — [`ParseError`].
 //!
 //! # How a bad answer is reported
 //!
@@ -26,6 +26,14 @@
 //! - a timestamp that cannot be read is left `None` (times are informative; they never decide
 //!   a job's fate).
 //!
+//! # When the JSON is broken
+//!
+//! The old JSON generator can print invalid JSON for values inside `Variable_List` that we do
+//! not even read: a `qsub -V` environment holding exported bash functions (openpbs issue
+//! #2541) or a value such as `005` printed as a bare number (#1255). Such an answer is
+//! [`ParseError::NotJson`] as a whole; the driver should then ask again with `qstat -f` and
+//! read it with [`qstat_full_text`], which does not depend on those values.
+//!
 //! # Time zone
 //!
 //! `qstat` prints times with `ctime()` in the zone of the machine it runs on, without saying
@@ -34,13 +42,13 @@
 //! run it on a machine with another zone). In the repeated hour when clocks go back the
 //! earlier instant is chosen.
 
-pub mod ctime;
-pub mod error;
-pub mod json;
-pub mod qsub;
+mod ctime;
+mod error;
+mod json;
+mod qsub;
 mod status;
-pub mod stderr;
-pub mod text;
+mod stderr;
+mod text;
 
 #[cfg(test)]
 mod proptests;
