@@ -316,11 +316,24 @@ async fn a_qstat_outage_makes_jobs_unknown_then_nothing_is_lost() {
         "{map:?}"
     );
 
-    cluster.fault(&["qstat-truncate"]);
+    // Cut JSON is asked again as text; cut text is no answer either.
+    cluster.fault(&["qstat-truncate", "--count", "2"]);
+    let map = driver.status(&ids).await;
+    for id in &ids {
+        assert_eq!(
+            map[id].state,
+            JobState::Unknown,
+            "a cut answer is no answer"
+        );
+        let why = map[id].query_error.as_deref().unwrap();
+        assert!(why.contains("cut short"), "{why}");
+    }
+    // A single cut JSON answer is recovered by the text one.
+    cluster.fault(&["qstat-truncate", "--count", "1"]);
     let map = driver.status(&ids).await;
     assert!(
-        ids.iter().all(|id| map[id].state == JobState::Unknown),
-        "a cut answer is no answer"
+        ids.iter().all(|id| map[id].state == JobState::Queued),
+        "{map:?}"
     );
     let map = driver.status(&ids).await;
     assert!(ids.iter().all(|id| map[id].state == JobState::Queued));

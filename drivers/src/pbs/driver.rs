@@ -202,24 +202,90 @@ impl Commands {
     }
 
     /// One `qstat` call: the jobs it described, keyed by [`id_key`], or why it failed.
+    ///
+    /// PBS's old JSON generator prints invalid JSON for some values (a `Variable_List` that
+    /// `qsub -V` filled with shell functions, say): such an answer is asked again as
+    /// `qstat -f` text, which any value survives.
     async fn qstat(
         &self,
         argv: Vec<String>,
     ) -> Result<BTreeMap<(String, String), JobStatus>, String> {
-        let spec = self.spec(argv, None);
-        let out = self.run(&spec).await.map_err(|e| e.to_string())?;
-        if !out.success() && !only_missing_jobs(&out.stderr) {
-            return Err(Commands::failure(&spec, &out).to_string());
+        let json = argv.windows(2).position(|w| w[0] == "-F" && w[1] == "json");
+        let first = self
+            .qstat_once(
+                argv.clone(),
+                if json.is_some() {
+                    QstatFormat::Json
+                } else {
+                    QstatFormat::Text
+                },
+            )
+            .await;
+        match (first, json) {
+            (Err(Unreadable::Parse(_)), Some(at)) => {
+                let mut text = argv;
+                text.drain(at..at + 2);
+                self.qstat_once(text, QstatFormat::Text)
+                    .await
+                    .map_err(Unreadable::into_reason)
+            }
+            (result, _) => result.map_err(Unreadable::into_reason),
         }
-        let jobs = match self.config.format {
+    }
+
+    async fn qstat_once(
+        &self,
+        argv: Vec<String>,
+        format: QstatFormat,
+    ) -> Result<BTreeMap<(String, String), JobStatus>, Unreadable> {
+        let spec = self.spec(argv, None);
+        let out = self
+            .run(&spec)
+            .await
+            .map_err(|e| Unreadable::Failed(e.to_string()))?;
+        if !out.success() && !only_missing_jobs(&out.stderr) {
+            return Err(Unreadable::Failed(
+                Commands::failure(&spec, &out).to_string(),
+            ));
+        }
+        // Every `Job Id:` block ends with a blank line: text that does not was cut short
+        // (JSON that was is caught by the parser).
+        if format == QstatFormat::Text && !out.stdout.is_empty() && !out.stdout.ends_with("\n\n") {
+            return Err(Unreadable::Parse(format!(
+                "the answer of `{}` was cut short",
+                spec.display()
+            )));
+        }
+        let jobs = match format {
             QstatFormat::Json => parse::qstat_json(&out.stdout),
             QstatFormat::Text => parse::qstat_full_text(&out.stdout),
         }
-        .map_err(|e| format!("could not read the answer of `{}`: {e}", spec.display()))?;
+        .map_err(|e| {
+            Unreadable::Parse(format!(
+                "could not read the answer of `{}`: {e}",
+                spec.display()
+            ))
+        })?;
         Ok(jobs
             .into_iter()
             .map(|job| (id_key(&job.id), job.status))
             .collect())
+    }
+}
+
+/// Why a `qstat` gave no answer to use.
+enum Unreadable {
+    /// The command failed.
+    Failed(String),
+    /// It answered something that does not parse.
+    Parse(String),
+}
+
+impl Unreadable {
+    fn into_reason(self) -> String {
+        match self {
+            Unreadable::Failed(reason) | Unreadable::Parse(reason) => reason,
+        }
     }
 }
 

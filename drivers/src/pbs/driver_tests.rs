@@ -294,3 +294,25 @@ async fn a_job_still_running_after_the_grace_period_is_force_deleted() {
     assert_eq!(argvs[1][0], "qstat");
     assert_eq!(argvs[2], ["qdel", "-W", "force", "7.pbs02"]);
 }
+
+#[tokio::test]
+async fn json_the_old_generator_broke_is_asked_again_as_text() {
+    let runner = Scripted::new(|spec| {
+        if spec.argv.iter().any(|a| a == "json") {
+            // What the old generator prints for a `qsub -V` job with a bash function.
+            out(0, "{\n    \"Jobs\":{\n        \"7.pbs02\":{\n            \"Variable_List\":{\"BASH_FUNC_x%%\":\"() {  echo \"hi\"\n}\"}\n", "")
+        } else {
+            out(
+                0,
+                "Job Id: 7.pbs02\n    Job_Name = nb\n    job_state = R\n    queue = c1_single\n\n",
+                "",
+            )
+        }
+    });
+    let driver = PbsDriver::with_runner(PbsConfig::default(), runner.clone(), env());
+    let id = JobId::new("7.pbs02").unwrap();
+    let map = driver.status(std::slice::from_ref(&id)).await;
+    assert_eq!(map[&id].state, JobState::Running, "{:?}", map[&id]);
+    let argvs: Vec<Vec<String>> = runner.calls().into_iter().map(|c| c.argv).collect();
+    assert_eq!(argvs[1], ["qstat", "-f", "-x", "7.pbs02"]);
+}
