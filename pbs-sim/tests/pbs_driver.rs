@@ -502,3 +502,72 @@ proptest::proptest! {
         proptest::prop_assert_eq!(ResourceList::parse(&back).unwrap(), list);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_busy_cluster_a_job_waits_with_pbs_reason_and_cancel_works_while_exiting() {
+    let cluster = Cluster::start(&[
+        "--background-load",
+        "0.95",
+        "--warmup",
+        "30000",
+        "--exit-delay",
+        "3",
+    ]);
+    let driver = driver(&cluster, Arc::new(ProcessRunner), |_| {});
+    // Every core of the 20-node cluster: it waits behind the other users' jobs.
+    let (_, nodes, _) = cluster.run("pbsnodes", &["-a"]);
+    let cores: u32 = nodes
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("resources_available.ncpus = "))
+        .map(|n| n.parse::<u32>().unwrap())
+        .sum();
+    let select = format!("select={cores}:ncpus=1");
+    let big = driver
+        .submit(&spec(
+            &cluster,
+            "big",
+            &[&select, "walltime=01:00:00"],
+            &["true"],
+        ))
+        .await
+        .unwrap();
+    let status = driver.status(std::slice::from_ref(&big)).await[&big].clone();
+    assert_eq!(status.state, JobState::Queued, "{status:?}");
+    let comment = status.comment.unwrap_or_default();
+    assert!(comment.starts_with("Not Running: "), "{comment}");
+    driver.cancel(&big).await.unwrap();
+    assert_eq!(
+        wait_for(&driver, &big, JobState::Finished)
+            .await
+            .exit_status,
+        None
+    );
+
+    // A job in E (its script is done, PBS is still wrapping up) is cancelled all the same;
+    // on a quiet cluster, so that it starts at once.
+    let cluster = Cluster::start(&["--exit-delay", "3"]);
+    let driver = self::driver(&cluster, Arc::new(ProcessRunner), |_| {});
+    let quick = driver
+        .submit(&spec(&cluster, "quick", &["select=1:ncpus=1"], &["true"]))
+        .await
+        .unwrap();
+    let mut exiting = false;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        let s = driver.status(std::slice::from_ref(&quick)).await[&quick].clone();
+        if s.state == JobState::Exiting {
+            exiting = true;
+            break;
+        }
+        assert_ne!(s.state, JobState::Finished, "missed the E state: {s:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(exiting, "the small job never ran");
+    driver.cancel(&quick).await.unwrap();
+    assert_eq!(
+        wait_for(&driver, &quick, JobState::Finished)
+            .await
+            .exit_status,
+        Some(0)
+    );
+}
