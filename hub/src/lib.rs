@@ -3,5 +3,8 @@
 //! `drivers::Scheduler`, tracking it until the server reports its address and then routing
 //! it through `hub-proxy`. Its REST API and OAuth provider are compatible with JupyterHub's.
 //!
-//! Nothing lives here yet: the hub is built by the issue "The hub" (config, database, login,
-//! spawner, REST API, `hub demo`), after the foundation this workspace starts with.
+//! Built so far (the issue "The hub" is in progress):
+//! - [`proxy_client`] — the proxy's route API as the hub uses it, and route reconciliation.
+#![deny(missing_docs)]
+
+pub mod proxy_client;

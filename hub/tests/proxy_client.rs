@@ -1,0 +1,103 @@
+//! The hub's proxy client against the real `hub-proxy` (in process, on 127.0.0.1:0): the
+//! routes it adds are the routes the proxy serves, and reconciliation catches up a proxy
+//! that lost its table.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use hub::proxy_client::{plan, ProxyClient, Wanted};
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+
+async fn start_proxy(token: &str) -> (std::net::SocketAddr, CancellationToken) {
+    let config = proxy::Config {
+        auth_token: Some(token.to_string()),
+        ..proxy::Config::for_tests()
+    };
+    let proxy = proxy::Proxy::bind(config).await.expect("hub-proxy binds");
+    let api = proxy.api_addr();
+    let stop = CancellationToken::new();
+    tokio::spawn(proxy.serve(stop.clone()));
+    (api, stop)
+}
+
+#[tokio::test]
+async fn routes_added_listed_and_deleted_through_hub_proxy() {
+    let (api, stop) = start_proxy("tok").await;
+    let client = ProxyClient::new(
+        &format!("http://{api}"),
+        Some("tok".into()),
+        Duration::from_secs(2),
+    );
+    let user = json!({"user": "alice", "server_name": ""});
+    client
+        .add_route(
+            "/user/alice/",
+            "http://127.0.0.1:47405",
+            user.as_object().unwrap(),
+        )
+        .await
+        .unwrap();
+    client
+        .add_route(
+            "/",
+            "http://127.0.0.1:8081",
+            json!({"hub": true}).as_object().unwrap(),
+        )
+        .await
+        .unwrap();
+    let routes = client.routes().await.unwrap();
+    assert_eq!(routes.keys().collect::<Vec<_>>(), ["/", "/user/alice/"]);
+    assert_eq!(routes["/user/alice/"].target, "http://127.0.0.1:47405");
+    assert_eq!(routes["/user/alice/"].data, *user.as_object().unwrap());
+    assert!(routes["/user/alice/"].last_activity.is_some());
+
+    client.delete_route("/user/alice/").await.unwrap();
+    client.delete_route("/user/alice/").await.unwrap(); // already gone: fine
+    assert_eq!(client.routes().await.unwrap().len(), 1);
+
+    // A wrong token is refused, not retried.
+    let intruder = ProxyClient::new(
+        &format!("http://{api}"),
+        Some("nope".into()),
+        Duration::from_secs(2),
+    );
+    assert!(!intruder.routes().await.unwrap_err().is_transient());
+    stop.cancel();
+}
+
+#[tokio::test]
+async fn reconciliation_refills_a_proxy_that_restarted_empty() {
+    let (api, stop) = start_proxy("tok").await;
+    let client = ProxyClient::new(
+        &format!("http://{api}"),
+        Some("tok".into()),
+        Duration::from_secs(2),
+    );
+    let wanted: BTreeMap<String, Wanted> = (0..50)
+        .map(|i| {
+            let data = json!({"user": format!("u{i}"), "server_name": ""});
+            (
+                format!("/user/u{i}/"),
+                Wanted {
+                    target: format!("http://10.0.{}.{}:8888", i / 200, i % 200),
+                    data: data.as_object().unwrap().clone(),
+                },
+            )
+        })
+        .collect();
+    let todo = plan(&wanted, &client.routes().await.unwrap(), &[]);
+    assert_eq!(todo.add.len(), 50);
+    for (spec, want) in &todo.add {
+        client
+            .add_route(spec, &want.target, &want.data)
+            .await
+            .unwrap();
+    }
+    let after = client.routes().await.unwrap();
+    assert!(
+        plan(&wanted, &after, &[]).is_empty(),
+        "caught up in one pass"
+    );
+    stop.cancel();
+}
