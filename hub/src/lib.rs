@@ -4,7 +4,10 @@
 //! it through `hub-proxy`. Its REST API and OAuth provider are compatible with JupyterHub's.
 //!
 //! Built so far (the issue "The hub" is in progress):
+//! - [`auth`] — the `Authenticator` trait: PAM (loaded at run time), shared password, users
+//!   file with argon2 hashes.
 //! - [`proxy_client`] — the proxy's route API as the hub uses it, and route reconciliation.
 #![deny(missing_docs)]
 
+pub mod auth;
 pub mod proxy_client;
