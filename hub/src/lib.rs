@@ -3,5 +3,10 @@
 //! `drivers::Scheduler`, tracking it until the server reports its address and then routing
 //! it through `hub-proxy`. Its REST API and OAuth provider are compatible with JupyterHub's.
 //!
-//! Nothing lives here yet: the hub is built by the issue "The hub" (config, database, login,
-//! spawner, REST API, `hub demo`), after the foundation this workspace starts with.
+//! Layout:
+//! - [`spawner`] — the pure core of the spawner: one persisted state machine per server
+//!   ([`spawner::step`]), the batched poll plan, the concurrent-spawn line and progress
+//!   events. No I/O: the async shell, the database and the REST API drive it.
+#![deny(missing_docs)]
+
+pub mod spawner;
