@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Utc};
 use drivers::{JobId, JobStatus, StatusMap};
 
 use super::event::Event;
@@ -64,6 +65,9 @@ pub struct Position {
     pub of: usize,
 }
 
+/// One queued job in its queue's line: when it entered, its id (for ties), its server.
+type InLine = (DateTime<Utc>, JobId, ServerKey);
+
 /// Each queued server's place among **the hub's own** queued jobs in the same scheduler
 /// queue, ordered by when they entered it (the scheduler's `qtime`, or the submit time
 /// before the first poll says), then by job id.
@@ -73,10 +77,8 @@ pub struct Position {
 pub fn queue_positions<'a>(
     servers: impl IntoIterator<Item = (&'a ServerKey, &'a ServerState)>,
 ) -> BTreeMap<ServerKey, Position> {
-    let mut lines: BTreeMap<
-        Option<String>,
-        Vec<(chrono::DateTime<chrono::Utc>, JobId, ServerKey)>,
-    > = BTreeMap::new();
+    // Per scheduler queue: (entered the queue, job, server), sorted below.
+    let mut lines: BTreeMap<Option<String>, Vec<InLine>> = BTreeMap::new();
     for (key, state) in servers {
         if let ServerState::Queued {
             job, since, info, ..
