@@ -25,6 +25,7 @@
 //!   [`queue_positions`].
 //! - [`admission`] — the concurrent-spawn limit as a line: [`admit`], [`waiting_positions`].
 //! - [`progress`](mod@progress) — JupyterHub progress events from a state: [`progress()`].
+//! - [`routes`] — [`wanted_routes`]: the route table to reconcile the proxy with at start-up.
 //! - [`config`] — [`SpawnerConfig`].
 
 pub mod admission;
@@ -32,6 +33,7 @@ pub mod config;
 pub mod event;
 pub mod poll;
 pub mod progress;
+pub mod routes;
 pub mod state;
 pub mod step;
 pub mod transition;
@@ -46,6 +48,7 @@ pub use config::SpawnerConfig;
 pub use event::{CancelError, Event, SubmitError};
 pub use poll::{queue_positions, PollPlan, Position};
 pub use progress::{progress, ProgressEvent};
+pub use routes::wanted_routes;
 pub use state::{
     describe_exit_status, EndCause, Ended, FailReason, QueueInfo, ServerKey, ServerState,
     StopReason,

@@ -890,3 +890,15 @@ fn exit_statuses_are_explained() {
     assert_eq!(describe_exit_status(271), "271: killed by signal 15");
     assert!(describe_exit_status(-29).contains("walltime"));
 }
+
+#[test]
+fn only_running_servers_want_a_route() {
+    let all = servers(vec![
+        ("a", running(1)),
+        ("b", stopping(2)),
+        ("c", queued(3)),
+    ]);
+    let wanted = wanted_routes(&all);
+    assert_eq!(wanted.len(), 1);
+    assert_eq!(wanted[&ServerKey::new("a", "")], "http://node0088:50065");
+}
