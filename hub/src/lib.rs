@@ -5,7 +5,7 @@
 //!
 //! Layout:
 //! - [`spawner`] — the pure core of the spawner: one persisted state machine per server
-//!   ([`spawner::step`]), the batched poll plan, the concurrent-spawn line and progress
+//!   ([`spawner::step()`]), the batched poll plan, the concurrent-spawn line and progress
 //!   events. No I/O: the async shell, the database and the REST API drive it.
 #![deny(missing_docs)]
 

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-/// The spawner's tunables. Passed to every [`step`](super::step); the core reads nothing else.
+/// The spawner's tunables. Passed to every [`step`](fn@super::step); the core reads nothing else.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SpawnerConfig {
     /// How long a job may run without its notebook server reporting its address before the

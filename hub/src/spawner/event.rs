@@ -3,7 +3,7 @@
 use drivers::{JobId, JobStatus, SchedulerError};
 use serde::{Deserialize, Serialize};
 
-/// Something that happened to one server. The shell feeds events to [`step`](super::step)
+/// Something that happened to one server. The shell feeds events to [`step`](fn@super::step)
 /// one at a time, per server, in the order they happened.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Event {

@@ -2,7 +2,7 @@
 //! shell (written elsewhere) the way `pbs-sim`'s engine is driven by its daemon.
 //!
 //! The shell feeds [`Event`]s (a start or stop request, a submit's or cancel's answer, a
-//! poll's answer, a port report, a tick of the clock, a hub restart) to [`step`], which
+//! poll's answer, a port report, a tick of the clock, a hub restart) to [`step()`], which
 //! returns a [`Transition`]: the next [`ServerState`] and the [`Action`]s to run. The
 //! actions come out only through [`Transition::commit`], after the state is persisted, so a
 //! hub killed at any point restarts from a state that already records what it may have done.

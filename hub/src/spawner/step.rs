@@ -2,14 +2,14 @@
 //! state and the actions to run after persisting it out.
 //!
 //! The rules that matter most, and where they are kept:
-//! - An `Unknown` answer changes nothing but the state's `query_error` ([`on_polled`]).
+//! - An `Unknown` answer changes nothing but the state's `query_error` (`on_polled`).
 //! - A job is dead only when the scheduler says so (`F`, `X`, `M`): [`JobState::is_final`].
 //! - Every job id a submit returns is tracked or cancelled, whatever state its answer finds
-//!   ([`on_submitted`]).
+//!   (`on_submitted`).
 //! - Queue wait has no timeout unless configured; "running but not reporting" has one
-//!   ([`on_tick`]).
+//!   (`on_tick`).
 //! - A restart re-adopts: no resubmit, no delete of a job the user still wants
-//!   ([`on_restarted`]).
+//!   (`on_restarted`).
 
 use chrono::{DateTime, TimeDelta, Utc};
 use drivers::{JobId, JobState, JobStatus};

@@ -45,7 +45,7 @@ pub enum Refusal {
     NotExpectingReport,
 }
 
-/// The outcome of one [`step`](super::step): the next state and what to do once it is saved.
+/// The outcome of one [`step`](fn@super::step): the next state and what to do once it is saved.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[must_use = "a transition does nothing until it is committed"]
 pub struct Transition {
