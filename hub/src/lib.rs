@@ -3,7 +3,16 @@
 //! `drivers::Scheduler`, tracking it until the server reports its address and then routing
 //! it through `hub-proxy`. Its REST API and OAuth provider are compatible with JupyterHub's.
 //!
-//! Built so far (the issue "The hub" is in progress):
+//! Built so far (the issue "The hub" is in progress; the binary, the async spawner shell,
+//! the REST API and the web pages come next):
+//! - [`config`] — the TOML config: `generate_config`, `check_config` (every error with its
+//!   place), `load`.
+//! - [`form`] — the spawn form declared in config, validated into a typed request.
+//! - [`db`] — users, servers with their persisted spawner state, hashed tokens, OAuth
+//!   clients and codes, sessions; SQLite (WAL) or PostgreSQL through sqlx.
+//! - [`spawner`] — the pure core of the spawner: one persisted state machine per server
+//!   ([`spawner::step()`]), the batched poll plan, the concurrent-spawn line and progress
+//!   events. No I/O: the async shell, the database and the REST API drive it.
 //! - [`auth`] — the `Authenticator` trait: PAM (loaded at run time), shared password, users
 //!   file with argon2 hashes.
 //! - [`proxy_client`] — the proxy's route API as the hub uses it, and route reconciliation.
@@ -11,3 +20,4 @@
 
 pub mod auth;
 pub mod proxy_client;
+pub mod spawner;

@@ -1,0 +1,57 @@
+//! The spawner's pure core: one deterministic state machine per server, driven by an async
+//! shell (written elsewhere) the way `pbs-sim`'s engine is driven by its daemon.
+//!
+//! The shell feeds [`Event`]s (a start or stop request, a submit's or cancel's answer, a
+//! poll's answer, a port report, a tick of the clock, a hub restart) to [`step()`], which
+//! returns a [`Transition`]: the next [`ServerState`] and the [`Action`]s to run. The
+//! actions come out only through [`Transition::commit`], after the state is persisted, so a
+//! hub killed at any point restarts from a state that already records what it may have done.
+//!
+//! ```text
+//! Stopped/Failed --start--> Waiting --admitted--> Submitting --job id--> Queued
+//!   Queued --R--> Starting --report--> Running --F--> Stopped (server ended)
+//!   Queued/Starting --F--> Failed (exit status, output tail)
+//!   Starting --start timeout--> Stopping --> Failed;  Queued --queue timeout (opt.)--> ...
+//!   any --stop--> Stopping --cancel ok / F--> Stopped
+//!   Unknown answers: no state change but the message.
+//! ```
+//!
+//! Layout:
+//! - [`state`] — [`ServerState`], [`FailReason`] (what the user reads), [`ServerKey`].
+//! - [`event`] — [`Event`], [`SubmitError`], [`CancelError`].
+//! - [`transition`] — [`Transition`], [`Action`], [`Refusal`]: persist, then act.
+//! - [`step`](mod@step) — the transition function, [`step()`].
+//! - [`poll`] — [`PollPlan`] (one batched status call for every tracked job) and
+//!   [`queue_positions`].
+//! - [`admission`] — the concurrent-spawn limit as a line: [`admit`], [`waiting_positions`].
+//! - [`progress`](mod@progress) — JupyterHub progress events from a state: [`progress()`].
+//! - [`routes`] — [`wanted_routes`]: the route table to reconcile the proxy with at start-up.
+//! - [`config`] — [`SpawnerConfig`].
+
+pub mod admission;
+pub mod config;
+pub mod event;
+pub mod poll;
+pub mod progress;
+pub mod routes;
+pub mod state;
+pub mod step;
+pub mod transition;
+
+#[cfg(test)]
+mod proptests;
+#[cfg(test)]
+mod tests;
+
+pub use admission::{admit, holds_spawn_slot, waiting_positions};
+pub use config::SpawnerConfig;
+pub use event::{CancelError, Event, SubmitError};
+pub use poll::{queue_positions, PollPlan, Position};
+pub use progress::{progress, ProgressEvent};
+pub use routes::wanted_routes;
+pub use state::{
+    describe_exit_status, EndCause, Ended, FailReason, QueueInfo, ServerKey, ServerState,
+    StopReason,
+};
+pub use step::{server_url, step};
+pub use transition::{Action, Refusal, Transition};

@@ -1,0 +1,326 @@
+//! [`ServerState`]: the persisted state of one server, and why a server stopped or failed.
+//!
+//! The state is the whole truth about a server: the shell persists it (as JSON) before it
+//! acts on a transition, and a restarted hub rebuilds everything from it and the scheduler.
+//! It holds no secret (no token, no environment): the job spec is built by the shell at
+//! submit time, from the user's options it stores anyway.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use drivers::JobId;
+use serde::{Deserialize, Serialize};
+
+/// Which server: a user's default server has the name `""`, named servers their name.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ServerKey {
+    /// The hub user's name.
+    pub user: String,
+    /// The server's name; empty for the default server.
+    pub name: String,
+}
+
+impl ServerKey {
+    /// The key of `user`'s server called `name` (`""` for the default one).
+    pub fn new(user: impl Into<String>, name: impl Into<String>) -> Self {
+        ServerKey {
+            user: user.into(),
+            name: name.into(),
+        }
+    }
+}
+
+impl fmt::Display for ServerKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.user, self.name)
+    }
+}
+
+/// The state of one server. Each variant says what the hub is waiting for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum ServerState {
+    /// No job. `last` says how the previous run ended, if there was one.
+    Stopped {
+        /// How the last run ended; `None` if the server never ran.
+        last: Option<Ended>,
+    },
+    /// Asked to start, waiting for a slot under the concurrent-spawn limit.
+    Waiting {
+        /// When the start was asked for; the line is ordered by it.
+        since: DateTime<Utc>,
+    },
+    /// `submit` has been sent; its answer (the job id) has not come back.
+    Submitting {
+        /// When the submit was sent.
+        since: DateTime<Utc>,
+    },
+    /// The job waits in the scheduler's queue (PBS `Q`, `H`, `W`, `T`).
+    Queued {
+        /// The job.
+        job: JobId,
+        /// When the job was submitted.
+        since: DateTime<Utc>,
+        /// What the scheduler last said about the wait.
+        info: QueueInfo,
+        /// The error of the last status query if it failed (the job is kept meanwhile).
+        query_error: Option<String>,
+    },
+    /// The job runs; its notebook server has not reported its address yet.
+    Starting {
+        /// The job.
+        job: JobId,
+        /// When a poll first saw the job running: the start timeout counts from here.
+        since: DateTime<Utc>,
+        /// The job's `exec_host`, when the scheduler gave it.
+        exec_host: Option<String>,
+        /// The error of the last status query if it failed.
+        query_error: Option<String>,
+    },
+    /// The server reported its address and is routed.
+    Running {
+        /// The job.
+        job: JobId,
+        /// Where the proxy sends the server's traffic, e.g. `http://node0088:50065`.
+        url: String,
+        /// When the server reported.
+        since: DateTime<Utc>,
+        /// The error of the last status query if it failed.
+        query_error: Option<String>,
+    },
+    /// The job is being deleted.
+    Stopping {
+        /// The job; `None` while the submit's answer has not come back (the job it returns
+        /// is cancelled as soon as it does).
+        job: Option<JobId>,
+        /// When the stop began.
+        since: DateTime<Utc>,
+        /// Why: decides whether the server ends `Stopped` or `Failed`.
+        reason: StopReason,
+        /// When `cancel` was last sent (`None`: not yet, the job id is awaited).
+        cancel_sent: Option<DateTime<Utc>>,
+        /// Why the last `cancel` failed, if it did; it is sent again after a while.
+        cancel_error: Option<String>,
+        /// The error of the last status query if it failed.
+        query_error: Option<String>,
+    },
+    /// The spawn failed; the server has no job.
+    Failed {
+        /// Why, in words the user can act on.
+        reason: FailReason,
+        /// The job, if one was submitted (its output may be read for `output_tail`).
+        job: Option<JobId>,
+        /// The job's exit status, when the scheduler gave one.
+        exit_status: Option<i32>,
+        /// The last lines of the job's output, once the shell has read them.
+        output_tail: Option<String>,
+        /// When it failed.
+        at: DateTime<Utc>,
+    },
+}
+
+impl ServerState {
+    /// A server that never ran.
+    pub fn new() -> Self {
+        ServerState::Stopped { last: None }
+    }
+
+    /// The job this state tracks: the one to poll and, on stop, to cancel.
+    pub fn job(&self) -> Option<&JobId> {
+        match self {
+            ServerState::Queued { job, .. }
+            | ServerState::Starting { job, .. }
+            | ServerState::Running { job, .. } => Some(job),
+            ServerState::Stopping { job, .. } => job.as_ref(),
+            ServerState::Stopped { .. }
+            | ServerState::Waiting { .. }
+            | ServerState::Submitting { .. }
+            | ServerState::Failed { .. } => None,
+        }
+    }
+
+    /// Whether the server is on its way up, up, or on its way down (not `Stopped`/`Failed`).
+    pub fn is_active(&self) -> bool {
+        !matches!(
+            self,
+            ServerState::Stopped { .. } | ServerState::Failed { .. }
+        )
+    }
+
+    /// Whether a spawn is in progress (JupyterHub's "pending spawn"): the states a progress
+    /// stream follows.
+    pub fn is_spawning(&self) -> bool {
+        matches!(
+            self,
+            ServerState::Waiting { .. }
+                | ServerState::Submitting { .. }
+                | ServerState::Queued { .. }
+                | ServerState::Starting { .. }
+        )
+    }
+
+    /// The state's name, as stored in the JSON `state` field.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ServerState::Stopped { .. } => "stopped",
+            ServerState::Waiting { .. } => "waiting",
+            ServerState::Submitting { .. } => "submitting",
+            ServerState::Queued { .. } => "queued",
+            ServerState::Starting { .. } => "starting",
+            ServerState::Running { .. } => "running",
+            ServerState::Stopping { .. } => "stopping",
+            ServerState::Failed { .. } => "failed",
+        }
+    }
+
+    /// The error of the last failed status query, if the last query failed.
+    pub fn query_error(&self) -> Option<&str> {
+        match self {
+            ServerState::Queued { query_error, .. }
+            | ServerState::Starting { query_error, .. }
+            | ServerState::Running { query_error, .. }
+            | ServerState::Stopping { query_error, .. } => query_error.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+impl Default for ServerState {
+    fn default() -> Self {
+        ServerState::new()
+    }
+}
+
+/// What the scheduler last said about a queued job.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueInfo {
+    /// The PBS state letter (`Q`, `H`, `W`, `T`): held is not the same wait as queued.
+    pub letter: Option<char>,
+    /// The scheduler's comment, e.g. "Not Running: Insufficient amount of resource: ngpus".
+    pub comment: Option<String>,
+    /// When the scheduler expects the job to start, if it has calendared it.
+    pub estimated_start: Option<DateTime<Utc>>,
+    /// The queue the job waits in.
+    pub queue: Option<String>,
+    /// When the job entered that queue (orders the hub's jobs for queue positions).
+    pub queued_at: Option<DateTime<Utc>>,
+}
+
+/// Why a server is being stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopReason {
+    /// The user (or an admin, or the idle culler) asked: the server ends `Stopped`.
+    Requested,
+    /// The job ran but its server did not report in time: the server ends `Failed`.
+    StartTimeout,
+    /// The job waited longer than the configured queue timeout: the server ends `Failed`.
+    QueueTimeout,
+}
+
+/// How a run ended without failing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ended {
+    /// When the hub learnt it.
+    pub at: DateTime<Utc>,
+    /// What ended it.
+    pub cause: EndCause,
+}
+
+/// What ended a run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "cause", rename_all = "snake_case")]
+pub enum EndCause {
+    /// A stop was asked for and done.
+    Requested,
+    /// The job of a running server ended by itself (walltime, the user quit Jupyter, a node
+    /// failed, a `qdel` from outside the hub).
+    JobEnded {
+        /// The job's exit status, if the scheduler gave one.
+        exit_status: Option<i32>,
+        /// The scheduler's comment on the job.
+        comment: Option<String>,
+    },
+}
+
+/// Why a spawn failed, in words a user can act on ([`FailReason::message`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum FailReason {
+    /// The scheduler refused the job; `message` is its own words (e.g. PBS's
+    /// "Job exceeds queue resource limits").
+    SubmitRefused {
+        /// The scheduler's error, verbatim.
+        message: String,
+    },
+    /// The scheduler could not be reached to submit the job; trying again may work.
+    SubmitUnavailable {
+        /// What went wrong.
+        message: String,
+    },
+    /// The hub restarted while the submit was on its way: whether a job was created is not
+    /// known (the scheduler never told this hub its id).
+    SubmitInterrupted,
+    /// The job ended before its server reported (an error in the job's start-up, a node
+    /// failure, a `qdel` from outside the hub).
+    JobEndedBeforeReady {
+        /// The scheduler's comment on the job.
+        comment: Option<String>,
+    },
+    /// The job ran but the server did not report within the start timeout; the job was
+    /// deleted.
+    StartTimeout {
+        /// The timeout, in seconds.
+        after_secs: u64,
+    },
+    /// The job waited in the queue longer than the site allows; it was deleted.
+    QueueTimeout {
+        /// The timeout, in seconds.
+        after_secs: u64,
+    },
+}
+
+impl FailReason {
+    /// The explanation shown to the user.
+    pub fn message(&self) -> String {
+        match self {
+            FailReason::SubmitRefused { message } => {
+                format!("The scheduler refused the job: {message}")
+            }
+            FailReason::SubmitUnavailable { message } => format!(
+                "The scheduler could not be reached to submit the job ({message}). \
+                 Try again in a few minutes."
+            ),
+            FailReason::SubmitInterrupted => "The hub restarted while submitting your job. \
+                 If a job was created, it is not tracked: check with qstat and delete it."
+                .to_string(),
+            FailReason::JobEndedBeforeReady { comment } => {
+                let mut text = "Your job ended before the notebook server started".to_string();
+                if let Some(comment) = comment {
+                    text.push_str(&format!(" (the scheduler says: {comment})"));
+                }
+                text.push_str(". Its output below may say why.");
+                text
+            }
+            FailReason::StartTimeout { after_secs } => format!(
+                "Your job started, but the notebook server did not report within \
+                 {after_secs} s, so the job was deleted. Its output below may say why."
+            ),
+            FailReason::QueueTimeout { after_secs } => format!(
+                "Your job waited in the queue for more than {after_secs} s, so it was \
+                 deleted. Ask for fewer resources or another queue, or try later."
+            ),
+        }
+    }
+}
+
+/// Explains a PBS exit status: `0`, a plain exit code, `256 + signal`, or one of PBS's
+/// negative codes for jobs that could not run.
+pub fn describe_exit_status(status: i32) -> String {
+    match status {
+        -29 => "-29: the job exceeded its walltime".to_string(),
+        s if s < 0 => format!("{s}: PBS could not run the job"),
+        s if s > 256 => format!("{s}: killed by signal {}", s - 256),
+        s => format!("exit status {s}"),
+    }
+}
