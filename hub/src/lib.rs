@@ -19,5 +19,7 @@
 #![deny(missing_docs)]
 
 pub mod auth;
+pub mod config;
+pub mod form;
 pub mod proxy_client;
 pub mod spawner;
