@@ -3,5 +3,10 @@
 //! `drivers::Scheduler`, tracking it until the server reports its address and then routing
 //! it through `hub-proxy`. Its REST API and OAuth provider are compatible with JupyterHub's.
 //!
-//! Nothing lives here yet: the hub is built by the issue "The hub" (config, database, login,
-//! spawner, REST API, `hub demo`), after the foundation this workspace starts with.
+//! Layout (the rest of the hub is built by the issue "The hub"):
+//! - [`db`] — the database (SQLite by default, PostgreSQL by URL): users, servers with the
+//!   spawner's persisted state, hashed API tokens, OAuth clients and codes, login sessions.
+
+#![deny(missing_docs)]
+
+pub mod db;
