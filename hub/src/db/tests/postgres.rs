@@ -62,11 +62,12 @@ async fn setup(name: &str) -> (sqlx::AnyConnection, String, Fixture) {
     (admin, database, Fixture { db, url })
 }
 
-/// Closes the check's pool and drops its database.
+/// Closes the check's pool and drops its database (`FORCE`, PostgreSQL 13+: a server
+/// backend may outlive its closed client connection by a moment).
 async fn teardown(mut admin: sqlx::AnyConnection, database: String, fixture: Fixture) {
     fixture.db.close().await;
     admin
-        .execute(format!("DROP DATABASE {database}").as_str())
+        .execute(format!("DROP DATABASE {database} WITH (FORCE)").as_str())
         .await
         .unwrap();
     admin.close().await.unwrap();
