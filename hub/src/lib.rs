@@ -20,6 +20,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod db;
 pub mod form;
 pub mod proxy_client;
 pub mod spawner;

@@ -1,0 +1,104 @@
+//! [`DbError`]: what went wrong talking to the database, with enough context to act on.
+
+/// An error from the hub database.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// The URL names no backend we support, or is malformed.
+    #[error("unsupported database URL {url:?}: {reason}")]
+    BadUrl {
+        /// The URL as given, without any password (see [`super::redact_url`]).
+        url: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The SQLite file could not be created or its permissions set to 0600.
+    #[error("cannot prepare the SQLite file {path}")]
+    File {
+        /// The database file.
+        path: std::path::PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The database could not be reached or opened.
+    #[error("cannot connect to the database {url}")]
+    Connect {
+        /// The URL, without any password.
+        url: String,
+        /// The driver's error.
+        #[source]
+        source: sqlx::Error,
+    },
+    /// The schema migrations failed; the database is left at the last migration that succeeded.
+    #[error("cannot migrate the database schema")]
+    Migrate(#[source] sqlx::migrate::MigrateError),
+    /// A user with this name already exists.
+    #[error("user {0:?} already exists")]
+    UserExists(String),
+    /// No user with this name exists.
+    #[error("no user named {0:?}")]
+    NoSuchUser(String),
+    /// The user already has a server with this name.
+    #[error("user {user:?} already has a server named {name:?}")]
+    ServerExists {
+        /// The user.
+        user: String,
+        /// The server name (`""` is the default server).
+        name: String,
+    },
+    /// A referenced row (user, OAuth client) does not exist.
+    #[error("{what} refers to something that does not exist")]
+    MissingReference {
+        /// What was being written.
+        what: &'static str,
+        /// The driver's error.
+        #[source]
+        source: sqlx::Error,
+    },
+    /// A row read back holds a value this version cannot understand (hand-edited database,
+    /// or one written by a newer version).
+    #[error("corrupt value in {table}.{column}: {reason}")]
+    Corrupt {
+        /// The table.
+        table: &'static str,
+        /// The column.
+        column: &'static str,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// Any other database error, with the operation that failed.
+    #[error("database error while trying to {doing}")]
+    Query {
+        /// The operation, e.g. "store server state".
+        doing: &'static str,
+        /// The driver's error.
+        #[source]
+        source: sqlx::Error,
+    },
+}
+
+impl DbError {
+    /// Wraps a driver error from `doing`, mapping foreign-key violations to
+    /// [`DbError::MissingReference`] so callers can tell "unknown user" from an outage.
+    pub(crate) fn query(doing: &'static str) -> impl FnOnce(sqlx::Error) -> DbError {
+        move |source| {
+            let is_fk = source
+                .as_database_error()
+                .is_some_and(|e| e.is_foreign_key_violation());
+            if is_fk {
+                DbError::MissingReference {
+                    what: doing,
+                    source,
+                }
+            } else {
+                DbError::Query { doing, source }
+            }
+        }
+    }
+}
+
+/// True when `err` is a unique-constraint violation (a duplicate key).
+pub(crate) fn is_unique_violation(err: &sqlx::Error) -> bool {
+    err.as_database_error()
+        .is_some_and(|e| e.is_unique_violation())
+}

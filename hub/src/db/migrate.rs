@@ -1,0 +1,66 @@
+//! The schema, embedded in the binary and applied at connect by sqlx's migrator (which
+//! records what ran in `_sqlx_migrations`, checks that applied migrations were not edited,
+//! and on PostgreSQL takes a lock so two hubs starting at once do not race).
+//!
+//! One set per dialect because they differ in one place (the auto-numbered token id);
+//! the two sets must keep the same version numbers and the same tables.
+
+use std::borrow::Cow;
+use std::future::Future;
+use std::pin::Pin;
+
+use sqlx::error::BoxDynError;
+use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
+use sqlx::AnyPool;
+
+use super::{Backend, DbError};
+
+/// (version, description, SQL) for SQLite, oldest first. Never edit an entry once released:
+/// add a new one.
+const SQLITE: &[(i64, &str, &str)] = &[(
+    1,
+    "initial",
+    include_str!("migrations/sqlite/0001_initial.sql"),
+)];
+
+/// The same migrations for PostgreSQL.
+const POSTGRES: &[(i64, &str, &str)] = &[(
+    1,
+    "initial",
+    include_str!("migrations/postgres/0001_initial.sql"),
+)];
+
+/// Migrations compiled into the binary, so a deployed hub needs no migrations directory.
+#[derive(Debug)]
+struct Embedded(&'static [(i64, &'static str, &'static str)]);
+
+impl MigrationSource<'static> for Embedded {
+    fn resolve(
+        self,
+    ) -> Pin<Box<dyn Future<Output = Result<Vec<Migration>, BoxDynError>> + Send + 'static>> {
+        let migrations = self
+            .0
+            .iter()
+            .map(|&(version, description, sql)| {
+                Migration::new(
+                    version,
+                    Cow::Borrowed(description),
+                    MigrationType::Simple,
+                    Cow::Borrowed(sql),
+                    false,
+                )
+            })
+            .collect();
+        Box::pin(std::future::ready(Ok(migrations)))
+    }
+}
+
+/// Applies every migration the database has not seen yet.
+pub(super) async fn run(pool: &AnyPool, backend: Backend) -> Result<(), DbError> {
+    let source = match backend {
+        Backend::Sqlite => Embedded(SQLITE),
+        Backend::Postgres => Embedded(POSTGRES),
+    };
+    let migrator = Migrator::new(source).await.map_err(DbError::Migrate)?;
+    migrator.run(pool).await.map_err(DbError::Migrate)
+}

@@ -1,0 +1,118 @@
+//! The suite against SQLite files in temp dirs, and checks of the file itself.
+
+use std::os::unix::fs::PermissionsExt;
+
+use sqlx::Row;
+
+use super::super::{Backend, Db, NewToken, TokenOwner};
+use super::{suite, t0, Fixture};
+
+/// A fresh database in its own temp dir (kept alive by the returned guard).
+async fn fresh() -> (tempfile::TempDir, Fixture) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("hub.sqlite").display()
+    );
+    let db = Db::connect(&url).await.expect("connect to SQLite");
+    assert_eq!(db.backend(), Backend::Sqlite);
+    (dir, Fixture { db, url })
+}
+
+/// One `#[tokio::test]` per check of the suite.
+macro_rules! sqlite_tests {
+    ($($check:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $check() {
+                let (_dir, fixture) = fresh().await;
+                suite::$check(&fixture).await;
+                fixture.db.close().await;
+            }
+        )*
+    };
+}
+
+for_each_check!(sqlite_tests);
+
+#[tokio::test]
+async fn the_file_and_its_wal_are_mode_0600() {
+    let (dir, fixture) = fresh().await;
+    fixture.db.upsert_user("alice", false, t0()).await.unwrap();
+    for name in ["hub.sqlite", "hub.sqlite-wal", "hub.sqlite-shm"] {
+        let path = dir.path().join(name);
+        let mode = std::fs::metadata(&path)
+            .unwrap_or_else(|e| panic!("{name}: {e}"))
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{name} has mode {:o}", mode & 0o777);
+    }
+}
+
+#[tokio::test]
+async fn an_existing_file_readable_by_others_is_tightened() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hub.sqlite");
+    std::fs::write(&path, b"").unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let url = format!("sqlite://{}", path.display());
+    let db = Db::connect(&url).await.unwrap();
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    db.close().await;
+}
+
+#[tokio::test]
+async fn wal_and_foreign_keys_are_on() {
+    let (_dir, fixture) = fresh().await;
+    let row = sqlx::query("PRAGMA journal_mode")
+        .fetch_one(fixture.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(row.get::<String, _>(0), "wal");
+    let row = sqlx::query("PRAGMA foreign_keys")
+        .fetch_one(fixture.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(row.get::<i64, _>(0), 1);
+}
+
+#[tokio::test]
+async fn the_clear_token_is_nowhere_in_the_files() {
+    let (dir, fixture) = fresh().await;
+    let db = &fixture.db;
+    db.upsert_user("alice", false, t0()).await.unwrap();
+    let new = NewToken {
+        owner: TokenOwner::User("alice".into()),
+        scopes: vec!["read:users".into()],
+        note: "cli".into(),
+        expires_at: None,
+        oauth_client: None,
+    };
+    let (_id, clear) = db.create_token(&new, t0()).await.unwrap();
+    let (session, _) = db
+        .create_session("alice", t0(), super::at(3600))
+        .await
+        .unwrap();
+    db.close().await;
+    let mut bytes = Vec::new();
+    for name in ["hub.sqlite", "hub.sqlite-wal"] {
+        if let Ok(b) = std::fs::read(dir.path().join(name)) {
+            bytes.extend(b);
+        }
+    }
+    assert!(!bytes.is_empty());
+    for secret in [&clear, &session] {
+        let found = bytes.windows(secret.len()).any(|w| w == secret.as_bytes());
+        assert!(!found, "a secret was written to the database file in clear");
+    }
+}
+
+#[tokio::test]
+async fn unsupported_urls_are_refused() {
+    let err = Db::connect("mysql://h/d").await.unwrap_err();
+    assert!(
+        err.to_string().contains("unsupported database URL"),
+        "{err}"
+    );
+}
