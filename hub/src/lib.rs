@@ -7,6 +7,8 @@
 //! the REST API and the web pages come next):
 //! - [`config`] — the TOML config: `generate_config`, `check_config` (every error with its
 //!   place), `load`.
+//! - [`control`] — the boundary between the front (REST API, pages) and the spawner:
+//!   [`control::ServerControl`].
 //! - [`form`] — the spawn form declared in config, validated into a typed request.
 //! - [`db`] — users, servers with their persisted spawner state, hashed tokens, OAuth
 //!   clients and codes, sessions; SQLite (WAL) or PostgreSQL through sqlx.
@@ -20,6 +22,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod control;
 pub mod db;
 pub mod form;
 pub mod proxy_client;
