@@ -18,6 +18,11 @@
 //! - [`auth`] — the `Authenticator` trait: PAM (loaded at run time), shared password, users
 //!   file with argon2 hashes.
 //! - [`proxy_client`] — the proxy's route API as the hub uses it, and route reconciliation.
+//! - [`singleuser`] — `hub-singleuser`, run by the batch job: bind a port, report it to the
+//!   hub, then exec `jupyterhub-singleuser` (or serve a built-in test server).
+//!
+//! Binaries: `hub` (`generate-config`, `check-config`, `hash-password`) and
+//! `hub-singleuser`.
 #![deny(missing_docs)]
 
 pub mod auth;
@@ -26,4 +31,5 @@ pub mod control;
 pub mod db;
 pub mod form;
 pub mod proxy_client;
+pub mod singleuser;
 pub mod spawner;
