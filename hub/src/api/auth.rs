@@ -10,7 +10,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use sha2::{Digest, Sha256};
 
 use super::error::ApiError;
-use super::scopes::{admin_scopes, implies, role_scopes, self_scopes, Grant, Target};
+use super::scopes::{admin_scopes, implies, role_scopes, self_scopes, Filter, Grant, Target};
 use super::ApiState;
 use crate::config::ServiceConfig;
 use crate::db::{TokenId, TokenOwner};
@@ -229,9 +229,9 @@ pub async fn identify(state: &ApiState, token: &str) -> Result<Option<Caller>, A
             let grants = parse_all(&record.scopes)
                 .into_iter()
                 .filter(|g| {
-                    declared.iter().any(|d| {
-                        d.filter == crate::api::scopes::Filter::All && implies(&d.base, &g.base)
-                    })
+                    declared
+                        .iter()
+                        .any(|d| d.filter == Filter::All && implies(&d.base, &g.base))
                 })
                 .collect();
             Caller {
@@ -263,8 +263,8 @@ fn bounded(scopes: &[String], user: &str, admin: bool) -> Vec<Grant> {
     parse_all(scopes)
         .into_iter()
         .map(|mut grant| {
-            if !admin && grant.filter == crate::api::scopes::Filter::All {
-                grant.filter = crate::api::scopes::Filter::User(user.to_string());
+            if !admin && grant.filter == Filter::All {
+                grant.filter = Filter::User(user.to_string());
             }
             grant
         })

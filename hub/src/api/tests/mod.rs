@@ -152,3 +152,65 @@ async fn send(hub: &Hub, request: Request<Body>) -> Answer {
 async fn get(hub: &Hub, uri: &str, token: Option<&str>) -> Answer {
     send(hub, request(Method::GET, uri, token, None)).await
 }
+
+#[test]
+fn service_tokens_are_read_from_their_files() {
+    use crate::config::ServiceConfig;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("culler.token");
+    std::fs::write(&path, "s3cret\n").unwrap();
+    let declared = vec![
+        ServiceConfig {
+            name: "culler".to_string(),
+            api_token_file: Some(path),
+            scopes: vec!["list:users".to_string()],
+            roles: vec!["admin".to_string()],
+            ..ServiceConfig::default()
+        },
+        ServiceConfig {
+            name: "no-token".to_string(),
+            ..ServiceConfig::default()
+        },
+    ];
+    let services = Services::load(&declared).unwrap();
+    let found = format!("{services:?}");
+    assert!(
+        found.contains("culler") && found.contains("admin:servers"),
+        "{found}"
+    );
+    assert!(!found.contains("s3cret"), "only the hash is kept");
+    let missing = vec![ServiceConfig {
+        name: "gone".to_string(),
+        api_token_file: Some(dir.path().join("missing")),
+        ..ServiceConfig::default()
+    }];
+    assert!(Services::load(&missing).is_err());
+}
+
+#[test]
+fn scopes_parse_and_imply() {
+    use super::scopes::{implies, Filter, Grant, Target};
+    let grant = Grant::parse("servers!server=alice/gpu").unwrap();
+    assert_eq!(
+        grant.filter,
+        Filter::Server {
+            user: "alice".into(),
+            server: "gpu".into()
+        }
+    );
+    assert_eq!(grant.to_string(), "servers!server=alice/gpu");
+    let gpu = Target::Server {
+        user: "alice".into(),
+        server: "gpu".into(),
+    };
+    assert!(grant.covers("delete:servers", &gpu));
+    assert!(!grant.covers("delete:servers", &Target::User("alice".into())));
+    assert!(
+        Grant::parse("read:users!user=").is_none(),
+        "empty filters grant nothing"
+    );
+    assert!(Grant::parse("read:users!group=x").is_none());
+    assert!(implies("admin:users", "read:users:activity"));
+    assert!(implies("admin:servers", "start:servers"));
+    assert!(!implies("read:users:activity", "list:users"));
+}
