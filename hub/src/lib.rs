@@ -15,6 +15,8 @@
 //! - [`spawner`] — the pure core of the spawner: one persisted state machine per server
 //!   ([`spawner::step()`]), the batched poll plan, the concurrent-spawn line and progress
 //!   events. No I/O: the async shell, the database and the REST API drive it.
+//! - [`api`] — the REST API (JupyterHub's subset: users, servers, progress, tokens,
+//!   batchspawner's port report, metrics) as an axum router over [`control::ServerControl`].
 //! - [`auth`] — the `Authenticator` trait: PAM (loaded at run time), shared password, users
 //!   file with argon2 hashes.
 //! - [`proxy_client`] — the proxy's route API as the hub uses it, and route reconciliation.
@@ -25,6 +27,7 @@
 //! `hub-singleuser`.
 #![deny(missing_docs)]
 
+pub mod api;
 pub mod auth;
 pub mod config;
 pub mod control;
