@@ -18,6 +18,8 @@
 //! - [`auth`] — the `Authenticator` trait: PAM (loaded at run time), shared password, users
 //!   file with argon2 hashes.
 //! - [`proxy_client`] — the proxy's route API as the hub uses it, and route reconciliation.
+//! - [`spawning`] — the spawner's async shell: drives [`spawner`] against the database, the
+//!   scheduler and the proxy, and implements [`control::ServerControl`].
 #![deny(missing_docs)]
 
 pub mod auth;
@@ -27,3 +29,4 @@ pub mod db;
 pub mod form;
 pub mod proxy_client;
 pub mod spawner;
+pub mod spawning;
