@@ -3,8 +3,8 @@
 //! `drivers::Scheduler`, tracking it until the server reports its address and then routing
 //! it through `hub-proxy`. Its REST API and OAuth provider are compatible with JupyterHub's.
 //!
-//! Built so far (the issue "The hub" is in progress; the binary, the async spawner shell,
-//! the REST API and the web pages come next):
+//! Built so far (the issue "The hub" is in progress; `hub serve` and `hub demo` wiring these
+//! together, OAuth and the web pages come next):
 //! - [`config`] — the TOML config: `generate_config`, `check_config` (every error with its
 //!   place), `load`.
 //! - [`control`] — the boundary between the front (REST API, pages) and the spawner:
@@ -20,6 +20,8 @@
 //! - [`auth`] — the `Authenticator` trait: PAM (loaded at run time), shared password, users
 //!   file with argon2 hashes.
 //! - [`proxy_client`] — the proxy's route API as the hub uses it, and route reconciliation.
+//! - [`spawning`] — the spawner's async shell: drives [`spawner`] against the database, the
+//!   scheduler and the proxy, and implements [`control::ServerControl`].
 //! - [`singleuser`] — `hub-singleuser`, run by the batch job: bind a port, report it to the
 //!   hub, then exec `jupyterhub-singleuser` (or serve a built-in test server).
 //!
@@ -36,3 +38,4 @@ pub mod form;
 pub mod proxy_client;
 pub mod singleuser;
 pub mod spawner;
+pub mod spawning;

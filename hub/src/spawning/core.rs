@@ -1,0 +1,442 @@
+//! The shell's core: the per-server map, applying one event to one server (step, persist,
+//! act), carrying out actions, and the concurrent-spawn line.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use chrono::{DateTime, Utc};
+use drivers::{JobId, Scheduler, UserName};
+use serde_json::{json, Map, Value};
+use tokio::sync::watch;
+
+use super::job_env::{self, JobEnvInput};
+use super::{Clock, SpawningConfig};
+use crate::db::{self, Db, DbError, NewToken, TokenOwner};
+use crate::form;
+use crate::proxy_client::{routespec, ProxyClient};
+use crate::spawner::{
+    self, admit, queue_positions, step, waiting_positions, Action, CancelError, Event,
+    ProgressEvent, Refusal, ServerKey, ServerState, SubmitError,
+};
+
+/// What the shell keeps about one server between events.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Entry {
+    /// The persisted spawner state.
+    pub state: ServerState,
+    /// The options of the current (or last) run: the form's effective values.
+    pub options: BTreeMap<String, String>,
+    /// When the current run was asked for, while it is active.
+    pub started: Option<DateTime<Utc>>,
+}
+
+/// One server: its turn (events one at a time), its latest entry, its progress channel.
+pub(super) struct Slot {
+    /// Held for the whole of one event: step, persist, act.
+    turn: tokio::sync::Mutex<()>,
+    /// The entry as last persisted; read by views, admission and the poller. Never held
+    /// across an `.await`.
+    entry: Mutex<Entry>,
+    /// The latest progress event; receivers follow it.
+    pub progress: watch::Sender<ProgressEvent>,
+}
+
+impl Slot {
+    fn new(entry: Entry) -> Slot {
+        Slot {
+            turn: tokio::sync::Mutex::new(()),
+            entry: Mutex::new(entry),
+            progress: watch::channel(not_started()).0,
+        }
+    }
+
+    pub fn entry(&self) -> Entry {
+        lock(&self.entry).clone()
+    }
+}
+
+/// What applying an event led to.
+#[derive(Debug, Clone)]
+pub(super) struct Applied {
+    /// The state after the event (unchanged if refused).
+    pub state: ServerState,
+    /// Why the event was refused, if it was.
+    pub refusal: Option<Refusal>,
+}
+
+/// Everything the shell shares between the handle, the poller and the action tasks.
+pub(super) struct Inner {
+    pub db: Db,
+    pub scheduler: Arc<dyn Scheduler>,
+    pub proxy: ProxyClient,
+    pub config: SpawningConfig,
+    pub clock: Clock,
+    servers: Mutex<BTreeMap<ServerKey, Arc<Slot>>>,
+    /// One admission run at a time, so two runs never both hand out the same free slot.
+    admission: tokio::sync::Mutex<()>,
+}
+
+/// A std mutex whose poisoning (a panic elsewhere) must not take the hub down with it.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The progress event of a server that never started.
+fn not_started() -> ProgressEvent {
+    ProgressEvent {
+        progress: None,
+        message: "Server not started".to_string(),
+        ready: false,
+        failed: false,
+        url: None,
+    }
+}
+
+/// The row the database stores for `state`.
+fn record(entry: &Entry, state: &ServerState) -> db::ServerState {
+    db::ServerState {
+        state: serde_json::to_value(state).unwrap_or(Value::Null),
+        user_options: serde_json::to_value(&entry.options).unwrap_or(Value::Null),
+        job_id: state.job().cloned(),
+        host: None,
+        port: None,
+        url: match state {
+            ServerState::Running { url, .. } => Some(url.clone()),
+            _ => None,
+        },
+        started: entry.started,
+    }
+}
+
+impl Inner {
+    pub fn new(
+        db: Db,
+        scheduler: Arc<dyn Scheduler>,
+        proxy: ProxyClient,
+        config: SpawningConfig,
+        clock: Clock,
+    ) -> Inner {
+        Inner {
+            db,
+            scheduler,
+            proxy,
+            config,
+            clock,
+            servers: Mutex::new(BTreeMap::new()),
+            admission: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// The server's public path: `/user/alice/` under the base URL.
+    pub fn prefix(&self, key: &ServerKey) -> String {
+        routespec::user_server(&self.config.base_url, &key.user, &key.name)
+    }
+
+    pub fn slot(&self, key: &ServerKey) -> Option<Arc<Slot>> {
+        lock(&self.servers).get(key).cloned()
+    }
+
+    /// The server's slot, created (stopped, never run) if it has none.
+    pub fn slot_or_insert(&self, key: &ServerKey) -> Arc<Slot> {
+        lock(&self.servers)
+            .entry(key.clone())
+            .or_insert_with(|| Arc::new(Slot::new(Entry::default())))
+            .clone()
+    }
+
+    /// Adds a server loaded from the database (at resume).
+    pub fn insert(&self, key: ServerKey, entry: Entry) {
+        lock(&self.servers).insert(key, Arc::new(Slot::new(entry)));
+    }
+
+    /// Drops a slot that was created for a start and never persisted.
+    pub fn forget_if_never_ran(&self, key: &ServerKey) {
+        let mut servers = lock(&self.servers);
+        let never_ran = servers
+            .get(key)
+            .is_some_and(|slot| lock(&slot.entry).state == ServerState::new());
+        if never_ran {
+            servers.remove(key);
+        }
+    }
+
+    /// Every server's entry, by key.
+    pub fn snapshot(&self) -> BTreeMap<ServerKey, Entry> {
+        lock(&self.servers)
+            .iter()
+            .map(|(key, slot)| (key.clone(), slot.entry()))
+            .collect()
+    }
+
+    /// The user's servers, by name.
+    pub fn user_slots(&self, user: &str) -> Vec<(ServerKey, Arc<Slot>)> {
+        lock(&self.servers)
+            .iter()
+            .filter(|(key, _)| key.user == user)
+            .map(|(key, slot)| (key.clone(), slot.clone()))
+            .collect()
+    }
+
+    /// Applies one event to one server: step, persist, act. `options` replaces the stored
+    /// options when a start is taken up. `None` if the server has no slot.
+    pub async fn apply(
+        self: &Arc<Self>,
+        key: &ServerKey,
+        event: Event,
+        options: Option<BTreeMap<String, String>>,
+    ) -> Result<Option<Applied>, DbError> {
+        let Some(slot) = self.slot(key) else {
+            return Ok(None);
+        };
+        let _turn = slot.turn.lock().await;
+        let before = slot.entry();
+        let now = self.clock.now();
+        let transition = step(&before.state, &event, &self.config.spawner, now);
+        let refusal = transition.refusal();
+        if refusal.is_some() || (!transition.changed() && transition.planned_actions().is_empty()) {
+            return Ok(Some(Applied {
+                state: before.state,
+                refusal,
+            }));
+        }
+
+        let mut entry = before.clone();
+        if event == Event::StartRequested {
+            entry.options = options.unwrap_or_default();
+            entry.started = Some(now);
+        }
+        if !transition.state().is_active() {
+            entry.started = None;
+        }
+        tracing::debug!(server = %key, from = before.state.name(), to = transition.state().name(), ?event, "transition");
+        let db = self.db.clone();
+        let row_entry = entry.clone();
+        let (state, actions) = transition
+            .commit_async(|state| async move {
+                db.put_server_state(&key.user, &key.name, &record(&row_entry, &state), now)
+                    .await
+                    .map(|_| ())
+            })
+            .await
+            .inspect_err(
+                |e| tracing::error!(server = %key, error = %e, "could not persist a transition"),
+            )?;
+        entry.state = state.clone();
+        *lock(&slot.entry) = entry.clone();
+        self.refresh_progress();
+        self.carry_out(key, &entry, actions).await;
+        Ok(Some(Applied {
+            state,
+            refusal: None,
+        }))
+    }
+
+    /// Applies an event that answers an action, then lets waiting servers in: the path of
+    /// every task's answer. Errors are logged; the poller's next round goes on from the
+    /// persisted state.
+    pub async fn feed(self: &Arc<Self>, key: &ServerKey, event: Event) {
+        if let Err(e) = self.apply(key, event, None).await {
+            tracing::warn!(server = %key, error = %e, "an event was not applied");
+        }
+        self.admit().await;
+    }
+
+    /// Sends `Admitted` to every waiting server the concurrent-spawn limit lets in.
+    pub async fn admit(self: &Arc<Self>) {
+        let _one_at_a_time = self.admission.lock().await;
+        let snapshot = self.snapshot();
+        let admitted = admit(
+            snapshot.iter().map(|(key, entry)| (key, &entry.state)),
+            &self.config.spawner,
+        );
+        for key in admitted {
+            if let Err(e) = self.apply(&key, Event::Admitted, None).await {
+                tracing::warn!(server = %key, error = %e, "admission not persisted");
+            }
+        }
+    }
+
+    /// Recomputes every server's progress event (places in lines move for everyone when one
+    /// server moves) and sends those that changed.
+    pub fn refresh_progress(&self) {
+        let snapshot = self.snapshot();
+        let states = || snapshot.iter().map(|(key, entry)| (key, &entry.state));
+        let waiting = waiting_positions(states());
+        let queued = queue_positions(states());
+        let now = self.clock.now();
+        for (key, entry) in &snapshot {
+            let place = waiting.get(key).or_else(|| queued.get(key)).copied();
+            let Some(event) = spawner::progress(&entry.state, place, &self.prefix(key), now) else {
+                continue;
+            };
+            if let Some(slot) = self.slot(key) {
+                slot.progress.send_if_modified(|current| {
+                    let changed = *current != event;
+                    *current = event.clone();
+                    changed
+                });
+            }
+        }
+    }
+
+    /// Carries out a persisted transition's actions: routes now, in order; scheduler calls
+    /// in tasks that feed their answer back.
+    async fn carry_out(self: &Arc<Self>, key: &ServerKey, entry: &Entry, actions: Vec<Action>) {
+        for action in actions {
+            match action {
+                Action::Submit => {
+                    let inner = self.clone();
+                    let submit_key = key.clone();
+                    let options = entry.options.clone();
+                    self.answer_later(key, async move {
+                        Event::Submitted(inner.submit(&submit_key, &options).await)
+                    });
+                }
+                Action::Cancel(job) => {
+                    let scheduler = self.scheduler.clone();
+                    self.answer_later(key, async move {
+                        let result = scheduler.cancel(&job).await.map_err(|e| {
+                            tracing::warn!(%job, error = %e, "cancel failed");
+                            CancelError::from(&e)
+                        });
+                        Event::Cancelled { job, result }
+                    });
+                }
+                Action::AddRoute { url } => self.add_route(key, &url).await,
+                Action::DeleteRoute => {
+                    let spec = self.prefix(key);
+                    if let Err(e) = self.proxy.delete_route(&spec).await {
+                        tracing::warn!(route = %spec, error = %e, "could not delete a route");
+                    }
+                }
+                // The drivers do not expose a job's output yet: say there is none.
+                Action::ReadOutputTail(job) => {
+                    self.answer_later(key, async move { Event::OutputTail { job, tail: None } });
+                }
+            }
+        }
+    }
+
+    /// Runs `answer` in its own task and feeds the event it gives to the server. A plain
+    /// function, so that the task's future is not part of `apply`'s own future type.
+    fn answer_later(
+        self: &Arc<Self>,
+        key: &ServerKey,
+        answer: impl Future<Output = Event> + Send + 'static,
+    ) {
+        let inner = self.clone();
+        let key = key.clone();
+        tokio::spawn(async move {
+            let event = answer.await;
+            inner.feed(&key, event).await;
+        });
+    }
+
+    /// Routes the server's prefix to `url` with JupyterHub's route data.
+    pub async fn add_route(&self, key: &ServerKey, url: &str) {
+        let spec = self.prefix(key);
+        if let Err(e) = self.proxy.add_route(&spec, url, &route_data(key)).await {
+            tracing::warn!(route = %spec, error = %e, "could not add a route");
+        }
+    }
+
+    /// Builds the job for `key` from its stored options and submits it.
+    async fn submit(
+        &self,
+        key: &ServerKey,
+        options: &BTreeMap<String, String>,
+    ) -> Result<JobId, SubmitError> {
+        let refused = |message: String| SubmitError {
+            message,
+            transient: false,
+        };
+        let unavailable = |e: DbError| SubmitError {
+            message: e.to_string(),
+            transient: true,
+        };
+        let owner = UserName::new(key.user.as_str()).map_err(|e| refused(e.to_string()))?;
+        let request = form::validate(&self.config.form, options, &owner).map_err(|errors| {
+            let list: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            refused(format!(
+                "the stored options no longer fit the form: {}",
+                list.join("; ")
+            ))
+        })?;
+        let working_dir = self.working_dir(&key.user).await.map_err(refused)?;
+
+        let now = self.clock.now();
+        let prefix = self.prefix(key);
+        let token = NewToken {
+            owner: TokenOwner::User(key.user.clone()),
+            scopes: job_env::server_token_scopes(&key.user, &key.name),
+            note: format!("Server at {prefix}"),
+            expires_at: None,
+            oauth_client: None,
+        };
+        let (_, token) = self
+            .db
+            .create_token(&token, now)
+            .await
+            .map_err(unavailable)?;
+        // singleuser logs users in through the hub's OAuth with its token as the secret.
+        self.db
+            .upsert_oauth_client(
+                &job_env::client_id(&key.user, &key.name),
+                &token,
+                &job_env::oauth_callback(&self.config.base_url, &key.user, &key.name),
+                &format!("Server at {prefix}"),
+                now,
+            )
+            .await
+            .map_err(unavailable)?;
+        let environment = job_env::job_environment(&JobEnvInput {
+            base_url: &self.config.base_url,
+            api_url: &self.config.api_url,
+            user: &key.user,
+            server: &key.name,
+            token: &token,
+            extra: &self.config.extra_env,
+        });
+        let spec = request.job_spec(
+            owner,
+            self.config.job_name.clone(),
+            environment,
+            working_dir,
+            self.config.cmd.clone(),
+        );
+        tracing::info!(server = %key, "submitting");
+        let result = self.scheduler.submit(&spec).await;
+        match &result {
+            Ok(job) => tracing::info!(server = %key, %job, "submitted"),
+            Err(e) => tracing::warn!(server = %key, error = %e, "submit failed"),
+        }
+        result.map_err(|e| SubmitError::from(&e))
+    }
+
+    /// The configured working directory, or the user's home from the passwd database
+    /// (looked up off the runtime: NSS may ask LDAP).
+    async fn working_dir(&self, user: &str) -> Result<PathBuf, String> {
+        if let Some(dir) = &self.config.working_dir {
+            return Ok(dir.clone());
+        }
+        let name = user.to_string();
+        let found = tokio::task::spawn_blocking(move || nix::unistd::User::from_name(&name))
+            .await
+            .map_err(|e| format!("looking up {user}'s home directory failed: {e}"))?;
+        match found {
+            Ok(Some(entry)) => Ok(entry.dir),
+            Ok(None) => Err(format!("{user} has no entry in the passwd database")),
+            Err(e) => Err(format!("looking up {user}'s home directory failed: {e}")),
+        }
+    }
+}
+
+/// The data JupyterHub puts on a user server's route.
+pub(super) fn route_data(key: &ServerKey) -> Map<String, Value> {
+    let mut data = Map::new();
+    data.insert("user".to_string(), json!(key.user));
+    data.insert("server_name".to_string(), json!(key.name));
+    data
+}
