@@ -52,20 +52,6 @@ pub async fn count_requests(
     response
 }
 
-/// The state's name as a label.
-fn state_label(state: &ServerState) -> &'static str {
-    match state {
-        ServerState::Stopped { .. } => "stopped",
-        ServerState::Waiting { .. } => "waiting",
-        ServerState::Submitting { .. } => "submitting",
-        ServerState::Queued { .. } => "queued",
-        ServerState::Starting { .. } => "starting",
-        ServerState::Running { .. } => "running",
-        ServerState::Stopping { .. } => "stopping",
-        ServerState::Failed { .. } => "failed",
-    }
-}
-
 /// The exposition. Open, like JupyterHub with `authenticate_prometheus = False`: it shows
 /// counts only.
 pub async fn exposition(State(state): State<ApiState>) -> Result<Response, ApiError> {
@@ -77,7 +63,7 @@ pub async fn exposition(State(state): State<ApiState>) -> Result<Response, ApiEr
         .map_err(ApiError::db)?;
     for user in &users {
         for server in state.control.servers(&user.name).await {
-            let label = state_label(&server.state);
+            let label = ServerState::name(&server.state);
             if label != "stopped" {
                 *by_state.entry(label).or_default() += 1;
             }
