@@ -79,11 +79,7 @@ impl PbsDriver {
     /// The `qstat` argv for `ids`, in groups whose ids stay under `max_arg_bytes`.
     fn qstat_calls<'a>(&self, ids: &'a [JobId]) -> Vec<(Vec<String>, &'a [JobId])> {
         let config = &self.commands.config;
-        let mut base = vec![config.qstat.clone(), "-f".to_string()];
-        if config.format == QstatFormat::Json {
-            base.extend(["-F".to_string(), "json".to_string()]);
-        }
-        base.push("-x".to_string());
+        let base = self.commands.qstat_argv();
         let mut calls = Vec::new();
         let mut start = 0;
         while start < ids.len() {
@@ -107,6 +103,16 @@ impl PbsDriver {
 }
 
 impl Commands {
+    /// `qstat -f [-F json] -x`, the ids to follow.
+    fn qstat_argv(&self) -> Vec<String> {
+        let mut argv = vec![self.config.qstat.clone(), "-f".to_string()];
+        if self.config.format == QstatFormat::Json {
+            argv.extend(["-F".to_string(), "json".to_string()]);
+        }
+        argv.push("-x".to_string());
+        argv
+    }
+
     fn spec(&self, argv: Vec<String>, stdin: Option<Vec<u8>>) -> CommandSpec {
         CommandSpec {
             argv,
@@ -368,11 +374,8 @@ async fn force_later(
     grace: Duration,
 ) {
     tokio::time::sleep(grace).await;
-    let mut argv = vec![commands.config.qstat.clone(), "-f".to_string()];
-    if commands.config.format == QstatFormat::Json {
-        argv.extend(["-F".to_string(), "json".to_string()]);
-    }
-    argv.extend(["-x".to_string(), id.as_str().to_string()]);
+    let mut argv = commands.qstat_argv();
+    argv.push(id.as_str().to_string());
     let still_there = match commands.qstat(argv).await {
         Ok(jobs) => jobs
             .get(&id_key(id.as_str()))
