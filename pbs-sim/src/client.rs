@@ -144,10 +144,23 @@ pub fn run_shim(command: Command, argv0: &str, args: Vec<String>) -> i32 {
 /// What the client checks before it connects: option errors; for `qsub`, the script,
 /// read from its file or from stdin.
 fn check_locally(command: Command, args: &[String]) -> Result<Option<Script>, ClientError> {
+    check_args(command, args, || {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map(|_| text)
+    })
+}
+
+/// [`check_locally`] with `qsub`'s standard input read by `stdin` (the in-process
+/// [`crate::socket_runner::SocketRunner`] has it in memory).
+pub(crate) fn check_args(
+    command: Command,
+    args: &[String],
+    stdin: impl FnOnce() -> std::io::Result<String>,
+) -> Result<Option<Script>, ClientError> {
     use crate::shims::Invocation::Run;
     match command {
         Command::Qsub => match parse_command_line(args)? {
-            Run(cmdline) => read_script(&cmdline.source).map(Some),
+            Run(cmdline) => read_script(&cmdline.source, stdin).map(Some),
             shims::Invocation::Version => Ok(None),
         },
         Command::Qstat => shims::qstat_args::parse_qstat(args).map(|_| None),
@@ -158,7 +171,10 @@ fn check_locally(command: Command, args: &[String]) -> Result<Option<Script>, Cl
 
 /// `qsub`'s script: the file operand (`qsub: script file:: <error>` if it cannot be read,
 /// as PBS's `perror` puts it), stdin, or none for `qsub -- program`.
-fn read_script(source: &JobSource) -> Result<Script, ClientError> {
+fn read_script(
+    source: &JobSource,
+    stdin: impl FnOnce() -> std::io::Result<String>,
+) -> Result<Script, ClientError> {
     match source {
         JobSource::Script(path) => {
             if Path::new(path).is_dir() {
@@ -176,8 +192,7 @@ fn read_script(source: &JobSource) -> Result<Script, ClientError> {
             }
         }
         JobSource::Stdin => {
-            let mut text = String::new();
-            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map_err(|e| {
+            let text = stdin().map_err(|e| {
                 ClientError::new(format!("qsub: reading stdin: {}\n", io_message(&e)), 1)
             })?;
             Ok(Script { text, path: None })

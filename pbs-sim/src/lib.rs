@@ -15,6 +15,8 @@
 //! - [`daemon`] — `pbs-sim serve`: one simulated cluster behind a local socket, its jobs run
 //!   as real processes, its job table journaled so it survives a restart.
 //! - [`client`] — the shims' side of the socket: find the daemon, send, print.
+//! - [`socket_runner`] — the PBS driver's commands answered by a daemon over its socket,
+//!   with no process started (the hub's `sim` scheduler).
 #![deny(missing_docs)]
 
 pub mod client;
@@ -25,4 +27,5 @@ pub mod inproc;
 pub mod runner;
 pub mod shims;
 pub mod simulate;
+pub mod socket_runner;
 pub mod workload;

@@ -92,7 +92,12 @@ impl Reader<'_> {
                     }
                 }
                 "services" => config.services = self.services(item, &path),
-                _ => self.unknown(key, &path, &["hub", "proxy", "auth", "spawner", "services"]),
+                "sim" => self.read(item, &path, &mut config.sim),
+                _ => self.unknown(
+                    key,
+                    &path,
+                    &["hub", "proxy", "auth", "spawner", "services", "sim"],
+                ),
             }
         }
         config

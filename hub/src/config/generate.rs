@@ -131,6 +131,19 @@ default = "01:00:00"
 # label = "Small: 1 core, 4 GB, 1 hour"
 # values = { ncpus = 1, mem = "4gb", walltime = "01:00:00" }
 
+# The simulated PBS Pro cluster run inside the hub when spawner.scheduler = "sim".
+[sim]
+# Its journal and job spool; a cluster found there is resumed.
+state_dir = "pbs-sim"
+# Nodes of the built-in Palmetto-like cluster.
+node_count = 2000
+# Other users' jobs keeping it busy (0.85 = 85% of the cores demanded); 0: empty.
+background_load = 0.0
+# Seed of the background workload.
+seed = 1
+# Simulated seconds per real second.
+speedup = 1.0
+
 # Services that use the hub's API, one [[services]] each.
 # [[services]]
 # name = "idle-culler"

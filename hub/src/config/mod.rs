@@ -1,7 +1,7 @@
 //! The hub's one TOML config file, with names close to JupyterHub's.
 //!
 //! - [`HubConfig`] and its sections ([`sections`]): `[hub]`, `[proxy]`, `[auth]`,
-//!   `[spawner]` with `[spawner.form]`, and `[[services]]`. Every setting has a default,
+//!   `[spawner]` with `[spawner.form]`, `[[services]]` and `[sim]`. Every setting has a default,
 //!   so an empty file is a valid config.
 //! - [`generate_config`] — the commented default file (`hub generate-config`).
 //! - [`check_config`] — every error with its place (`hub check-config`); [`load`] reads a
@@ -30,11 +30,11 @@ pub use error::{ConfigError, LoadError};
 pub use generate::generate_config;
 pub use sections::{
     AuthSection, AuthenticatorKind, HubSection, ProxySection, SchedulerKind, ServiceConfig,
-    SpawnerSection,
+    SimSection, SpawnerSection,
 };
 
 /// The whole config.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct HubConfig {
     /// `[hub]`.
     pub hub: HubSection,
@@ -46,6 +46,8 @@ pub struct HubConfig {
     pub spawner: SpawnerSection,
     /// `[[services]]`.
     pub services: Vec<ServiceConfig>,
+    /// `[sim]`: the in-process simulated cluster (`spawner.scheduler = "sim"`).
+    pub sim: SimSection,
 }
 
 /// Reads and checks the config file at `path`.

@@ -222,3 +222,34 @@ pub struct ServiceConfig {
     /// Built-in roles granted to the token: `admin`, `user`, `server`, `token`.
     pub roles: Vec<String>,
 }
+
+/// `[sim]`: the simulated PBS Pro cluster the hub runs in its own process when
+/// `spawner.scheduler = "sim"` (demos, load tests). Its jobs run as real local processes.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SimSection {
+    /// Where the cluster's journal and job spool live; a cluster found there is resumed, so
+    /// jobs survive a restart of the hub as they survive a restart of a PBS server.
+    pub state_dir: PathBuf,
+    /// How many nodes the built-in Palmetto-like cluster has.
+    pub node_count: u32,
+    /// Other users' jobs keeping the cluster busy, as offered load (0.85 = 85% of the cores
+    /// demanded); 0 for an empty cluster.
+    pub background_load: f64,
+    /// The seed of the background workload.
+    pub seed: u64,
+    /// Simulated seconds per real second (walltimes and background jobs run this much faster).
+    pub speedup: f64,
+}
+
+impl Default for SimSection {
+    fn default() -> Self {
+        SimSection {
+            state_dir: PathBuf::from("pbs-sim"),
+            node_count: 2000,
+            background_load: 0.0,
+            seed: 1,
+            speedup: 1.0,
+        }
+    }
+}

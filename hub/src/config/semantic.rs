@@ -7,7 +7,9 @@ use http::Uri;
 
 use super::form_toml::Problem;
 use super::locate::ConfigPath;
-use super::sections::{AuthSection, AuthenticatorKind, HubSection, ProxySection, SpawnerSection};
+use super::sections::{
+    AuthSection, AuthenticatorKind, HubSection, ProxySection, SimSection, SpawnerSection,
+};
 use super::{HubConfig, ServiceConfig};
 
 /// The built-in JupyterHub roles a service may be granted.
@@ -20,6 +22,7 @@ pub(crate) fn check(config: &HubConfig, problems: &mut Vec<Problem>) {
     auth(&config.auth, problems);
     spawner(&config.spawner, problems);
     services(&config.services, problems);
+    sim(&config.sim, problems);
 }
 
 /// An `http(s)://host:port/path` URL; its path, or the message saying what is wrong.
@@ -236,6 +239,21 @@ fn services(services: &[ServiceConfig], problems: &mut Vec<Problem>) {
                 ));
             }
         }
+    }
+}
+
+fn sim(sim: &SimSection, problems: &mut Vec<Problem>) {
+    let at = ConfigPath::root("sim");
+    named_file(&sim.state_dir, &at.key("state_dir"), problems);
+    at_least_one(sim.node_count, &at.key("node_count"), problems);
+    if !(0.0..10.0).contains(&sim.background_load) {
+        problems.push((
+            at.key("background_load"),
+            "must be between 0 and 10 (1 = every core demanded)".into(),
+        ));
+    }
+    if !(sim.speedup > 0.0 && sim.speedup.is_finite()) {
+        problems.push((at.key("speedup"), "must be a positive number".into()));
     }
 }
 

@@ -95,7 +95,7 @@ fn unknown_sections_and_form_keys_are_errors() {
     assert_eq!(
         errors("[hubb]\n[spawner.form]\ntitle = \"x\"\n"),
         [
-            "hub.toml:1:1: hubb: unknown key `hubb`, expected one of hub, proxy, auth, spawner, services",
+            "hub.toml:1:1: hubb: unknown key `hubb`, expected one of hub, proxy, auth, spawner, services, sim",
             "hub.toml:3:9: spawner.form.title: unknown key `title`, expected one of fields, profiles",
         ]
     );
@@ -249,4 +249,24 @@ fn load_reads_a_file_and_names_it_in_errors() {
         load(&dir.path().join("missing.toml")),
         Err(LoadError::Read { .. })
     ));
+}
+
+#[test]
+fn the_simulated_cluster_section_is_read_and_checked() {
+    let config = check_config(
+        "[sim]\nnode_count = 64\nbackground_load = 0.85\nstate_dir = \"/var/lib/sim\"\n",
+        "hub.toml",
+    )
+    .unwrap();
+    assert_eq!(config.sim.node_count, 64);
+    assert_eq!(config.sim.background_load, 0.85);
+    assert_eq!(config.sim.state_dir, std::path::PathBuf::from("/var/lib/sim"));
+    assert_eq!(
+        errors("[sim]\nnode_count = 0\nbackground_load = -1.0\nspeedup = 0.0\n"),
+        [
+            "hub.toml:2:14: sim.node_count: must be at least 1",
+            "hub.toml:3:19: sim.background_load: must be between 0 and 10 (1 = every core demanded)",
+            "hub.toml:4:11: sim.speedup: must be a positive number",
+        ]
+    );
 }
