@@ -9,6 +9,8 @@
 //!   place), `load`.
 //! - [`control`] — the boundary between the front (REST API, pages) and the spawner:
 //!   [`control::ServerControl`].
+//! - [`demo`] — `hub demo`: the config of a one-machine demo (proxy, hub, simulated
+//!   2000-node cluster, SQLite, shared-password login).
 //! - [`form`] — the spawn form declared in config, validated into a typed request.
 //! - [`db`] — users, servers with their persisted spawner state, hashed tokens, OAuth
 //!   clients and codes, sessions; SQLite (WAL) or PostgreSQL through sqlx.
@@ -22,6 +24,8 @@
 //! - [`proxy_client`] — the proxy's route API as the hub uses it, and route reconciliation.
 //! - [`spawning`] — the spawner's async shell: drives [`spawner`] against the database, the
 //!   scheduler and the proxy, and implements [`control::ServerControl`].
+//! - [`serve`] — `hub serve`: the config turned into a running hub (secrets, database,
+//!   scheduler, proxy child, spawner, HTTP, periodic upkeep) and its clean stop.
 //! - [`singleuser`] — `hub-singleuser`, run by the batch job: bind a port, report it to the
 //!   hub, then exec `jupyterhub-singleuser` (or serve a built-in test server).
 //!
@@ -34,8 +38,10 @@ pub mod auth;
 pub mod config;
 pub mod control;
 pub mod db;
+pub mod demo;
 pub mod form;
 pub mod proxy_client;
+pub mod serve;
 pub mod singleuser;
 pub mod spawner;
 pub mod spawning;

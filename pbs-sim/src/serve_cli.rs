@@ -8,14 +8,11 @@ use anyhow::{bail, Context, Result};
 use pbs_sim::client::{default_socket, DEFAULT_PBS_VERSION, DEFAULT_SERVER};
 use pbs_sim::daemon::clock::Clock;
 use pbs_sim::daemon::faults::FaultRates;
-use pbs_sim::daemon::journal::{BackgroundSpec, Header};
+use pbs_sim::daemon::journal::{BackgroundSpec, Header, JOURNAL_VERSION};
 use pbs_sim::daemon::serve::{serve, ServeOptions};
 use pbs_sim::engine::inventory::Inventory;
 
 use crate::PolicyArg;
-
-/// The journal format this binary writes.
-const JOURNAL_VERSION: u32 = 1;
 
 #[derive(clap::Args, Debug)]
 pub struct ServeArgs {

@@ -1,5 +1,6 @@
-//! `hub`: the hub's command line. So far the offline helpers an admin runs before the hub
-//! starts: write the default config, check a config, hash a password for the users file.
+//! `hub`: the hub's command line: run it (`serve`), run the one-machine demo (`demo`), and
+//! the offline helpers an admin runs before it starts: write the default config, check a
+//! config, hash a password for the users file.
 
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
@@ -18,6 +19,51 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the hub as the config file describes (`hub generate-config` writes one).
+    ///
+    /// Starts hub-proxy as a child unless `[proxy] should_start = false` or a proxy already
+    /// answers at `proxy.api_url` with the token; re-adopts every job the database knows.
+    /// SIGTERM or Ctrl-C stop it; jobs keep running and are re-adopted at the next start.
+    Serve {
+        /// The config file.
+        #[arg(
+            short = 'f',
+            long,
+            value_name = "FILE",
+            default_value = "batchhub.toml"
+        )]
+        config: PathBuf,
+        /// Log level: error, warn, info, debug or trace.
+        #[arg(long, default_value = "info")]
+        log_level: tracing::Level,
+    },
+    /// Run the whole thing on this machine, nothing to configure: hub-proxy, the hub, and a
+    /// simulated 2000-node PBS Pro cluster (with other users' jobs keeping it busy) whose
+    /// jobs run notebook servers as local processes; SQLite in the data directory. Prints
+    /// the URL to open and the login to use.
+    Demo {
+        /// The public port to open in the browser; the proxy's API uses the next one.
+        #[arg(long, default_value_t = 8000)]
+        port: u16,
+        /// Keep the database, secrets and the cluster's jobs here, so that a later
+        /// `hub demo --data-dir DIR` resumes them [default: a new temporary directory,
+        /// removed at exit].
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+        /// Nodes of the simulated cluster.
+        #[arg(long, default_value_t = 2000)]
+        nodes: u32,
+        /// Other users' jobs keeping the cluster busy, as offered load (0.85 = 85% of the
+        /// cores demanded); 0 for an idle cluster.
+        #[arg(long, default_value_t = 0.85)]
+        background_load: f64,
+        /// Simulated seconds per real second (walltimes and other users' jobs run faster).
+        #[arg(long, default_value_t = 1.0)]
+        speedup: f64,
+        /// Log level: error, warn, info, debug or trace.
+        #[arg(long, default_value = "warn")]
+        log_level: tracing::Level,
+    },
     /// Write the default config, every setting shown with its default and what it does.
     ///
     /// The file holds no secret (the cookie key and tokens live in their own files), so it
@@ -44,6 +90,24 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Serve { config, log_level } => serve(&config, log_level),
+        Command::Demo {
+            port,
+            data_dir,
+            nodes,
+            background_load,
+            speedup,
+            log_level,
+        } => demo(
+            hub::demo::DemoOptions {
+                port,
+                nodes,
+                background_load,
+                speedup,
+            },
+            data_dir,
+            log_level,
+        ),
         Command::GenerateConfig { output, force } => generate_config(output.as_deref(), force),
         Command::CheckConfig { file } => check_config(&file),
         Command::HashPassword => hash_password(),
@@ -55,6 +119,103 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn init_logs(level: tracing::Level) {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_max_level(level)
+        .init();
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// Waits for SIGTERM or SIGINT.
+async fn stop_signal() -> anyhow::Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+    let mut int = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM: stopping"),
+        _ = int.recv() => tracing::info!("SIGINT: stopping"),
+    }
+    Ok(())
+}
+
+fn serve(path: &Path, log_level: tracing::Level) -> anyhow::Result<ExitCode> {
+    let config = match hub::config::load(path) {
+        Ok(config) => config,
+        Err(hub::config::LoadError::Invalid(errors)) => {
+            for error in &errors {
+                eprintln!("{error}");
+            }
+            bail!(
+                "{} has {} error(s); nothing started",
+                path.display(),
+                errors.len()
+            );
+        }
+        Err(e) => return Err(e.into()),
+    };
+    init_logs(log_level);
+    runtime()?.block_on(async {
+        let hub = hub::serve::Hub::start(&config, hub::serve::ServeExtras::default()).await?;
+        stop_signal().await?;
+        hub.stop().await;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+fn demo(
+    options: hub::demo::DemoOptions,
+    data_dir: Option<PathBuf>,
+    log_level: tracing::Level,
+) -> anyhow::Result<ExitCode> {
+    init_logs(log_level);
+    let (_temporary, data_dir) = match data_dir {
+        Some(dir) => (None, dir),
+        None => {
+            let (guard, path) = hub::demo::temporary_data_dir()?;
+            (Some(guard), path)
+        }
+    };
+    let (config, login) = hub::demo::demo_config(&options, &data_dir)?;
+    runtime()?.block_on(async {
+        eprintln!(
+            "batchhub demo: starting a simulated {}-node PBS Pro cluster …",
+            options.nodes
+        );
+        let extras = hub::serve::ServeExtras {
+            login_hint: Some(format!(
+                "Demo: log in as {} (an admin) or any other name, with the password {}",
+                login.user, login.password
+            )),
+        };
+        let hub = hub::serve::Hub::start(&config, extras).await?;
+        println!();
+        println!("  batchhub demo is running");
+        println!();
+        println!("  open      {}", hub.public_url());
+        println!("  user      {} (admin), or any other name", login.user);
+        println!("  password  {}", login.password);
+        println!(
+            "  cluster   simulated PBS Pro, {} nodes, background load {:.0}%",
+            options.nodes,
+            options.background_load * 100.0
+        );
+        println!("  data      {}", data_dir.display());
+        println!();
+        println!("  Ctrl-C stops it.");
+        stop_signal().await?;
+        hub.stop().await;
+        Ok(ExitCode::SUCCESS)
+    })
 }
 
 fn generate_config(output: Option<&Path>, force: bool) -> anyhow::Result<ExitCode> {

@@ -260,7 +260,10 @@ fn the_simulated_cluster_section_is_read_and_checked() {
     .unwrap();
     assert_eq!(config.sim.node_count, 64);
     assert_eq!(config.sim.background_load, 0.85);
-    assert_eq!(config.sim.state_dir, std::path::PathBuf::from("/var/lib/sim"));
+    assert_eq!(
+        config.sim.state_dir,
+        std::path::PathBuf::from("/var/lib/sim")
+    );
     assert_eq!(
         errors("[sim]\nnode_count = 0\nbackground_load = -1.0\nspeedup = 0.0\n"),
         [

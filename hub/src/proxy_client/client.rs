@@ -156,6 +156,25 @@ impl ProxyClient {
         Ok(routes)
     }
 
+    /// Whether the proxy answers its API with our token now (one try, no retry). Asks for
+    /// routes inactive since 1970, an empty answer whatever the table holds.
+    pub async fn ping(&self) -> Result<(), ProxyError> {
+        let url = format!(
+            "{}/api/routes?inactive_since=1970-01-01T00:00:00.000Z",
+            self.api_url
+        );
+        match self.send("GET", &url, None).await {
+            Ok((status, _)) if status < 300 => Ok(()),
+            Ok((status, body)) => Err(ProxyError::Refused {
+                method: "GET",
+                url,
+                status,
+                body,
+            }),
+            Err(reason) => Err(ProxyError::Unavailable { url, reason }),
+        }
+    }
+
     /// One call, retried with exponential backoff (0.1 s doubling to 5 s) on connection
     /// errors and 5xx until `retry_for` has passed; the body of a 2xx.
     async fn call(

@@ -108,6 +108,7 @@ pub struct HubRoute {
 pub struct Spawning {
     inner: Arc<Inner>,
     poller: JoinHandle<()>,
+    hub_route: Option<HubRoute>,
 }
 
 impl Spawning {
@@ -128,7 +129,19 @@ impl Spawning {
         let inner = Arc::new(Inner::new(db, scheduler, proxy, config, clock));
         resume::resume(&inner, hub_route.as_ref()).await?;
         let poller = tokio::spawn(poller::run(Arc::downgrade(&inner), poll_interval));
-        Ok(Spawning { inner, poller })
+        Ok(Spawning {
+            inner,
+            poller,
+            hub_route,
+        })
+    }
+
+    /// Makes the proxy's table match the running servers again (and the hub's own route):
+    /// adds the missing routes, deletes those of servers that no longer run. The hub does
+    /// this at start and periodically, so a proxy that restarted without its routes, or
+    /// missed a change while it was down, catches up.
+    pub async fn reconcile_routes(&self) {
+        resume::reconcile_routes(&self.inner, self.hub_route.as_ref()).await;
     }
 
     /// Runs one poll now (the poller does this every interval): one `status` call, then a

@@ -71,7 +71,7 @@ fn entry_of(record: ServerRecord) -> (ServerKey, Entry) {
 
 /// Adds the running servers' routes the proxy lacks and deletes those of servers that no
 /// longer run; routes of servers still starting are left alone.
-async fn reconcile_routes(inner: &Arc<Inner>, hub_route: Option<&HubRoute>) {
+pub(super) async fn reconcile_routes(inner: &Arc<Inner>, hub_route: Option<&HubRoute>) {
     let snapshot = inner.snapshot();
     let states = || snapshot.iter().map(|(key, entry)| (key, &entry.state));
     let mut wanted: BTreeMap<String, Wanted> = wanted_routes(states())

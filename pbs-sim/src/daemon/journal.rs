@@ -21,6 +21,9 @@ use super::userjob::UserJob;
 use crate::engine::job::JobKey;
 use crate::engine::res::SimTime;
 
+/// The journal format this version of pbs-sim writes.
+pub const JOURNAL_VERSION: u32 = 1;
+
 /// The first line: what cluster this is. A restart uses it, not the command line.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Header {

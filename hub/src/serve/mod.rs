@@ -1,0 +1,247 @@
+//! `hub serve`: the config turned into a running hub — secrets, database, authenticator,
+//! scheduler, proxy, spawner, HTTP server and the periodic upkeep — and its clean stop.
+//!
+//! Order at start: secrets (made 0600 if missing) → database (migrated) → authenticator →
+//! scheduler (with `sim`, the simulated cluster starts in this process) → the hub's listener
+//! (bound first, so its real port is known) → the proxy (reused if one answers with our
+//! token, else started as a child when `proxy.should_start`) → the spawner, which re-adopts
+//! every job the database knows and reconciles the proxy's routes → HTTP → upkeep.
+//!
+//! A stop leaves jobs running (they are re-adopted at the next start) and stops only a proxy
+//! the hub started itself.
+//!
+//! Layout: [`secrets`] (secret files), `scheduler` (the `Scheduler` the config names),
+//! `proxy_process` (the proxy child), `settings` (config → the parts' settings), `upkeep`
+//! (periodic work).
+
+mod proxy_process;
+mod scheduler;
+pub mod secrets;
+mod settings;
+mod upkeep;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::Utc;
+use tokio::sync::Mutex;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::api::{self, ApiState};
+use crate::config::HubConfig;
+use crate::db::{redact_url, Db};
+use crate::proxy_client::ProxyClient;
+use crate::spawning::{Clock, HubRoute, Spawning};
+
+use self::proxy_process::{answers, socket_addr, ProxyChild, ProxyLaunch};
+use self::scheduler::SimCluster;
+use self::upkeep::ProxyCare;
+
+pub use self::proxy_process::resolve_program;
+
+/// The JupyterHub version whose REST API the hub follows (`GET /hub/api` and the
+/// `X-JupyterHub-Version` header that `jupyterhub-singleuser` compares).
+pub const JUPYTERHUB_API_VERSION: &str = "6.1.1";
+
+/// How long a proxy route call keeps retrying while the proxy is unreachable
+/// (JupyterHub: 30 s).
+const PROXY_RETRY: Duration = Duration::from_secs(30);
+
+/// What the command line adds to the config.
+#[derive(Debug, Clone, Default)]
+pub struct ServeExtras {
+    /// Shown on the login page (the demo's login).
+    pub login_hint: Option<String>,
+}
+
+/// A running hub.
+pub struct Hub {
+    addr: SocketAddr,
+    public_url: String,
+    stop: CancellationToken,
+    http: JoinHandle<std::io::Result<()>>,
+    upkeep: JoinHandle<()>,
+    spawning: Arc<Spawning>,
+    proxy_child: Arc<Mutex<Option<ProxyChild>>>,
+    sim: Option<SimCluster>,
+    db: Db,
+}
+
+impl std::fmt::Debug for Hub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hub")
+            .field("addr", &self.addr)
+            .field("public_url", &self.public_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Hub {
+    /// Starts everything `config` describes. Errors say which setting or part failed.
+    pub async fn start(config: &HubConfig, extras: ServeExtras) -> anyhow::Result<Hub> {
+        let cookie_secret =
+            secrets::read_or_create(&config.hub.cookie_secret_file, 32, "cookie secret")?;
+        let proxy_token =
+            secrets::read_or_create(&config.proxy.auth_token_file, 32, "proxy auth token")?;
+        let db = Db::connect(&config.hub.db_url)
+            .await
+            .with_context(|| format!("database {}", redact_url(&config.hub.db_url)))?;
+        let authenticator = settings::authenticator(&config.auth)?;
+        let services = api::Services::load(&config.services).context("[[services]]")?;
+        let built = scheduler::build(config).await?;
+
+        let hub_bind = socket_addr(&config.hub.hub_bind_url, "hub.hub_bind_url")?;
+        let listener = tokio::net::TcpListener::bind(hub_bind)
+            .await
+            .with_context(|| format!("cannot listen on hub.hub_bind_url {hub_bind}"))?;
+        let addr = listener.local_addr().context("the hub's listener")?;
+        let hub_target = settings::hub_target(addr);
+        let base_url = config.hub.base_url.as_str().to_string();
+
+        let proxy_client = ProxyClient::new(
+            &config.proxy.api_url,
+            Some(proxy_token.clone()),
+            PROXY_RETRY,
+        );
+        let launch = if config.proxy.should_start {
+            Some(ProxyLaunch {
+                command: config.proxy.command.clone(),
+                public: socket_addr(&config.hub.bind_url, "hub.bind_url")?,
+                api: socket_addr(&config.proxy.api_url, "proxy.api_url")?,
+                default_target: hub_target.clone(),
+                error_target: format!("{hub_target}{base_url}hub/error"),
+                token: proxy_token.clone(),
+                routes_file: None,
+            })
+        } else {
+            None
+        };
+        let mut child = None;
+        match &launch {
+            Some(launch) if !answers(&proxy_client).await => {
+                child = Some(launch.start(&proxy_client).await?);
+            }
+            Some(_) => {
+                tracing::info!(api = %config.proxy.api_url, "a proxy already answers with our token; using it")
+            }
+            None if !answers(&proxy_client).await => tracing::warn!(
+                api = %config.proxy.api_url,
+                "the proxy does not answer yet; routes are added when it does"
+            ),
+            None => {}
+        }
+        let proxy_child = Arc::new(Mutex::new(child));
+
+        let spawning_config = settings::spawning(config, addr, built.sim.as_ref())?;
+        let clock = Clock::starting_at(Utc::now());
+        let hub_route = HubRoute {
+            spec: base_url.clone(),
+            target: hub_target.clone(),
+        };
+        let spawning = Spawning::resume(
+            db.clone(),
+            built.scheduler.clone(),
+            proxy_client.clone(),
+            spawning_config,
+            clock,
+            Some(hub_route),
+        )
+        .await
+        .context("re-adopting the servers in the database")?;
+        let spawning = Arc::new(spawning);
+
+        let api_clock: api::Clock = Arc::new(move || clock.now());
+        let api_state = ApiState::new(
+            db.clone(),
+            spawning.clone(),
+            api::ApiSettings {
+                base_url: base_url.clone(),
+                admin_users: config
+                    .auth
+                    .admin_users
+                    .iter()
+                    .map(|u| u.to_string())
+                    .collect(),
+                services,
+                version: JUPYTERHUB_API_VERSION.to_string(),
+                clock: api_clock.clone(),
+            },
+        );
+        let _ = (&authenticator, &cookie_secret, &extras);
+        let app = api::router(api_state);
+
+        let stop = CancellationToken::new();
+        let http = tokio::spawn({
+            let stop = stop.clone();
+            async move {
+                axum::serve(
+                    listener,
+                    app.into_make_service_with_connect_info::<SocketAddr>(),
+                )
+                .with_graceful_shutdown(stop.cancelled_owned())
+                .await
+            }
+        });
+        let upkeep = tokio::spawn(upkeep::run(
+            db.clone(),
+            spawning.clone(),
+            ProxyCare {
+                client: proxy_client,
+                launch,
+                child: proxy_child.clone(),
+            },
+            api_clock,
+            stop.clone(),
+        ));
+        let public_url = settings::public_url(&config.hub.bind_url, &base_url);
+        tracing::info!(hub = %addr, public = %public_url, "the hub is up");
+        Ok(Hub {
+            addr,
+            public_url,
+            stop,
+            http,
+            upkeep,
+            spawning,
+            proxy_child,
+            sim: built.sim,
+            db,
+        })
+    }
+
+    /// Where the hub's own HTTP server listens.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The URL users open (through the proxy).
+    pub fn public_url(&self) -> &str {
+        &self.public_url
+    }
+
+    /// Stops the hub: HTTP, upkeep, the spawner's poller, the simulated cluster's daemon,
+    /// and the proxy if the hub started it. Jobs keep running.
+    pub async fn stop(self) {
+        self.stop.cancel();
+        match self.http.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "the HTTP server stopped with an error"),
+            Err(e) => tracing::warn!(error = %e, "the HTTP server's task failed"),
+        }
+        let _ = self.upkeep.await;
+        match Arc::try_unwrap(self.spawning) {
+            Ok(spawning) => spawning.shutdown().await,
+            Err(_) => tracing::warn!("the spawner is still in use at shutdown"),
+        }
+        if let Some(sim) = self.sim {
+            sim.stop().await;
+        }
+        if let Some(child) = self.proxy_child.lock().await.take() {
+            child.stop().await;
+        }
+        self.db.close().await;
+        tracing::info!("the hub stopped");
+    }
+}

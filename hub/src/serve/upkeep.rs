@@ -1,0 +1,129 @@
+//! What the running hub does on its own, periodically:
+//! - every `PROXY_CHECK` — restart a proxy it started that has died, then reconcile the
+//!   proxy's routes with the running servers (a proxy that lost its table, or missed a change
+//!   while it was unreachable, catches up);
+//! - every `ACTIVITY_INTERVAL` — copy the proxy's per-route `last_activity` to the
+//!   servers and users in the database (what the idle culler reads), as JupyterHub does;
+//! - every `EXPIRY_INTERVAL` — delete expired sessions, tokens and OAuth codes.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::sync::Mutex;
+use tokio_util::sync::CancellationToken;
+
+use super::proxy_process::{ProxyChild, ProxyLaunch};
+use crate::db::Db;
+use crate::proxy_client::ProxyClient;
+use crate::spawning::Spawning;
+
+/// JupyterHub's `proxy_check_interval`.
+const PROXY_CHECK: Duration = Duration::from_secs(30);
+/// JupyterHub's `last_activity_interval`.
+const ACTIVITY_INTERVAL: Duration = Duration::from_secs(5 * 60);
+/// How often expired credentials are swept.
+const EXPIRY_INTERVAL: Duration = Duration::from_secs(60 * 60);
+
+/// The proxy the hub looks after: the client, and the child it started, if any.
+pub(crate) struct ProxyCare {
+    pub client: ProxyClient,
+    pub launch: Option<ProxyLaunch>,
+    pub child: Arc<Mutex<Option<ProxyChild>>>,
+}
+
+/// Runs the periodic work until `stop`.
+pub(crate) async fn run(
+    db: Db,
+    spawning: Arc<Spawning>,
+    proxy: ProxyCare,
+    clock: crate::api::Clock,
+    stop: CancellationToken,
+) {
+    let mut proxy_check = tokio::time::interval(PROXY_CHECK);
+    let mut activity = tokio::time::interval(ACTIVITY_INTERVAL);
+    let mut expiry = tokio::time::interval(EXPIRY_INTERVAL);
+    for timer in [&mut proxy_check, &mut activity, &mut expiry] {
+        timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // The first tick is immediate; the start-up has just done all of this.
+        timer.tick().await;
+    }
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            _ = proxy_check.tick() => {
+                check_proxy(&proxy).await;
+                spawning.reconcile_routes().await;
+            }
+            _ = activity.tick() => record_activity(&db, &proxy.client).await,
+            _ = expiry.tick() => expire(&db, clock()).await,
+        }
+    }
+}
+
+/// Restarts the proxy the hub started if it has exited.
+async fn check_proxy(proxy: &ProxyCare) {
+    let Some(launch) = &proxy.launch else { return };
+    let mut child = proxy.child.lock().await;
+    let exited = match child.as_mut() {
+        Some(running) => running.exited(),
+        None => None,
+    };
+    if let Some(status) = exited {
+        tracing::error!(%status, "the proxy exited; starting it again");
+        match launch.start(&proxy.client).await {
+            Ok(started) => *child = Some(started),
+            Err(e) => tracing::error!(error = %e, "could not restart the proxy"),
+        }
+    }
+}
+
+/// Copies the proxy's activity records to the database.
+pub(crate) async fn record_activity(db: &Db, proxy: &ProxyClient) {
+    let routes = match proxy.routes().await {
+        Ok(routes) => routes,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read activity from the proxy");
+            return;
+        }
+    };
+    for route in routes.values() {
+        let (Some(Value::String(user)), Some(Value::String(server)), Some(when)) = (
+            route.data.get("user"),
+            route.data.get("server_name"),
+            route.last_activity,
+        ) else {
+            continue;
+        };
+        if let Err(e) = db.touch_server(user, server, when).await {
+            tracing::warn!(%user, %server, error = %e, "could not record activity");
+            continue;
+        }
+        if let Err(e) = db.touch_user(user, when).await {
+            tracing::warn!(%user, error = %e, "could not record activity");
+        }
+    }
+}
+
+async fn expire(db: &Db, now: chrono::DateTime<chrono::Utc>) {
+    let sessions = db.expire_sessions(now).await;
+    let tokens = db.delete_expired_tokens(now).await;
+    let codes = db.delete_expired_oauth_codes(now).await;
+    match (sessions, tokens, codes) {
+        (Ok(s), Ok(t), Ok(c)) => {
+            if s + t + c > 0 {
+                tracing::info!(
+                    sessions = s,
+                    tokens = t,
+                    oauth_codes = c,
+                    "expired credentials deleted"
+                );
+            }
+        }
+        (s, t, c) => {
+            for e in [s.err(), t.err(), c.err()].into_iter().flatten() {
+                tracing::warn!(error = %e, "could not delete expired credentials");
+            }
+        }
+    }
+}
