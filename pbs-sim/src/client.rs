@@ -276,7 +276,10 @@ mod tests {
 
     #[test]
     fn a_missing_script_is_reported_as_perror_does() {
-        let e = read_script(&JobSource::Script("/nonexistent/job.sh".into())).unwrap_err();
+        let e = read_script(&JobSource::Script("/nonexistent/job.sh".into()), || {
+            unreachable!("a script file is not read from stdin")
+        })
+        .unwrap_err();
         assert_eq!(e.stderr, "qsub: script file:: No such file or directory\n");
         assert_eq!(e.exit_code, 1);
     }

@@ -571,3 +571,56 @@ async fn on_a_busy_cluster_a_job_waits_with_pbs_reason_and_cancel_works_while_ex
         Some(0)
     );
 }
+
+/// The hub's `sim` scheduler: the same driver, its commands sent straight to the daemon's
+/// socket by `SocketRunner` (no shim process), reads the same answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_socket_runner_drives_the_daemon_without_processes() {
+    use pbs_sim::socket_runner::SocketRunner;
+    let cluster = Cluster::start(&[]);
+    let runner = Arc::new(SocketRunner::new(cluster.socket()));
+    let driver = PbsDriver::with_runner(
+        PbsConfig {
+            timeout: Duration::from_secs(20),
+            ..PbsConfig::default()
+        },
+        runner.clone(),
+        Vec::new(),
+    );
+    let job = spec(
+        &cluster,
+        "notebook",
+        &["select=1:ncpus=2:mem=2gb", "walltime=00:10:00"],
+        &["/bin/sh", "-c", "echo \"$GREETING\"; sleep 60"],
+    );
+    let id = driver.submit(&job).await.unwrap();
+    assert!(id.as_str().ends_with(".pbs02"), "{id}");
+    let running = wait_for(&driver, &id, JobState::Running).await;
+    assert!(running.exec_host.as_deref().unwrap().starts_with("node"));
+    driver.cancel(&id).await.unwrap();
+    let finished = wait_for(&driver, &id, JobState::Finished).await;
+    assert!(finished.exit_status.is_some(), "{finished:?}");
+    // An option error is the client's own answer, without the daemon.
+    let spec = CommandSpec {
+        argv: vec!["qstat".into(), "-Z".into()],
+        env: Vec::new(),
+        stdin: None,
+        timeout: Duration::from_secs(5),
+    };
+    let out = runner.run(&spec).await.unwrap();
+    assert_eq!(out.code, Some(2), "{out:?}");
+    assert!(out.stderr.contains("invalid option"), "{out:?}");
+    // A daemon that is gone reads as PBS's "cannot connect".
+    let gone = SocketRunner::new(cluster.path("no-such.sock"));
+    let out = gone
+        .run(&CommandSpec {
+            argv: vec!["qstat".into(), id.as_str().into()],
+            ..spec
+        })
+        .await
+        .unwrap();
+    assert!(
+        out.stderr.starts_with("qstat: cannot connect to server pbs02"),
+        "{out:?}"
+    );
+}
