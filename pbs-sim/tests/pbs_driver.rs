@@ -620,7 +620,8 @@ async fn the_socket_runner_drives_the_daemon_without_processes() {
         .await
         .unwrap();
     assert!(
-        out.stderr.starts_with("qstat: cannot connect to server pbs02"),
+        out.stderr
+            .starts_with("qstat: cannot connect to server pbs02"),
         "{out:?}"
     );
 }

@@ -125,8 +125,8 @@ pub fn router(state: ApiState) -> Router {
         .route(&p("/api/"), get(info::version))
         .route(&p("/api/info"), get(info::info))
         .route(&p("/api/user"), get(info::current_user))
-        .route(&p("/api/users"), get(users::list))
-        .route(&p("/api/users/{name}"), get(users::one))
+        .route(&p("/api/users"), get(users::list).post(users::create_many))
+        .route(&p("/api/users/{name}"), get(users::one).post(users::create))
         .route(&p("/api/users/{name}/activity"), post(users::activity))
         .route(
             &p("/api/users/{name}/server"),

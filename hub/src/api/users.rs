@@ -1,4 +1,5 @@
-//! `GET /hub/api/users` (paginated), `GET /hub/api/users/{name}` and
+//! `GET /hub/api/users` (paginated), `GET /hub/api/users/{name}`, creating users
+//! (`POST /hub/api/users`, `POST /hub/api/users/{name}`) and
 //! `POST /hub/api/users/{name}/activity`.
 
 use std::collections::BTreeMap;
@@ -326,4 +327,88 @@ fn parse_time(text: Option<&str>, now: DateTime<Utc>) -> Result<Option<DateTime<
         )));
     }
     Ok(Some(parsed))
+}
+
+/// The body of `POST /hub/api/users/{name}` (optional).
+#[derive(Debug, Default, Deserialize)]
+pub struct NewUser {
+    #[serde(default)]
+    admin: bool,
+}
+
+/// The body of `POST /hub/api/users`.
+#[derive(Debug, Deserialize)]
+pub struct NewUsers {
+    usernames: Vec<String>,
+    #[serde(default)]
+    admin: bool,
+}
+
+/// A user name the hub can run jobs for, or 400 saying why not.
+fn valid_name(name: &str) -> Result<(), ApiError> {
+    drivers::UserName::new(name)
+        .map(drop)
+        .map_err(|e| ApiError::bad_request(format!("Invalid username {name:?}: {e}")))
+}
+
+/// Creates `name` (`admin: true` needs the `admin:users` scope beyond creating).
+async fn create_one(state: &ApiState, name: &str, admin: bool) -> Result<UserRecord, DbError> {
+    state.db.create_user(name, admin, (state.clock)()).await
+}
+
+/// `POST /hub/api/users/{name}` (`admin:users`): adds one user; 201 with its model, 409 if
+/// it exists.
+pub async fn create(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(name): Path<String>,
+    body: Option<Json<NewUser>>,
+) -> Result<(StatusCode, Json<UserModel>), ApiError> {
+    caller.require(&["admin:users"], &Target::User(name.clone()))?;
+    valid_name(&name)?;
+    let admin = body.map(|Json(b)| b.admin).unwrap_or_default();
+    match create_one(&state, &name, admin).await {
+        Ok(user) => Ok((
+            StatusCode::CREATED,
+            Json(model(&state, &caller, &user, &[], false)),
+        )),
+        Err(DbError::UserExists(_)) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            format!("User {name} already exists"),
+        )),
+        Err(e) => Err(ApiError::db(e)),
+    }
+}
+
+/// `POST /hub/api/users` (`admin:users`): adds every named user that does not exist yet;
+/// 201 with the new users' models, 409 if they all exist (JupyterHub's behaviour).
+pub async fn create_many(
+    State(state): State<ApiState>,
+    caller: Caller,
+    body: Option<Json<NewUsers>>,
+) -> Result<(StatusCode, Json<Vec<UserModel>>), ApiError> {
+    caller.require(&["admin:users"], &Target::Hub)?;
+    let Some(Json(body)) = body else {
+        return Err(ApiError::bad_request(
+            "body must be {\"usernames\": [...], \"admin\": false}",
+        ));
+    };
+    for name in &body.usernames {
+        valid_name(name)?;
+    }
+    let mut created = Vec::new();
+    for name in &body.usernames {
+        match create_one(&state, name, body.admin).await {
+            Ok(user) => created.push(model(&state, &caller, &user, &[], false)),
+            Err(DbError::UserExists(_)) => tracing::info!(user = %name, "already exists"),
+            Err(e) => return Err(ApiError::db(e)),
+        }
+    }
+    if created.is_empty() && !body.usernames.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            format!("All {} users already exist", body.usernames.len()),
+        ));
+    }
+    Ok((StatusCode::CREATED, Json(created)))
 }

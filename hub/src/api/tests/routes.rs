@@ -782,3 +782,67 @@ async fn routes_live_under_the_base_url() {
         .unwrap();
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn admins_create_users_one_or_many_and_others_may_not() {
+    let hub = hub().await;
+    let one = send(
+        &hub,
+        request(Method::POST, "/hub/api/users/carol", Some(&hub.root), None),
+    )
+    .await;
+    assert_eq!(one.status, StatusCode::CREATED);
+    assert_eq!(one.json()["name"], "carol");
+    assert!(hub.db.get_user("carol").await.unwrap().is_some());
+    let again = send(
+        &hub,
+        request(Method::POST, "/hub/api/users/carol", Some(&hub.root), None),
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    let refused = send(
+        &hub,
+        request(Method::POST, "/hub/api/users/dave", Some(&hub.alice), None),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(hub.db.get_user("dave").await.unwrap().is_none());
+    let bad = send(
+        &hub,
+        request(
+            Method::POST,
+            "/hub/api/users/..%2Fetc",
+            Some(&hub.root),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{:?}", bad.body);
+
+    let body = json!({"usernames": ["carol", "dave", "erin"]});
+    let many = send(
+        &hub,
+        request(
+            Method::POST,
+            "/hub/api/users",
+            Some(&hub.root),
+            Some(body.clone()),
+        ),
+    )
+    .await;
+    assert_eq!(many.status, StatusCode::CREATED);
+    let names: Vec<String> = many
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names, ["dave", "erin"], "carol existed already");
+    let all_exist = send(
+        &hub,
+        request(Method::POST, "/hub/api/users", Some(&hub.root), Some(body)),
+    )
+    .await;
+    assert_eq!(all_exist.status, StatusCode::CONFLICT);
+}
