@@ -23,6 +23,18 @@ pub struct DemoOptions {
     pub background_load: f64,
     /// Simulated seconds per real second.
     pub speedup: f64,
+    /// Which notebook server the jobs run.
+    pub notebook: Notebook,
+}
+
+/// The notebook server the demo's jobs run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Notebook {
+    /// hub-singleuser's built-in test server: nothing to install, starts in milliseconds.
+    #[default]
+    Builtin,
+    /// The real `jupyterhub-singleuser` from `PATH` (`pip install jupyterhub jupyterlab`).
+    Jupyter,
 }
 
 impl Default for DemoOptions {
@@ -32,6 +44,7 @@ impl Default for DemoOptions {
             nodes: 2000,
             background_load: 0.85,
             speedup: 1.0,
+            notebook: Notebook::Builtin,
         }
     }
 }
@@ -102,6 +115,9 @@ pub fn demo_config(
     config.spawner.scheduler = SchedulerKind::Sim;
     config.spawner.exec_prefix = Vec::new();
     config.spawner.cmd = vec![singleuser.display().to_string()];
+    if options.notebook == Notebook::Builtin {
+        config.spawner.cmd.push("--builtin".to_string());
+    }
     config.spawner.poll_interval = HumanDuration::from_secs(2);
     config.spawner.http_timeout = HumanDuration::from_secs(120);
     config.sim.state_dir = data_dir.join("pbs-sim");

@@ -60,6 +60,10 @@ enum Command {
         /// Simulated seconds per real second (walltimes and other users' jobs run faster).
         #[arg(long, default_value_t = 1.0)]
         speedup: f64,
+        /// The notebook server each job runs: `builtin` (hub-singleuser's test server,
+        /// nothing to install) or `jupyter` (the real jupyterhub-singleuser from PATH).
+        #[arg(long, value_enum, default_value_t = NotebookArg::Builtin)]
+        notebook: NotebookArg,
         /// Log level: error, warn, info, debug or trace.
         #[arg(long, default_value = "warn")]
         log_level: tracing::Level,
@@ -82,9 +86,20 @@ enum Command {
         /// The config file.
         file: PathBuf,
     },
+    /// (internal) Run one job of the in-process simulated cluster, as MoM would: the
+    /// cluster starts this binary as `hub job-wrapper SPOOL JOB_ID`, detached, so that the
+    /// job outlives a restart of the hub.
+    #[command(name = "job-wrapper", hide = true)]
+    JobWrapper { spool: PathBuf, job_id: String },
     /// Read a password (one line) from standard input and print its argon2 hash, the value
     /// for a user in the `static-users` users file (`alice = "$argon2id$…"`).
     HashPassword,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum NotebookArg {
+    Builtin,
+    Jupyter,
 }
 
 fn main() -> ExitCode {
@@ -97,6 +112,7 @@ fn main() -> ExitCode {
             nodes,
             background_load,
             speedup,
+            notebook,
             log_level,
         } => demo(
             hub::demo::DemoOptions {
@@ -104,6 +120,10 @@ fn main() -> ExitCode {
                 nodes,
                 background_load,
                 speedup,
+                notebook: match notebook {
+                    NotebookArg::Builtin => hub::demo::Notebook::Builtin,
+                    NotebookArg::Jupyter => hub::demo::Notebook::Jupyter,
+                },
             },
             data_dir,
             log_level,
@@ -111,6 +131,9 @@ fn main() -> ExitCode {
         Command::GenerateConfig { output, force } => generate_config(output.as_deref(), force),
         Command::CheckConfig { file } => check_config(&file),
         Command::HashPassword => hash_password(),
+        Command::JobWrapper { spool, job_id } => {
+            std::process::exit(pbs_sim::runner::wrapper_main(&spool, &job_id))
+        }
     };
     match result {
         Ok(code) => code,
