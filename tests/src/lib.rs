@@ -1,6 +1,201 @@
-//! Cross-crate end-to-end tests: real processes on `127.0.0.1:0` — hub-proxy, the hub,
+//! Cross-crate end-to-end tests: real processes on `127.0.0.1` — hub-proxy, the hub,
 //! `pbs-sim serve`, the real `jupyterhub-singleuser`, PAM, Chromium, Slurm.
 //!
-//! Nothing lives here yet: these tests arrive with the hub, the proxy and the pbs-sim daemon.
-//! Tests that need a peer are `#[ignore]`d with the reason in their name; `.ci/run` runs them
-//! with `--include-ignored`.
+//! This library holds what the tests share: finding the workspace's binaries, free ports,
+//! a `pbs-sim serve` cluster with its shims, and a `hub serve` process. Tests that need a
+//! peer are `#[ignore]`d with the reason in their name; `.ci/run` runs them with
+//! `--include-ignored`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A binary of the workspace, built by `cargo test --workspace` (or `cargo build`).
+pub fn bin(name: &str) -> PathBuf {
+    let path = assert_cmd::cargo::cargo_bin(name);
+    assert!(
+        path.is_file(),
+        "{} is not built: run `cargo build --workspace --bins` (or `cargo test --workspace`)",
+        path.display()
+    );
+    path
+}
+
+/// A port nothing listens on now (bound and released: another process could take it
+/// before the caller does, which the tests accept on a test machine).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// Polls `check` every 100 ms until it gives `Some`, or panics after `limit` saying `what`.
+pub async fn eventually<T, F, Fut>(limit: Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {limit:?}: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A `pbs-sim serve` daemon (a small simulated PBS Pro cluster) in `dir`, its shims in
+/// `dir/bin`; stopped with SIGTERM when dropped.
+#[derive(Debug)]
+pub struct SimCluster {
+    dir: PathBuf,
+    daemon: Child,
+}
+
+impl SimCluster {
+    /// Starts a cluster of `nodes` nodes.
+    pub fn start(dir: &Path, nodes: u32) -> SimCluster {
+        let socket = dir.join("pbs-sim.sock");
+        let status = Command::new(bin("pbs-sim"))
+            .current_dir(dir)
+            .args(["install-shims", "bin", "--socket"])
+            .arg(&socket)
+            .status()
+            .expect("pbs-sim install-shims runs");
+        assert!(status.success(), "pbs-sim install-shims failed");
+        let log = std::fs::File::create(dir.join("pbs-sim.log")).expect("log file");
+        let daemon = Command::new(bin("pbs-sim"))
+            .current_dir(dir)
+            .arg("serve")
+            .arg("--socket")
+            .arg(&socket)
+            .arg("--state-dir")
+            .arg(dir.join("state"))
+            .args(["--node-count", &nodes.to_string(), "--kill-delay", "1"])
+            .args(["--exit-delay", "0", "--tmpdir"])
+            .arg(std::env::temp_dir())
+            .env("TZ", "UTC")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("pbs-sim serve starts");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::os::unix::net::UnixStream::connect(&socket).is_err() {
+            assert!(Instant::now() < deadline, "pbs-sim serve did not listen");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        SimCluster {
+            dir: dir.to_path_buf(),
+            daemon,
+        }
+    }
+
+    /// The directory holding `qsub`, `qstat`, `qdel` and `pbsnodes`.
+    pub fn bin_dir(&self) -> PathBuf {
+        self.dir.join("bin")
+    }
+
+    /// Runs a PBS command (`qstat`, …) through the shims; its stdout.
+    pub fn run(&self, command: &str, args: &[&str]) -> String {
+        let out = Command::new(self.bin_dir().join(command))
+            .args(args)
+            .env("TZ", "UTC")
+            .output()
+            .expect("a shim runs");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// `qstat -x -f -F json` of every job, as JSON.
+    pub fn jobs(&self) -> serde_json::Value {
+        let text = self.run("qstat", &["-x", "-f", "-F", "json"]);
+        let parsed: serde_json::Value = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("qstat -x -f -F json is not JSON ({e}): {text}"));
+        parsed
+            .get("Jobs")
+            .cloned()
+            .unwrap_or_else(|| serde_json::json!({}))
+    }
+}
+
+impl Drop for SimCluster {
+    fn drop(&mut self) {
+        terminate(&mut self.daemon);
+    }
+}
+
+/// SIGTERM, then SIGKILL after 5 s.
+pub fn terminate(child: &mut Child) {
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// A `hub serve` process over a config file; killed when dropped.
+#[derive(Debug)]
+pub struct HubProcess {
+    child: Child,
+}
+
+impl HubProcess {
+    /// Starts `hub serve -f config` with `path_prefix` first on `PATH` (the cluster's
+    /// shims), its log appended to `log`.
+    pub fn start(config: &Path, path_prefix: &Path, log: &Path) -> HubProcess {
+        let path = format!(
+            "{}:{}",
+            path_prefix.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .expect("log file");
+        let child = Command::new(bin("hub"))
+            .arg("serve")
+            .arg("-f")
+            .arg(config)
+            .env("PATH", path)
+            .env("TZ", "UTC")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("hub serve starts");
+        HubProcess { child }
+    }
+
+    /// Kills it with SIGKILL, as a crash or the OOM killer would.
+    pub fn kill9(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Stops it with SIGTERM.
+    pub fn stop(mut self) {
+        terminate(&mut self.child);
+    }
+
+    /// Whether it is still running.
+    pub fn running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+}
+
+impl Drop for HubProcess {
+    fn drop(&mut self) {
+        terminate(&mut self.child);
+    }
+}

@@ -84,6 +84,8 @@ exec_prefix = ["sudo", "-u", "{username}"]
 cmd = ["jupyterhub-singleuser"]
 # The hub's environment variables passed on to the job.
 env_keep = ["PATH", "PYTHONPATH", "CONDA_ROOT", "CONDA_DEFAULT_ENV", "VIRTUAL_ENV", "LANG", "LC_ALL", "JUPYTERHUB_SINGLEUSER_APP"]
+# The directory jobs start in. Default: the user's home directory (from passwd).
+# working_dir = "/scratch"
 
 # The spawn form. Each [spawner.form.fields.NAME] is one field, shown in the order
 # written; when any is written, they replace these defaults. Kinds:

@@ -173,6 +173,9 @@ pub struct SpawnerSection {
     pub cmd: Vec<String>,
     /// The environment variables of the hub passed on to the job (`env_keep`).
     pub env_keep: Vec<String>,
+    /// The directory jobs start in (`notebook_dir`'s parent: `cd` before the server
+    /// starts); `None` (the default): the user's home from the passwd database.
+    pub working_dir: Option<PathBuf>,
     /// The spawn form; read from `[spawner.form]` by the checker, not by serde.
     #[serde(skip)]
     pub form: FormConfig,
@@ -202,6 +205,7 @@ impl Default for SpawnerSection {
             .chain(["LANG", "LC_ALL", "JUPYTERHUB_SINGLEUSER_APP"])
             .map(String::from)
             .collect(),
+            working_dir: None,
             form: FormConfig::default(),
         }
     }

@@ -107,7 +107,7 @@ pub(crate) fn spawning(
                 .with_context(|| format!("cannot create {}", dir.display()))?;
             Some(dir)
         }
-        None => None,
+        None => spawner.working_dir.clone(),
     };
     Ok(SpawningConfig {
         spawner: SpawnerConfig {

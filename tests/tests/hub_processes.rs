@@ -1,0 +1,348 @@
+//! The hub as operators run it: `hub serve` (a process) starting `hub-proxy` (a process),
+//! submitting to `pbs-sim serve` (a process) through the PBS driver and the cluster's
+//! `qsub`/`qstat`/`qdel`, whose jobs run `hub-singleuser` (processes). All on 127.0.0.1.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use batchhub_tests::{bin, eventually, free_port, HubProcess, SimCluster};
+use serde_json::Value;
+
+/// One hub's world: its directory, config, ports and credentials.
+struct World {
+    dir: tempfile::TempDir,
+    public: String,
+    service_token: String,
+    proxy_api: String,
+}
+
+impl World {
+    /// Writes the config: the PBS scheduler (the cluster's shims on PATH), a service token
+    /// with the admin role, and `job_command` as what each job runs.
+    fn new(job_command: &[String]) -> World {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let d = dir.path();
+        let (public_port, api_port) = (free_port(), free_port());
+        // Fixed across restarts: running jobs report to the API URL they were given.
+        let hub_port = free_port();
+        let service_token = "5e7c1d9a".repeat(8);
+        secret(&d.join("service_token"), &service_token);
+        secret(&d.join("shared_password"), "the-shared-demo-password");
+        let cmd: Vec<String> = job_command.iter().map(|w| format!("{w:?}")).collect();
+        let config = format!(
+            r#"
+[hub]
+bind_url = "http://127.0.0.1:{public_port}/"
+hub_bind_url = "http://127.0.0.1:{hub_port}/"
+db_url = "sqlite://{d}/hub.sqlite?mode=rwc"
+cookie_secret_file = "{d}/cookie_secret"
+
+[proxy]
+command = [{proxy:?}, "--pid-file", "{d}/proxy.pid"]
+api_url = "http://127.0.0.1:{api_port}/"
+auth_token_file = "{d}/proxy_token"
+
+[auth]
+authenticator = "shared-password"
+shared_password_file = "{d}/shared_password"
+
+[spawner]
+scheduler = "pbs"
+exec_prefix = []
+cmd = [{cmd}]
+poll_interval = "1s"
+http_timeout = "60s"
+# The test's users have no home directory.
+working_dir = "{d}"
+
+[[services]]
+name = "e2e"
+api_token_file = "{d}/service_token"
+roles = ["admin"]
+"#,
+            d = d.display(),
+            proxy = bin("hub-proxy").display().to_string(),
+            cmd = cmd.join(", "),
+        );
+        std::fs::write(d.join("hub.toml"), config).expect("config written");
+        World {
+            public: format!("http://127.0.0.1:{public_port}"),
+            proxy_api: format!("http://127.0.0.1:{api_port}"),
+            service_token,
+            dir,
+        }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn start_hub(&self, cluster: &SimCluster) -> HubProcess {
+        HubProcess::start(
+            &self.path("hub.toml"),
+            &cluster.bin_dir(),
+            &self.path("hub.log"),
+        )
+    }
+
+    /// The hub's log so far (for failure messages).
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.path("hub.log")).unwrap_or_default()
+    }
+
+    /// An API call as the service; status and JSON body (Null when empty).
+    async fn api(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let client = reqwest::Client::new();
+        let mut request = client
+            .request(method, format!("{}/hub/api{path}", self.public))
+            .header("Authorization", format!("token {}", self.service_token));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        match request.send().await {
+            Ok(response) => {
+                let status = response.status().as_u16();
+                let text = response.text().await.unwrap_or_default();
+                (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+            }
+            Err(_) => (0, Value::Null),
+        }
+    }
+
+    /// The proxy's routes (its own API, with the hub's token).
+    async fn routes(&self) -> Value {
+        let token = std::fs::read_to_string(self.path("proxy_token")).expect("proxy token");
+        let response = reqwest::Client::new()
+            .get(format!("{}/api/routes", self.proxy_api))
+            .header("Authorization", format!("token {}", token.trim()))
+            .send()
+            .await
+            .expect("the proxy's API answers");
+        response.json().await.expect("routes are JSON")
+    }
+
+    /// Waits until the hub answers through the proxy.
+    async fn wait_up(&self) {
+        eventually(
+            Duration::from_secs(60),
+            "the hub answers through the proxy",
+            || async {
+                let (status, body) = self.api(reqwest::Method::GET, "/", None).await;
+                (status == 200 && body.get("version").is_some()).then_some(())
+            },
+        )
+        .await;
+    }
+
+    /// Waits until `user`'s default server is ready; its URL path.
+    async fn wait_ready(&self, user: &str) -> String {
+        let what = format!("{user}'s server becomes ready");
+        eventually(Duration::from_secs(90), &what, || async {
+            let (_, body) = self
+                .api(reqwest::Method::GET, &format!("/users/{user}"), None)
+                .await;
+            let server = body.pointer("/servers/")?;
+            (server["ready"] == Value::Bool(true))
+                .then(|| server["url"].as_str().unwrap_or("").to_string())
+        })
+        .await
+    }
+
+    /// Kills the proxy the hub left behind (a SIGKILLed hub cannot stop it).
+    fn kill_proxy(&self) {
+        if let Ok(text) = std::fs::read_to_string(self.path("proxy.pid")) {
+            if let Ok(pid) = text.trim().parse::<i32>() {
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(pid),
+                    nix::sys::signal::Signal::SIGTERM,
+                );
+            }
+        }
+    }
+}
+
+impl Drop for World {
+    fn drop(&mut self) {
+        self.kill_proxy();
+        if std::thread::panicking() {
+            let cluster = std::fs::read_to_string(self.path("pbs-sim.log")).unwrap_or_default();
+            eprintln!("--- hub.log\n{}\n--- pbs-sim.log\n{cluster}", self.log());
+        }
+    }
+}
+
+fn secret(path: &Path, text: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, text).expect("secret written");
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+}
+
+fn singleuser(delay_secs: u32) -> Vec<String> {
+    let program = bin("hub-singleuser").display().to_string();
+    if delay_secs == 0 {
+        return vec![program, "--builtin".to_string()];
+    }
+    // A server slow to start (a Python environment on a slow shared file system).
+    vec![
+        "/bin/sh".to_string(),
+        "-c".to_string(),
+        format!("sleep {delay_secs}; exec {program} --builtin"),
+    ]
+}
+
+/// Job ids and states (`job_state`) of every job the cluster knows, history included.
+fn job_states(cluster: &SimCluster) -> Vec<(String, String)> {
+    let jobs = cluster.jobs();
+    let mut found: Vec<(String, String)> = jobs
+        .as_object()
+        .map(|map| {
+            map.iter()
+                .map(|(id, job)| {
+                    (
+                        id.clone(),
+                        job["job_state"].as_str().unwrap_or("?").to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    found.sort();
+    found
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_started_through_the_api_is_reached_through_the_proxy_and_stopped() {
+    let world = World::new(&singleuser(0));
+    let cluster = SimCluster::start(world.dir.path(), 4);
+    let hub = world.start_hub(&cluster);
+    world.wait_up().await;
+
+    let (status, _) = world.api(reqwest::Method::POST, "/users/alice", None).await;
+    assert_eq!(status, 201, "{}", world.log());
+    let (status, _) = world
+        .api(reqwest::Method::POST, "/users/alice/server", None)
+        .await;
+    assert!(
+        status == 202 || status == 201,
+        "start: {status}\n{}",
+        world.log()
+    );
+    let url = world.wait_ready("alice").await;
+    assert_eq!(url, "/user/alice/");
+
+    // Through the proxy, to the built-in server in the job.
+    let page = reqwest::get(format!("{}/user/alice/", world.public))
+        .await
+        .expect("the proxy answers")
+        .text()
+        .await
+        .expect("a body");
+    assert!(page.contains("batchhub built-in test server"), "{page}");
+    let routes = world.routes().await;
+    assert_eq!(routes["/user/alice"]["user"], "alice", "{routes}");
+
+    // One job, running; stopping deletes it and its route.
+    let jobs = job_states(&cluster);
+    assert_eq!(jobs.len(), 1, "{jobs:?}");
+    assert_eq!(jobs[0].1, "R", "{jobs:?}");
+    let (status, _) = world
+        .api(reqwest::Method::DELETE, "/users/alice/server", None)
+        .await;
+    assert!(status == 204 || status == 202, "stop: {status}");
+    eventually(
+        Duration::from_secs(30),
+        "the job ends and the route goes",
+        || async {
+            let gone = job_states(&cluster).iter().all(|(_, state)| state == "F");
+            let routes = world.routes().await;
+            (gone && routes.get("/user/alice").is_none()).then_some(())
+        },
+    )
+    .await;
+    hub.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hub_killed_mid_spawn_readopts_every_job_and_deletes_nothing() {
+    // Servers take 4 s to report: the hub dies while they are starting.
+    let world = World::new(&singleuser(4));
+    let cluster = SimCluster::start(world.dir.path(), 4);
+    let hub = world.start_hub(&cluster);
+    world.wait_up().await;
+    let users = ["ann", "ben", "cat"];
+    let (status, _) = world
+        .api(
+            reqwest::Method::POST,
+            "/users",
+            Some(serde_json::json!({"usernames": users})),
+        )
+        .await;
+    assert_eq!(status, 201, "{}", world.log());
+    for user in users {
+        let (status, _) = world
+            .api(
+                reqwest::Method::POST,
+                &format!("/users/{user}/server"),
+                None,
+            )
+            .await;
+        assert_eq!(status, 202, "{user}: {}", world.log());
+    }
+    // Every job submitted (the hub persisted each transition before acting on it).
+    eventually(
+        Duration::from_secs(30),
+        "three jobs are running",
+        || async {
+            let jobs = job_states(&cluster);
+            (jobs.len() == 3 && jobs.iter().all(|(_, s)| s == "R")).then_some(())
+        },
+    )
+    .await;
+    let before = job_states(&cluster);
+    hub.kill9();
+
+    // While the hub is down the servers come up and cannot report; the restarted hub (on a
+    // new port) re-adopts the jobs, takes their reports and routes them.
+    let mut hub = world.start_hub(&cluster);
+    for user in users {
+        let url = world.wait_ready(user).await;
+        assert_eq!(url, format!("/user/{user}/"));
+        let page = reqwest::get(format!("{}{url}", world.public))
+            .await
+            .expect("the proxy answers")
+            .text()
+            .await
+            .expect("a body");
+        assert!(
+            page.contains("batchhub built-in test server"),
+            "{user}: {page}"
+        );
+    }
+    assert!(hub.running(), "the restarted hub is up");
+    // Nothing resubmitted, nothing deleted: the same three jobs, still running.
+    assert_eq!(job_states(&cluster), before, "{}", world.log());
+    let log = world.log();
+    assert!(!log.contains("cancelling"), "{log}");
+
+    for user in users {
+        world
+            .api(
+                reqwest::Method::DELETE,
+                &format!("/users/{user}/server"),
+                None,
+            )
+            .await;
+    }
+    eventually(
+        Duration::from_secs(30),
+        "every job ends after the stops",
+        || async {
+            job_states(&cluster)
+                .iter()
+                .all(|(_, s)| s == "F")
+                .then_some(())
+        },
+    )
+    .await;
+    hub.stop();
+}
