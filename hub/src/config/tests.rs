@@ -62,7 +62,7 @@ api_token_file = "t"
         [
             "hub.toml:7:1: spawner.sheduler: unknown field `sheduler`, expected one of \
              `scheduler`, `poll_interval`, `command_timeout`, `http_timeout`, \
-             `queue_timeout`, `job_name`, `batch_script_file`, `exec_prefix`, `cmd`, `env_keep`",
+             `queue_timeout`, `job_name`, `batch_script_file`, `exec_prefix`, `cmd`, `env_keep`, `working_dir`",
             "hub.toml:12:7: spawner.form.fields.ncpus.max: must not be less than `min`",
             "hub.toml:16:11: spawner.form.fields.queue.choices: must list at least one choice",
             "hub.toml:2:12: hub.bind_url: \"ftp://example.org/\" must start with http:// or https://",
