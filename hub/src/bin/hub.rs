@@ -201,7 +201,7 @@ fn demo(
     log_level: tracing::Level,
 ) -> anyhow::Result<ExitCode> {
     init_logs(log_level);
-    let (_temporary, data_dir) = match data_dir {
+    let (temporary, data_dir) = match data_dir {
         Some(dir) => (None, dir),
         None => {
             let (guard, path) = hub::demo::temporary_data_dir()?;
@@ -234,8 +234,17 @@ fn demo(
         );
         println!("  data      {}", data_dir.display());
         println!();
-        println!("  Ctrl-C stops it.");
+        if temporary.is_some() {
+            println!("  Ctrl-C stops it (and its notebook servers: the data directory goes).");
+        } else {
+            println!("  Ctrl-C stops it; notebook servers keep running for the next");
+            println!("  `hub demo --data-dir {}`.", data_dir.display());
+        }
         stop_signal().await?;
+        if temporary.is_some() {
+            eprintln!("batchhub demo: stopping every notebook server …");
+            hub.stop_all_servers(std::time::Duration::from_secs(30)).await;
+        }
         hub.stop().await;
         Ok(ExitCode::SUCCESS)
     })

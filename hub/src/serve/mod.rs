@@ -221,6 +221,48 @@ impl Hub {
         &self.public_url
     }
 
+    /// Stops every active server (cancelling its job) and waits up to `limit` for all of
+    /// them to be stopped. For `hub demo` with a temporary data directory, whose jobs no
+    /// later hub could re-adopt; a production stop leaves jobs running.
+    pub async fn stop_all_servers(&self, limit: Duration) {
+        use crate::control::ServerControl;
+        let control: &dyn ServerControl = self.spawning.as_ref();
+        let users = match self.db.list_users(0, u64::MAX).await {
+            Ok(users) => users,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot list users to stop their servers");
+                return;
+            }
+        };
+        let mut active = Vec::new();
+        for user in &users {
+            for server in control.servers(&user.name).await {
+                if server.pending().is_some() || server.ready() {
+                    if let Err(e) = control.stop(&user.name, &server.key.name).await {
+                        tracing::warn!(server = %server.key, error = %e, "could not stop");
+                    }
+                    active.push(server.key);
+                }
+            }
+        }
+        let deadline = tokio::time::Instant::now() + limit;
+        while tokio::time::Instant::now() < deadline {
+            let mut left = 0;
+            for key in &active {
+                if let Some(view) = control.server(&key.user, &key.name).await {
+                    if view.pending().is_some() || view.ready() {
+                        left += 1;
+                    }
+                }
+            }
+            if left == 0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        tracing::warn!("some servers were still stopping when the wait ended");
+    }
+
     /// Stops the hub: HTTP, upkeep, the spawner's poller, the simulated cluster's daemon,
     /// and the proxy if the hub started it. Jobs keep running.
     pub async fn stop(self) {
