@@ -32,6 +32,8 @@ struct Cluster {
     gate: Option<Semaphore>,
     submits: AtomicUsize,
     cancels: Mutex<Vec<JobId>>,
+    /// Each submitted job's `JUPYTERHUB_API_TOKEN`.
+    tokens: Mutex<Vec<String>>,
 }
 
 #[async_trait]
@@ -41,7 +43,11 @@ impl Scheduler for Cluster {
             gate.acquire().await.expect("the gate stays open").forget();
         }
         self.submits.fetch_add(1, Ordering::SeqCst);
-        assert!(spec.environment.contains_key("JUPYTERHUB_API_TOKEN"));
+        let token = spec
+            .environment
+            .get("JUPYTERHUB_API_TOKEN")
+            .expect("a token");
+        self.tokens.lock().unwrap().push(token.clone());
         self.sim.submit(spec).await
     }
     async fn status(&self, ids: &[JobId]) -> StatusMap {
@@ -74,6 +80,7 @@ fn cluster(behaviour: Behaviour, gated: bool) -> Arc<Cluster> {
         gate: gated.then(|| Semaphore::new(0)),
         submits: AtomicUsize::new(0),
         cancels: Mutex::new(Vec::new()),
+        tokens: Mutex::new(Vec::new()),
     })
 }
 
@@ -254,6 +261,16 @@ async fn start_report_route_stop_cancel() {
     let status = cluster.sim.status(std::slice::from_ref(&job)).await;
     assert!(status[&job].state.is_final(), "{:?}", status[&job]);
     assert_eq!(cluster.submits.load(Ordering::SeqCst), 1);
+
+    // The stopped server's credentials are gone: its token and its OAuth client.
+    let db = Db::connect(&world.db_url).await.unwrap();
+    let token = cluster.tokens.lock().unwrap()[0].clone();
+    assert!(db.lookup_token(&token, Utc::now()).await.unwrap().is_none());
+    assert!(db
+        .get_oauth_client("jupyterhub-user-alice")
+        .await
+        .unwrap()
+        .is_none());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -243,7 +243,8 @@ fn demo(
         stop_signal().await?;
         if temporary.is_some() {
             eprintln!("batchhub demo: stopping every notebook server …");
-            hub.stop_all_servers(std::time::Duration::from_secs(30)).await;
+            hub.stop_all_servers(std::time::Duration::from_secs(30))
+                .await;
         }
         hub.stop().await;
         Ok(ExitCode::SUCCESS)

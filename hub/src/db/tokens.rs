@@ -223,6 +223,18 @@ impl Db {
         Ok(result.rows_affected() > 0)
     }
 
+    /// Deletes `user`'s tokens whose note is `note` (a server's own token is noted
+    /// "Server at /user/alice/"); returns how many.
+    pub async fn revoke_user_tokens_noted(&self, user: &str, note: &str) -> Result<u64, DbError> {
+        let result = sqlx::query("DELETE FROM api_tokens WHERE user_name = $1 AND note = $2")
+            .bind(user)
+            .bind(note)
+            .execute(&self.pool)
+            .await
+            .map_err(DbError::query("revoke a server's tokens"))?;
+        Ok(result.rows_affected())
+    }
+
     /// Records that a token was used at `when` (an older time is ignored).
     pub async fn touch_token(&self, id: TokenId, when: DateTime<Utc>) -> Result<(), DbError> {
         sqlx::query(

@@ -227,6 +227,9 @@ impl Inner {
         *lock(&slot.entry) = entry.clone();
         self.refresh_progress();
         self.carry_out(key, &entry, actions).await;
+        if before.state.is_active() && !state.is_active() {
+            self.revoke_credentials(key).await;
+        }
         Ok(Some(Applied {
             state,
             refusal: None,
@@ -311,9 +314,13 @@ impl Inner {
                         tracing::warn!(route = %spec, error = %e, "could not delete a route");
                     }
                 }
-                // The drivers do not expose a job's output yet: say there is none.
                 Action::ReadOutputTail(job) => {
-                    self.answer_later(key, async move { Event::OutputTail { job, tail: None } });
+                    let inner = self.clone();
+                    let user = key.user.clone();
+                    self.answer_later(key, async move {
+                        let tail = inner.output_tail(&user, &job).await;
+                        Event::OutputTail { job, tail }
+                    });
                 }
             }
         }
@@ -371,7 +378,7 @@ impl Inner {
         let token = NewToken {
             owner: TokenOwner::User(key.user.clone()),
             scopes: job_env::server_token_scopes(&key.user, &key.name),
-            note: format!("Server at {prefix}"),
+            note: server_token_note(&prefix),
             expires_at: None,
             oauth_client: None,
         };
@@ -415,6 +422,37 @@ impl Inner {
         result.map_err(|e| SubmitError::from(&e))
     }
 
+    /// A server that no longer runs loses its credentials, as in JupyterHub: its own API
+    /// token and its OAuth client (with every token issued through it). A new start makes
+    /// new ones. Failures are logged: the next stop of that server tries again.
+    async fn revoke_credentials(&self, key: &ServerKey) {
+        let note = server_token_note(&self.prefix(key));
+        if let Err(e) = self.db.revoke_user_tokens_noted(&key.user, &note).await {
+            tracing::warn!(server = %key, error = %e, "could not revoke the server's token");
+        }
+        let client = job_env::client_id(&key.user, &key.name);
+        if let Err(e) = self.db.delete_oauth_client(&client).await {
+            tracing::warn!(server = %key, error = %e, "could not delete the server's OAuth client");
+        }
+    }
+
+    /// The end of `job`'s output file, if the user owns it (see [`super::output_tail`]).
+    async fn output_tail(&self, user: &str, job: &JobId) -> Option<String> {
+        let dir = self.working_dir(user).await.ok()?;
+        let path = super::output_tail::output_path(&dir, self.config.job_name.as_str(), job);
+        let name = user.to_string();
+        tokio::task::spawn_blocking(move || {
+            let owner = nix::unistd::User::from_name(&name)
+                .ok()
+                .flatten()
+                .map(|u| u.uid.as_raw());
+            super::output_tail::read_tail(&path, owner)
+        })
+        .await
+        .ok()
+        .flatten()
+    }
+
     /// The configured working directory, or the user's home from the passwd database
     /// (looked up off the runtime: NSS may ask LDAP).
     async fn working_dir(&self, user: &str) -> Result<PathBuf, String> {
@@ -431,6 +469,11 @@ impl Inner {
             Err(e) => Err(format!("looking up {user}'s home directory failed: {e}")),
         }
     }
+}
+
+/// The note on a server's own API token (the token's owner is the user).
+fn server_token_note(prefix: &str) -> String {
+    format!("Server at {prefix}")
 }
 
 /// The data JupyterHub puts on a user server's route.

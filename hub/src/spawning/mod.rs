@@ -15,10 +15,12 @@
 //! - `poller` — one batched `status` call per poll interval, and the clock's ticks.
 //! - `resume` — a restarted hub re-adopts its jobs and reconciles the proxy's routes.
 //! - [`job_env`] — the job's `JUPYTERHUB_*` environment.
+//! - [`output_tail`] — the end of a failed job's output, read only if its user owns it.
 
 mod control;
 mod core;
 pub mod job_env;
+pub mod output_tail;
 mod poller;
 mod resume;
 
