@@ -4,7 +4,7 @@
 //! it through `hub-proxy`. Its REST API and OAuth provider are compatible with JupyterHub's.
 //!
 //! Built so far (the issue "The hub" is in progress; `hub serve` and `hub demo` wiring these
-//! together, OAuth and the web pages come next):
+//! together and OAuth come next):
 //! - [`config`] — the TOML config: `generate_config`, `check_config` (every error with its
 //!   place), `load`.
 //! - [`control`] — the boundary between the front (REST API, pages) and the spawner:
@@ -19,6 +19,9 @@
 //!   batchspawner's port report, metrics) as an axum router over [`control::ServerControl`].
 //! - [`auth`] — the `Authenticator` trait: PAM (loaded at run time), shared password, users
 //!   file with argon2 hashes.
+//! - [`web`] — the browser's pages: login (rate limited, XSRF-checked), home with server
+//!   cards, spawn form, pending page with live progress, admin page, error pages.
+//! - [`session_cookie`] — the signed session and XSRF cookies, shared by [`web`] and [`api`].
 //! - [`proxy_client`] — the proxy's route API as the hub uses it, and route reconciliation.
 //! - [`spawning`] — the spawner's async shell: drives [`spawner`] against the database, the
 //!   scheduler and the proxy, and implements [`control::ServerControl`].
@@ -36,6 +39,8 @@ pub mod control;
 pub mod db;
 pub mod form;
 pub mod proxy_client;
+pub mod session_cookie;
 pub mod singleuser;
 pub mod spawner;
 pub mod spawning;
+pub mod web;

@@ -250,3 +250,15 @@ fn load_reads_a_file_and_names_it_in_errors() {
         Err(LoadError::Read { .. })
     ));
 }
+
+#[test]
+fn allowed_groups_are_read_and_checked() {
+    let config = accepted("[auth]\nallowed_groups = [\"hpc-users\", \"staff\"]\n");
+    assert_eq!(config.auth.allowed_groups, ["hpc-users", "staff"]);
+    assert!(HubConfig::default().auth.allowed_groups.is_empty());
+    let found = errors("[auth]\nallowed_groups = [\"hpc users\"]\n");
+    assert_eq!(
+        found,
+        ["hub.toml:2:18: auth.allowed_groups: \"hpc users\" is not a group name"]
+    );
+}

@@ -81,6 +81,7 @@ async fn hub() -> Hub {
         services,
         version: "5.3.0".to_string(),
         clock: Arc::new(t0),
+        cookie_secret: None,
     };
     let app = router(ApiState::new(db.clone(), fake.clone(), settings));
     let root = tokens.pop().unwrap();
