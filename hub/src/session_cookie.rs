@@ -83,7 +83,38 @@ pub fn read_cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 /// The session id carried by a request's verified session cookie, if any.
 pub fn session_id<'a>(secret: &[u8], headers: &'a HeaderMap) -> Option<&'a str> {
-    verify(secret, Purpose::Session, read_cookie(headers, SESSION_COOKIE)?)
+    verify(
+        secret,
+        Purpose::Session,
+        read_cookie(headers, SESSION_COOKIE)?,
+    )
+}
+
+/// A new random token (the pre-login XSRF token): 32 bytes from the OS, as hex.
+pub fn new_token() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    hex(&bytes)
+}
+
+/// A `Set-Cookie` value: HttpOnly, SameSite=Lax, on `path`; `max_age` in seconds (`0`
+/// clears the cookie), none for a browser-session cookie.
+pub fn set_cookie(
+    name: &str,
+    value: &str,
+    path: &str,
+    max_age: Option<u64>,
+    secure: bool,
+) -> String {
+    let mut text = format!("{name}={value}; HttpOnly; SameSite=Lax; Path={path}");
+    if let Some(seconds) = max_age {
+        text.push_str(&format!("; Max-Age={seconds}"));
+    }
+    if secure {
+        text.push_str("; Secure");
+    }
+    text
 }
 
 /// Whether two tokens (XSRF) are equal, in constant time.
@@ -104,7 +135,14 @@ mod tests {
         assert_eq!(verify(SECRET, Purpose::Session, &signed), Some("abc123"));
         // Another purpose, another secret, a changed value or signature: refused.
         assert_eq!(verify(SECRET, Purpose::Xsrf, &signed), None);
-        assert_eq!(verify(b"another secret of 32 bytes......", Purpose::Session, &signed), None);
+        assert_eq!(
+            verify(
+                b"another secret of 32 bytes......",
+                Purpose::Session,
+                &signed
+            ),
+            None
+        );
         let tampered = signed.replacen("abc123", "abc124", 1);
         assert_eq!(verify(SECRET, Purpose::Session, &tampered), None);
         let mut cut = signed.clone();

@@ -281,10 +281,7 @@ pub const XSRF_HEADER: &str = "x-xsrftoken";
 /// The user of a request's signed session cookie, with the owner's scopes; `Ok(None)` when
 /// there is no valid cookie or session. A method other than GET/HEAD must carry the
 /// session's XSRF token in [`XSRF_HEADER`], else 403.
-pub async fn identify_cookie(
-    state: &ApiState,
-    parts: &Parts,
-) -> Result<Option<Caller>, ApiError> {
+pub async fn identify_cookie(state: &ApiState, parts: &Parts) -> Result<Option<Caller>, ApiError> {
     let Some(secret) = &state.cookie_secret else {
         return Ok(None);
     };
