@@ -1,6 +1,6 @@
 //! Router tests: the whole API over a SQLite database in a temp dir and a fake spawner.
 
-mod fake;
+pub(crate) mod fake;
 mod routes;
 
 use std::collections::BTreeSet;
