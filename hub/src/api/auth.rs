@@ -281,11 +281,15 @@ pub const XSRF_HEADER: &str = "x-xsrftoken";
 /// The user of a request's signed session cookie, with the owner's scopes; `Ok(None)` when
 /// there is no valid cookie or session. A method other than GET/HEAD must carry the
 /// session's XSRF token in [`XSRF_HEADER`], else 403.
-pub async fn identify_cookie(state: &ApiState, parts: &Parts) -> Result<Option<Caller>, ApiError> {
+pub async fn identify_cookie(
+    state: &ApiState,
+    method: &Method,
+    headers: &HeaderMap,
+) -> Result<Option<Caller>, ApiError> {
     let Some(secret) = &state.cookie_secret else {
         return Ok(None);
     };
-    let Some(id) = crate::session_cookie::session_id(secret, &parts.headers) else {
+    let Some(id) = crate::session_cookie::session_id(secret, headers) else {
         return Ok(None);
     };
     let now = (state.clock)();
@@ -297,9 +301,8 @@ pub async fn identify_cookie(state: &ApiState, parts: &Parts) -> Result<Option<C
     else {
         return Ok(None);
     };
-    if parts.method != Method::GET && parts.method != Method::HEAD {
-        let sent = parts
-            .headers
+    if method != Method::GET && method != Method::HEAD {
+        let sent = headers
             .get(XSRF_HEADER)
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default();
@@ -338,7 +341,7 @@ impl FromRequestParts<ApiState> for Caller {
                 .await?
                 .ok_or_else(ApiError::no_credentials);
         }
-        identify_cookie(state, parts)
+        identify_cookie(state, &parts.method, &parts.headers)
             .await?
             .ok_or_else(ApiError::no_credentials)
     }

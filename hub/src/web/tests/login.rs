@@ -78,7 +78,11 @@ async fn an_unavailable_authenticator_is_a_503_not_a_wrong_password() {
     let web = web("/").await;
     let answer = web.try_login("broken", "x", None).await;
     assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE);
-    assert!(answer.body.contains("Login is unavailable"), "{}", answer.body);
+    assert!(
+        answer.body.contains("Login is unavailable"),
+        "{}",
+        answer.body
+    );
     assert!(!answer.body.contains("Invalid username or password"));
 }
 
@@ -86,7 +90,10 @@ async fn an_unavailable_authenticator_is_a_503_not_a_wrong_password() {
 async fn a_tampered_or_unknown_cookie_is_sent_to_login() {
     let web = web("/").await;
     let (cookie, _) = web.login("alice", "wonderland").await;
-    assert_eq!(web.get("/hub/home", Some(&cookie)).await.status, StatusCode::OK);
+    assert_eq!(
+        web.get("/hub/home", Some(&cookie)).await.status,
+        StatusCode::OK
+    );
     // Change the id: the signature no longer matches.
     let tampered = cookie.replacen("batchhub-session=", "batchhub-session=0", 1);
     let answer = web.get("/hub/home", Some(&tampered)).await;
@@ -132,7 +139,11 @@ async fn a_login_without_the_right_xsrf_is_refused_before_the_authenticator() {
     let (cookie, token) = web.login_form().await;
     // No _xsrf field.
     let answer = web
-        .post("/hub/login", Some(&cookie), "username=alice&password=wonderland")
+        .post(
+            "/hub/login",
+            Some(&cookie),
+            "username=alice&password=wonderland",
+        )
         .await;
     assert_eq!(answer.status, StatusCode::FORBIDDEN);
     assert!(answer.body.contains("Login form invalid or expired"));
@@ -232,7 +243,11 @@ async fn everything_lives_under_a_base_url() {
     let page = web.get("/jupyter/hub/login", None).await;
     assert!(page.body.contains("action=\"/jupyter/hub/login\""));
     // The hint is shown, escaped.
-    assert!(page.body.contains("log in as &lt;demo&gt;"), "{}", page.body);
+    assert!(
+        page.body.contains("log in as &lt;demo&gt;"),
+        "{}",
+        page.body
+    );
     assert!(page.set_cookies()[0].contains("Path=/jupyter/hub/"));
     let answer = web.get("/jupyter/hub/home", None).await;
     assert_eq!(

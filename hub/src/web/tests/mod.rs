@@ -192,17 +192,19 @@ impl Web {
         read(self.app.clone().oneshot(request).await.unwrap()).await
     }
 
-    fn request(method: Method, uri: &str, cookie: Option<&str>, form: Option<&str>) -> Request<Body> {
+    fn request(
+        method: Method,
+        uri: &str,
+        cookie: Option<&str>,
+        form: Option<&str>,
+    ) -> Request<Body> {
         let mut builder = Request::builder().method(method).uri(uri);
         if let Some(cookie) = cookie {
             builder = builder.header(header::COOKIE, cookie);
         }
         let body = match form {
             Some(form) => {
-                builder = builder.header(
-                    header::CONTENT_TYPE,
-                    "application/x-www-form-urlencoded",
-                );
+                builder = builder.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
                 Body::from(form.to_string())
             }
             None => Body::empty(),
@@ -214,7 +216,8 @@ impl Web {
     }
 
     async fn get(&self, uri: &str, cookie: Option<&str>) -> Answer {
-        self.send(Self::request(Method::GET, uri, cookie, None)).await
+        self.send(Self::request(Method::GET, uri, cookie, None))
+            .await
     }
 
     async fn post(&self, uri: &str, cookie: Option<&str>, form: &str) -> Answer {
@@ -253,7 +256,12 @@ impl Web {
         let cookie = answer.cookie("batchhub-session").expect("a session cookie");
         let value = cookie.split_once('=').unwrap().1;
         let id = session_cookie::verify(SECRET, Purpose::Session, value).expect("signed");
-        let session = self.db.lookup_session(id, t0()).await.unwrap().expect("stored");
+        let session = self
+            .db
+            .lookup_session(id, t0())
+            .await
+            .unwrap()
+            .expect("stored");
         (cookie, session.xsrf_token)
     }
 
@@ -264,7 +272,9 @@ impl Web {
 
 /// The value of the first hidden `_xsrf` input of a page.
 fn hidden_xsrf(html: &str) -> String {
-    let at = html.find("name=\"_xsrf\" value=\"").expect("an _xsrf field");
+    let at = html
+        .find("name=\"_xsrf\" value=\"")
+        .expect("an _xsrf field");
     let rest = &html[at + "name=\"_xsrf\" value=\"".len()..];
     rest[..rest.find('"').unwrap()].to_string()
 }

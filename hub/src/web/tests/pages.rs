@@ -80,12 +80,11 @@ async fn invalid_spawn_options_show_the_form_again_with_the_error_by_its_field()
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("CPU cores") && page.body.contains("Work queue"));
     assert!(page.body.contains("action=\"/hub/spawn/alice\""));
-    *web.fake.start_answer.lock().unwrap() = Some(Err(ControlError::InvalidOptions(vec![
-        FieldError {
+    *web.fake.start_answer.lock().unwrap() =
+        Some(Err(ControlError::InvalidOptions(vec![FieldError {
             field: "ncpus".to_string(),
             message: "must be between 1 and 64".to_string(),
-        },
-    ])));
+        }])));
     let answer = web
         .post(
             "/hub/spawn/alice",
@@ -144,7 +143,10 @@ async fn a_valid_spawn_goes_to_the_pending_page() {
         .post("/hub/spawn", Some(&cookie), &format!("_xsrf={xsrf}"))
         .await;
     assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE);
-    assert!(!answer.body.contains("qsub timed out"), "the cause is logged, not shown");
+    assert!(
+        !answer.body.contains("qsub timed out"),
+        "the cause is logged, not shown"
+    );
     // Nobody starts another user's server.
     let answer = web
         .post("/hub/spawn/bob", Some(&cookie), &format!("_xsrf={xsrf}"))
@@ -164,11 +166,13 @@ async fn the_pending_page_shows_the_queue_wait() {
         Some(t0()),
         event("Job 1001.pbs is waiting in the queue workq; position 3 of this hub's 7 queued jobs"),
     );
-    let page = web.get("/jupyter/hub/spawn-pending/alice", Some(&cookie)).await;
+    let page = web
+        .get("/jupyter/hub/spawn-pending/alice", Some(&cookie))
+        .await;
     assert_eq!(page.status, StatusCode::OK);
     let html = &page.body;
     for text in [
-        "position 3 of this hub&#39;s 7 queued jobs",
+        "position 3 of this hub's 7 queued jobs",
         "Not Running: Insufficient amount of resource: ngpus",
         "2026-11-25 19:30 UTC",
         "data-progress-url=\"/jupyter/hub/api/users/alice/server/progress\"",
@@ -181,13 +185,19 @@ async fn the_pending_page_shows_the_queue_wait() {
     }
     // Home shows the same card; the spawn page sends to the pending page.
     let home = web.get("/jupyter/hub/home", Some(&cookie)).await;
-    assert!(home.body.contains("The scheduler says: Not Running"), "{}", home.body);
+    assert!(
+        home.body.contains("The scheduler says: Not Running"),
+        "{}",
+        home.body
+    );
     assert!(home.body.contains("Estimated start: 2026-11-25 19:30 UTC"));
     let spawn = web.get("/jupyter/hub/spawn", Some(&cookie)).await;
     assert_eq!(spawn.location(), "/jupyter/hub/spawn-pending/alice");
     // Someone else's pending page is not theirs to see.
     let (bob, _) = web.login("bob", "builder").await;
-    let answer = web.get("/jupyter/hub/spawn-pending/alice", Some(&bob)).await;
+    let answer = web
+        .get("/jupyter/hub/spawn-pending/alice", Some(&bob))
+        .await;
     assert_eq!(answer.status, StatusCode::FORBIDDEN);
 }
 
@@ -211,7 +221,11 @@ async fn the_admin_page_is_for_admins() {
         .await;
     assert_eq!(answer.status, StatusCode::FORBIDDEN);
     let answer = web
-        .post("/hub/admin/stop/alice", Some(&root), &format!("_xsrf={xsrf}"))
+        .post(
+            "/hub/admin/stop/alice",
+            Some(&root),
+            &format!("_xsrf={xsrf}"),
+        )
         .await;
     assert_eq!(answer.location(), "/hub/admin");
     assert_eq!(web.fake.calls(), ["stop alice/"]);
@@ -250,7 +264,8 @@ async fn a_user_url_reaching_the_hub() {
     assert_eq!(answer.status, StatusCode::FAILED_DEPENDENCY);
     assert!(answer.body.contains("\"status\":424"), "{}", answer.body);
     // Starting: the pending page.
-    web.fake.put("alice", "", queued("wait"), Some(t0()), event("queued"));
+    web.fake
+        .put("alice", "", queued("wait"), Some(t0()), event("queued"));
     let answer = web.get("/user/alice/lab", Some(&alice)).await;
     assert_eq!(answer.location(), "/hub/spawn-pending/alice");
     // Ready: back to the server, counting, until the guard stops the loop.
@@ -263,7 +278,8 @@ async fn a_user_url_reaching_the_hub() {
     let answer = web.get("/user/alice/lab?redirects=3", Some(&alice)).await;
     assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE);
     // A named server is told apart by its name.
-    web.fake.put("alice", "gpu", queued("w"), Some(t0()), event("q"));
+    web.fake
+        .put("alice", "gpu", queued("w"), Some(t0()), event("q"));
     let answer = web.get("/user/alice/gpu/lab", Some(&alice)).await;
     assert_eq!(answer.location(), "/hub/spawn-pending/alice/gpu");
 }
@@ -274,7 +290,11 @@ async fn the_api_accepts_the_session_cookie_with_the_xsrf_rule() {
     let (cookie, xsrf) = web.login("alice", "wonderland").await;
     let answer = web.get("/hub/api/user", Some(&cookie)).await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
-    assert!(answer.body.contains("\"name\":\"alice\""), "{}", answer.body);
+    assert!(
+        answer.body.contains("\"name\":\"alice\""),
+        "{}",
+        answer.body
+    );
     // Not someone else's.
     let answer = web.get("/hub/api/users/bob", Some(&cookie)).await;
     assert_ne!(answer.status, StatusCode::OK);
@@ -298,7 +318,12 @@ async fn the_api_accepts_the_session_cookie_with_the_xsrf_rule() {
     assert_eq!(answer.status, StatusCode::FORBIDDEN);
     assert!(web.fake.calls().is_empty());
     let answer = web.send(post(Some(&xsrf))).await;
-    assert!(answer.status.is_success(), "{} {}", answer.status, answer.body);
+    assert!(
+        answer.status.is_success(),
+        "{} {}",
+        answer.status,
+        answer.body
+    );
     assert_eq!(web.fake.calls(), ["start alice/ {}"]);
     // No cookie, no token: refused as before.
     let answer = web.get("/hub/api/user", None).await;
