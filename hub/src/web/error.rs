@@ -11,7 +11,7 @@ use crate::db::DbError;
 
 /// A page that refuses or fails: rendered once, answered as is.
 #[derive(Debug)]
-pub struct WebError(Response);
+pub struct WebError(Box<Response>);
 
 impl WebError {
     /// An error page.
@@ -29,7 +29,9 @@ impl WebError {
             title,
             message,
         );
-        WebError((status, Html(markup.into_string())).into_response())
+        WebError(Box::new(
+            (status, Html(markup.into_string())).into_response(),
+        ))
     }
 
     /// 403.
@@ -77,7 +79,7 @@ impl WebError {
 
     /// A 302 to `location`.
     pub(super) fn redirect(location: &str) -> Self {
-        WebError(redirect(location))
+        WebError(Box::new(redirect(location)))
     }
 
     /// Adds `Retry-After: seconds`.
@@ -91,7 +93,7 @@ impl WebError {
 
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
-        self.0
+        *self.0
     }
 }
 

@@ -77,8 +77,7 @@ fn client_address(headers: &HeaderMap, peer: Option<SocketAddr>) -> String {
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(','))
             .map(str::trim)
-            .filter(|hop| !hop.is_empty())
-            .last();
+            .rfind(|hop| !hop.is_empty());
         if let Some(hop) = forwarded {
             return hop.to_string();
         }
