@@ -2,9 +2,11 @@
 //! server, the spawn form, the pending page with live progress, the admin page, the "your
 //! server is not running" page, and error pages.
 //!
-//! [`router`] builds the routes from a [`WebState`]; the binary merges it with
-//! [`crate::api::router`] (the two share no path; the API keeps its JSON 404 fallback, this
-//! router has none, so `Router::merge` accepts both). Serve with
+//! [`router`] builds the routes from a [`WebState`]; [`with_api`] merges them with
+//! [`crate::api::router`] (the two share no path) and answers unknown paths as JupyterHub
+//! does: a JSON 404 under `{base}hub/api/`, an HTML 404 page elsewhere. [`router`] alone has
+//! no fallback, so `router(web).merge(api)` also works (the API's JSON 404 then answers
+//! every unknown path). Serve with
 //! `into_make_service_with_connect_info::<SocketAddr>()`: login rate limiting counts failures
 //! per client address.
 //!
@@ -47,6 +49,8 @@ use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 
@@ -246,4 +250,22 @@ pub fn router(state: WebState) -> Router {
         router = router.route(base.trim_end_matches('/'), get(login::root));
     }
     router.with_state(state)
+}
+
+/// The pages merged with the REST API `api` (from [`crate::api::router`]), with one fallback
+/// for both: a JSON 404 under `{base}hub/api/` (the API's own answer), an HTML 404 page
+/// elsewhere.
+pub fn with_api(state: WebState, api: Router) -> Router {
+    let fallback = state.clone();
+    router(state)
+        .merge(api)
+        .fallback(move |uri: Uri, headers: HeaderMap| not_found(fallback.clone(), uri, headers))
+}
+
+async fn not_found(state: WebState, uri: Uri, headers: HeaderMap) -> Response {
+    if uri.path().starts_with(&state.hub_url("/api")) {
+        return crate::api::ApiError::new(StatusCode::NOT_FOUND, "Not Found").into_response();
+    }
+    let viewer = session::current(&state, &headers).await.ok().flatten();
+    WebError::not_found(&state, viewer.as_ref(), "There is no page here.").into_response()
 }

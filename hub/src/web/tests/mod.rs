@@ -19,7 +19,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
-use super::{router, WebSettings, WebState};
+use super::{router, with_api, WebSettings, WebState};
 use crate::api::tests::fake::FakeControl;
 use crate::api::{self, ApiSettings, ApiState, Services};
 use crate::auth::{AuthError, Authenticator, Verdict};
@@ -129,11 +129,10 @@ async fn web_with(settings: WebSettings) -> Web {
     };
     let state = WebState::new(db.clone(), fake.clone(), auth.clone(), settings);
     // As the binary serves them: the pages merged with the API.
-    let app = router(state).merge(api::router(ApiState::new(
-        db.clone(),
-        fake.clone(),
-        api_settings,
-    )));
+    let app = with_api(
+        state,
+        api::router(ApiState::new(db.clone(), fake.clone(), api_settings)),
+    );
     Web {
         _dir: dir,
         db,
@@ -142,6 +141,29 @@ async fn web_with(settings: WebSettings) -> Web {
         app,
         base,
     }
+}
+
+#[tokio::test]
+async fn the_pages_merge_with_the_api_and_unknown_paths_get_the_right_404() {
+    let web = web("/").await;
+    let (cookie, _) = web.login("alice", "wonderland").await;
+    let page = web.get("/hub/no-such-page", Some(&cookie)).await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert!(page.body.contains("There is no page here.") && page.body.contains("alice"));
+    let api = web.get("/hub/api/no-such-thing", None).await;
+    assert_eq!(api.status, StatusCode::NOT_FOUND);
+    assert_eq!(api.body, r#"{"status":404,"message":"Not Found"}"#);
+    // The plain merge works too (no fallback here, the API's stays).
+    let plain = router(WebState::new(
+        web.db.clone(),
+        web.fake.clone(),
+        web.auth.clone(),
+        settings("/"),
+    ));
+    let merged = plain.merge(Router::new().fallback(|| async { StatusCode::IM_A_TEAPOT }));
+    let request = Web::request(Method::GET, "/nowhere", None, None);
+    let answer = read(merged.oneshot(request).await.unwrap()).await;
+    assert_eq!(answer.status, StatusCode::IM_A_TEAPOT);
 }
 
 /// A response with its body read.
