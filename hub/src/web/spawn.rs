@@ -15,6 +15,7 @@ use super::templates::{self, server_url, user_page, PendingPage, SpawnPage};
 use super::WebState;
 use crate::control::{ControlError, ServerView};
 use crate::form::describe;
+use crate::spawner::state::ServerState;
 
 /// A form with only `_xsrf` (stop buttons).
 #[derive(Debug, Deserialize)]
@@ -277,13 +278,8 @@ async fn pending(state: &WebState, viewer: &Viewer, user: &str, server: &str) ->
             .unwrap_or_else(|| server_url(state.base(), user, server));
         return redirect(&url);
     }
-    if !view.state.is_active()
-        && !matches!(
-            view.state,
-            crate::spawner::state::ServerState::Failed { .. }
-        )
-        && own
-    {
+    // Stopped (not failed: a failure is shown here, with why): start it again.
+    if own && matches!(view.state, ServerState::Stopped { .. }) {
         return redirect(&user_page(state.base(), "spawn", user, server));
     }
     let progress = progress_url(state.base(), user, server);

@@ -377,3 +377,36 @@ async fn values_from_users_are_escaped() {
     assert!(page.body.contains("&lt;img src=x onerror=alert(1)&gt;"));
     assert!(page.body.contains("&lt;b&gt;q&lt;/b&gt;"));
 }
+
+#[tokio::test]
+async fn a_failed_spawn_says_why_on_the_home_and_pending_pages() {
+    use crate::spawner::state::FailReason;
+    let web = web("/").await;
+    let (cookie, _) = web.login("alice", "wonderland").await;
+    let failed = ServerState::Failed {
+        reason: FailReason::SubmitRefused {
+            message: "Job exceeds queue resource limits".to_string(),
+        },
+        job: None,
+        exit_status: None,
+        output_tail: Some("last line of output".to_string()),
+        at: t0(),
+    };
+    web.fake
+        .put("alice", "", failed, None, event("Spawn failed"));
+    let page = web.get("/hub/spawn-pending/alice", Some(&cookie)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page
+        .body
+        .contains("The scheduler refused the job: Job exceeds queue resource limits"));
+    assert!(page.body.contains("last line of output"));
+    assert!(page.body.contains("href=\"/hub/spawn/alice\""));
+    // No reload loop and no stream for a spawn that is over.
+    assert!(!page.body.contains("http-equiv=\"refresh\""));
+    assert!(!page.body.contains("EventSource"));
+    let home = web.get("/hub/home", Some(&cookie)).await;
+    assert!(home.body.contains("Job exceeds queue resource limits"));
+    assert!(home
+        .body
+        .contains("<a class=\"start\" href=\"/hub/spawn/alice\">Start</a>"));
+}
