@@ -325,6 +325,21 @@ async fn the_api_accepts_the_session_cookie_with_the_xsrf_rule() {
         answer.body
     );
     assert_eq!(web.fake.calls(), ["start alice/ {}"]);
+    // The pending page's stream opens with the cookie alone.
+    web.fake
+        .put("alice", "", queued("wait"), Some(t0()), event("queued"));
+    let request = Web::request(
+        Method::GET,
+        "/hub/api/users/alice/server/progress",
+        Some(&cookie),
+        None,
+    );
+    let response = web.app.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers()[header::CONTENT_TYPE],
+        "text/event-stream"
+    );
     // No cookie, no token: refused as before.
     let answer = web.get("/hub/api/user", None).await;
     assert_eq!(answer.status, StatusCode::FORBIDDEN);
