@@ -197,6 +197,21 @@ async fn users_outside_allowed_users_or_groups_are_refused() {
     let answer = web.try_login("alice", "wonderland", None).await;
     assert_eq!(answer.status, StatusCode::FORBIDDEN);
     assert!(answer.cookie("batchhub-session").is_none());
+
+    // The system's root is in its primary group (whatever this system calls it).
+    let root = nix::unistd::User::from_name("root").unwrap().unwrap();
+    let group = nix::unistd::Group::from_gid(root.gid).unwrap().unwrap();
+    let mut s = settings("/");
+    s.allowed_groups = BTreeSet::from([group.name, "no-such-group-batchhub".to_string()]);
+    let web = web_with(s).await;
+    assert_eq!(
+        web.try_login("root", "rootpw", None).await.status,
+        StatusCode::FOUND
+    );
+    assert_eq!(
+        web.try_login("alice", "wonderland", None).await.status,
+        StatusCode::FORBIDDEN
+    );
 }
 
 #[tokio::test]
