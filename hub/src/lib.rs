@@ -3,8 +3,7 @@
 //! `drivers::Scheduler`, tracking it until the server reports its address and then routing
 //! it through `hub-proxy`. Its REST API and OAuth provider are compatible with JupyterHub's.
 //!
-//! Built so far (the issue "The hub" is in progress; `hub serve` and `hub demo` wiring these
-//! together, OAuth and the web pages come next):
+//! Layout (OAuth for `jupyterhub-singleuser` comes next):
 //! - [`config`] — the TOML config: `generate_config`, `check_config` (every error with its
 //!   place), `load`.
 //! - [`control`] — the boundary between the front (REST API, pages) and the spawner:
@@ -21,6 +20,9 @@
 //!   batchspawner's port report, metrics) as an axum router over [`control::ServerControl`].
 //! - [`auth`] — the `Authenticator` trait: PAM (loaded at run time), shared password, users
 //!   file with argon2 hashes.
+//! - [`web`] — the browser's pages: login (rate limited, XSRF-checked), home with server
+//!   cards, spawn form, pending page with live progress, admin page, error pages.
+//! - [`session_cookie`] — the signed session and XSRF cookies, shared by [`web`] and [`api`].
 //! - [`proxy_client`] — the proxy's route API as the hub uses it, and route reconciliation.
 //! - [`spawning`] — the spawner's async shell: drives [`spawner`] against the database, the
 //!   scheduler and the proxy, and implements [`control::ServerControl`].
@@ -29,8 +31,8 @@
 //! - [`singleuser`] — `hub-singleuser`, run by the batch job: bind a port, report it to the
 //!   hub, then exec `jupyterhub-singleuser` (or serve a built-in test server).
 //!
-//! Binaries: `hub` (`generate-config`, `check-config`, `hash-password`) and
-//! `hub-singleuser`.
+//! Binaries: `hub` (`serve`, `demo`, `generate-config`, `check-config`, `hash-password`)
+//! and `hub-singleuser`.
 #![deny(missing_docs)]
 
 pub mod api;
@@ -42,6 +44,8 @@ pub mod demo;
 pub mod form;
 pub mod proxy_client;
 pub mod serve;
+pub mod session_cookie;
 pub mod singleuser;
 pub mod spawner;
 pub mod spawning;
+pub mod web;

@@ -1,12 +1,15 @@
 //! Who is calling: the `Authorization: token …` (or `bearer …`) header, looked up among the
-//! services' tokens (read from their files at start) and then in the database by hash.
+//! services' tokens (read from their files at start) and then in the database by hash; or,
+//! without that header and when a cookie secret is configured, the browser's signed session
+//! cookie (the pages' own calls, e.g. the progress stream), with JupyterHub's XSRF rule for
+//! methods that change things.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, Method, StatusCode};
 use sha2::{Digest, Sha256};
 
 use super::error::ApiError;
@@ -271,12 +274,74 @@ fn bounded(scopes: &[String], user: &str, admin: bool) -> Vec<Grant> {
         .collect()
 }
 
+/// The header a cookie-authenticated call that changes something must carry, holding the
+/// session's XSRF token (JupyterHub's name).
+pub const XSRF_HEADER: &str = "x-xsrftoken";
+
+/// The user of a request's signed session cookie, with the owner's scopes; `Ok(None)` when
+/// there is no valid cookie or session. A method other than GET/HEAD must carry the
+/// session's XSRF token in [`XSRF_HEADER`], else 403.
+pub async fn identify_cookie(
+    state: &ApiState,
+    method: &Method,
+    headers: &HeaderMap,
+) -> Result<Option<Caller>, ApiError> {
+    let Some(secret) = &state.cookie_secret else {
+        return Ok(None);
+    };
+    let Some(id) = crate::session_cookie::session_id(secret, headers) else {
+        return Ok(None);
+    };
+    let now = (state.clock)();
+    let Some(session) = state
+        .db
+        .lookup_session(id, now)
+        .await
+        .map_err(ApiError::db)?
+    else {
+        return Ok(None);
+    };
+    if method != Method::GET && method != Method::HEAD {
+        let sent = headers
+            .get(XSRF_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        if !crate::session_cookie::same_token(sent, &session.xsrf_token) {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "XSRF cookie does not match POST argument",
+            ));
+        }
+    }
+    let Some(user) = state
+        .db
+        .get_user(&session.user)
+        .await
+        .map_err(ApiError::db)?
+    else {
+        return Ok(None);
+    };
+    let admin = state.is_admin(&user);
+    Ok(Some(Caller {
+        grants: bounded(&owner_scopes(&user.name, admin), &user.name, admin),
+        kind: CallerKind::User {
+            name: user.name,
+            admin,
+        },
+        token_id: None,
+    }))
+}
+
 impl FromRequestParts<ApiState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, ApiError> {
-        let token = bearer(&parts.headers).ok_or_else(ApiError::no_credentials)?;
-        identify(state, token)
+        if let Some(token) = bearer(&parts.headers) {
+            return identify(state, token)
+                .await?
+                .ok_or_else(ApiError::no_credentials);
+        }
+        identify_cookie(state, &parts.method, &parts.headers)
             .await?
             .ok_or_else(ApiError::no_credentials)
     }

@@ -2,12 +2,12 @@
 //! owner).
 
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
 
-use super::auth::{bearer, identify, Caller, CallerKind};
+use super::auth::{bearer, identify, identify_cookie, Caller, CallerKind};
 use super::error::ApiError;
 use super::models::UserModel;
 use super::scopes::Target;
@@ -87,8 +87,12 @@ pub async fn current_user(
         status: StatusCode::FORBIDDEN,
         message: None,
     };
-    let token = bearer(&headers).ok_or_else(|| refused.clone())?;
-    let caller = identify(&state, token).await?.ok_or(refused)?;
+    let caller = match bearer(&headers) {
+        Some(token) => identify(&state, token).await?,
+        // The pages' own calls carry the session cookie instead.
+        None => identify_cookie(&state, &Method::GET, &headers).await?,
+    };
+    let caller = caller.ok_or(refused)?;
     let token_id = caller.token_id.map(|id| id.to_string());
     let scopes = caller.scope_strings();
     match &caller.kind {

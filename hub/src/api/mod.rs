@@ -25,7 +25,7 @@ mod tokens;
 mod users;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -57,6 +57,10 @@ pub struct ApiSettings {
     pub version: String,
     /// What time it is.
     pub clock: Clock,
+    /// The key that signs the browser's session cookie ([`crate::session_cookie`]); with it
+    /// the API accepts the cookie as its user (JupyterHub's rule: non-GET calls must send
+    /// the session's XSRF token in `X-XSRFToken`). `None`: tokens only.
+    pub cookie_secret: Option<Arc<[u8]>>,
 }
 
 /// Everything a handler needs; cheap to clone.
@@ -69,6 +73,7 @@ pub struct ApiState {
     services: Arc<Services>,
     version: String,
     clock: Clock,
+    cookie_secret: Option<Arc<[u8]>>,
     metrics: Arc<metrics::Metrics>,
 }
 
@@ -79,6 +84,7 @@ impl std::fmt::Debug for ApiSettings {
             .field("admin_users", &self.admin_users)
             .field("services", &self.services)
             .field("version", &self.version)
+            .field("cookie_auth", &self.cookie_secret.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -107,6 +113,7 @@ impl ApiState {
             services: Arc::new(settings.services),
             version: settings.version,
             clock: settings.clock,
+            cookie_secret: settings.cookie_secret,
             metrics: Arc::new(metrics::Metrics::default()),
         }
     }

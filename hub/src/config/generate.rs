@@ -52,6 +52,8 @@ authenticator = "pam"
 admin_users = []
 # Users allowed to log in; empty means anyone the authenticator accepts.
 allowed_users = []
+# Unix groups allowed to log in; empty means no group check. When set, a user must be in one.
+allowed_groups = []
 # The PAM service (pam only).
 pam_service = "login"
 # The file holding the shared password (shared-password only).

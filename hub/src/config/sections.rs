@@ -106,6 +106,10 @@ pub struct AuthSection {
     pub admin_users: Vec<UserName>,
     /// Users allowed to log in (`allowed_users`); empty means anyone who authenticates.
     pub allowed_users: Vec<UserName>,
+    /// Unix groups allowed to log in (`allowed_groups`): when not empty, a user must also be
+    /// a member of one of them (primary or supplementary, as the system's group database
+    /// says).
+    pub allowed_groups: Vec<String>,
     /// The PAM service name (`service`).
     pub pam_service: String,
     /// The file holding the shared password (`shared-password` only).
@@ -124,6 +128,7 @@ impl Default for AuthSection {
             authenticator: AuthenticatorKind::Pam,
             admin_users: Vec::new(),
             allowed_users: Vec::new(),
+            allowed_groups: Vec::new(),
             pam_service: "login".to_string(),
             shared_password_file: None,
             users_file: None,

@@ -129,6 +129,15 @@ fn auth(auth: &AuthSection, problems: &mut Vec<Problem>) {
         )),
         _ => {}
     }
+    for group in &auth.allowed_groups {
+        // A group name is one word of the system's group database: no blanks, no colon.
+        if group.is_empty() || group.contains(|c: char| c.is_whitespace() || c == ':') {
+            problems.push((
+                at.key("allowed_groups"),
+                format!("{group:?} is not a group name"),
+            ));
+        }
+    }
     at_least_one(
         auth.max_failed_logins,
         &at.key("max_failed_logins"),

@@ -273,3 +273,15 @@ fn the_simulated_cluster_section_is_read_and_checked() {
         ]
     );
 }
+
+#[test]
+fn allowed_groups_are_read_and_checked() {
+    let config = accepted("[auth]\nallowed_groups = [\"hpc-users\", \"staff\"]\n");
+    assert_eq!(config.auth.allowed_groups, ["hpc-users", "staff"]);
+    assert!(HubConfig::default().auth.allowed_groups.is_empty());
+    let found = errors("[auth]\nallowed_groups = [\"hpc users\"]\n");
+    assert_eq!(
+        found,
+        ["hub.toml:2:18: auth.allowed_groups: \"hpc users\" is not a group name"]
+    );
+}

@@ -35,6 +35,7 @@ use crate::config::HubConfig;
 use crate::db::{redact_url, Db};
 use crate::proxy_client::ProxyClient;
 use crate::spawning::{Clock, HubRoute, Spawning};
+use crate::web::{self, WebState};
 
 use self::proxy_process::{answers, socket_addr, ProxyChild, ProxyLaunch};
 use self::scheduler::SimCluster;
@@ -168,10 +169,22 @@ impl Hub {
                 services,
                 version: JUPYTERHUB_API_VERSION.to_string(),
                 clock: api_clock.clone(),
+                cookie_secret: Some(Arc::from(cookie_secret.as_bytes())),
             },
         );
-        let _ = (&authenticator, &cookie_secret, &extras);
-        let app = api::router(api_state);
+        let web_state = WebState::new(
+            db.clone(),
+            spawning.clone(),
+            authenticator.clone(),
+            settings::web(
+                config,
+                cookie_secret.as_bytes(),
+                api_clock.clone(),
+                authenticator.kind(),
+                extras.login_hint,
+            ),
+        );
+        let app = web::with_api(web_state, api::router(api_state));
 
         let stop = CancellationToken::new();
         let http = tokio::spawn({

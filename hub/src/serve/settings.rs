@@ -15,6 +15,7 @@ use crate::auth::Authenticator;
 use crate::config::{AuthSection, AuthenticatorKind, HubConfig};
 use crate::spawner::SpawnerConfig;
 use crate::spawning::SpawningConfig;
+use crate::web::WebSettings;
 
 /// The authenticator `[auth]` names.
 pub(crate) fn authenticator(auth: &AuthSection) -> anyhow::Result<Arc<dyn Authenticator>> {
@@ -38,6 +39,33 @@ pub(crate) fn authenticator(auth: &AuthSection) -> anyhow::Result<Arc<dyn Authen
             Arc::new(StaticUsers::load(file).context("auth.users_file")?)
         }
     })
+}
+
+/// The pages' settings. Cookies are marked `Secure` when users reach the hub over HTTPS
+/// (`bind_url` is `https://…`).
+pub(crate) fn web(
+    config: &HubConfig,
+    cookie_secret: &[u8],
+    clock: crate::api::Clock,
+    authenticator_kind: &'static str,
+    login_hint: Option<String>,
+) -> WebSettings {
+    let names = |list: &[drivers::UserName]| list.iter().map(|u| u.to_string()).collect();
+    WebSettings {
+        base_url: config.hub.base_url.as_str().to_string(),
+        admin_users: names(&config.auth.admin_users),
+        allowed_users: names(&config.auth.allowed_users),
+        allowed_groups: config.auth.allowed_groups.iter().cloned().collect(),
+        form: config.spawner.form.clone(),
+        cookie_secret: cookie_secret.to_vec(),
+        secure_cookies: config.hub.bind_url.starts_with("https://"),
+        session_lifetime: WebSettings::DEFAULT_SESSION_LIFETIME,
+        max_failed_logins: config.auth.max_failed_logins,
+        failed_login_window: config.auth.failed_login_window.get(),
+        clock,
+        authenticator_kind,
+        login_hint,
+    }
 }
 
 /// The hub as the proxy and the hub itself reach it: its bound address, with a wildcard

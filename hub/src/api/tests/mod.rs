@@ -1,6 +1,6 @@
 //! Router tests: the whole API over a SQLite database in a temp dir and a fake spawner.
 
-mod fake;
+pub(crate) mod fake;
 mod routes;
 
 use std::collections::BTreeSet;
@@ -81,6 +81,7 @@ async fn hub() -> Hub {
         services,
         version: "5.3.0".to_string(),
         clock: Arc::new(t0),
+        cookie_secret: None,
     };
     let app = router(ApiState::new(db.clone(), fake.clone(), settings));
     let root = tokens.pop().unwrap();

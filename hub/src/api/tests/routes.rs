@@ -764,6 +764,7 @@ async fn routes_live_under_the_base_url() {
         services: Services::default(),
         version: "5.3.0".to_string(),
         clock: Arc::new(t0),
+        cookie_secret: None,
     };
     let app = router(ApiState::new(
         db,
