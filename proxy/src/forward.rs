@@ -14,6 +14,7 @@ use crate::{error_page, websocket};
 use http::{header, HeaderValue, Request, Response, StatusCode, Uri, Version};
 use hyper::body::Incoming;
 use percent_encoding::percent_decode_str;
+use std::borrow::Cow;
 use std::error::Error as StdError;
 use std::future::Future;
 use std::sync::Arc;
@@ -89,9 +90,12 @@ fn route_for<B>(app: &App, req: &Request<B>) -> Option<Matched> {
     let key = if app.config.host_routing {
         let host = request_host(req).unwrap_or_default();
         let host = host.rsplit_once(':').map_or(host, |(h, _)| h);
-        path::route_key(&format!("/{host}{decoded}"))
+        path::route_key(&format!("/{host}{decoded}")).into()
     } else {
-        path::route_key(&decoded)
+        match decoded {
+            Cow::Borrowed(p) => path::route_key_cow(p),
+            Cow::Owned(p) => path::route_key(&p).into(),
+        }
     };
     let table = app.routes.snapshot();
     let (prefix, route) = table.lookup(&key)?;
