@@ -77,18 +77,20 @@ for backend in hyper node; do
   done
 done
 
-echo "== Adding 10,000 routes (one keep-alive client, sequential POSTs)"
-T_NOTHING=$("$PB" add-routes "127.0.0.1:$NOTHING" 10000)
-T_HP=$("$PB" add-routes "127.0.0.1:$HPA" 10000)
-T_CHP=$("$PB" add-routes "127.0.0.1:$CHPA" 10000)
-awk -v n="$T_NOTHING" -v h="$T_HP" -v x="$T_CHP" \
-  'BEGIN {printf "do-nothing %.3fs  hub-proxy %.3fs (%.2fx, <=1.1)  chp %.3fs (%.2fx)\n", n, h, h/n, x, x/n}'
+echo "== Adding 10,000 routes (one keep-alive client per server, sequential POSTs, batches of"
+echo "   100 alternating with the same client against a do-nothing server; $ROUNDS rounds, medians)"
+echo "-- hub-proxy vs do-nothing (per round: do-nothing s, hub-proxy s)"
+"$PB" add-routes-vs "127.0.0.1:$NOTHING" "127.0.0.1:$HPA" 10000 "$ROUNDS" | tee "$BENCH_DIR/add.hub-proxy"
+echo "-- chp vs do-nothing"
+"$PB" add-routes-vs "127.0.0.1:$NOTHING" "127.0.0.1:$CHPA" 10000 "$ROUNDS" | tee "$BENCH_DIR/add.chp"
+awk '/^median/ {printf "hub-proxy/do-nothing %.2fx (<=1.1)  ", $5}' "$BENCH_DIR/add.hub-proxy"
+awk '/^median/ {printf "chp/do-nothing %.2fx\n", $5}' "$BENCH_DIR/add.chp"
 
 echo "== GET /api/routes with 10,001 routes (50 requests): p50 p99 ms, bytes"
 echo "hub-proxy $("$PB" get-routes "127.0.0.1:$HPA" 50)"
 echo "chp       $("$PB" get-routes "127.0.0.1:$CHPA" 50)"
 
-echo "== 2,000 idle WebSockets: RSS KB baseline, loaded, after close; KB per WebSocket"
+echo "== 2,000 idle WebSockets, twice: RSS KB baseline, open, closed, open again, closed again; KB per WebSocket"
 echo "hub-proxy $("$PB" ws-hold "127.0.0.1:$HPP" 2000 "$HP_PID")"
 echo "chp       $("$PB" ws-hold "127.0.0.1:$CHPP" 2000 "$CHP_PID")"
 

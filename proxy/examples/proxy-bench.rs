@@ -5,8 +5,16 @@
 //! proxy-bench backend PORT            hello-world HTTP + WebSocket-upgrade echo backend
 //! proxy-bench nothing PORT            answers 201 to everything (route-add baseline)
 //! proxy-bench add-routes ADDR N       N route POSTs on one keep-alive connection; prints seconds
+//! proxy-bench add-routes-vs BASE ADDR N ROUNDS
+//!                                     N route POSTs to each of BASE and ADDR, one keep-alive
+//!                                     connection each, alternating batches of 100 so both
+//!                                     see the same machine; ROUNDS times (the routes are
+//!                                     deleted, untimed, between rounds, so every round adds
+//!                                     to the same table); prints per round "base_s addr_s",
+//!                                     then the medians and their ratio
 //! proxy-bench get-routes ADDR N       N GET /api/routes; prints p50 and p99 in ms
-//! proxy-bench ws-hold ADDR N PID      opens N idle WebSockets through ADDR; prints PID's RSS
+//! proxy-bench ws-hold ADDR N PID      opens N idle WebSockets through ADDR, closes them, and
+//!                                     again; prints PID's RSS at each step
 //! proxy-bench upload ADDR MB PID      streams MB megabytes through ADDR; prints PID's peak RSS
 //! ```
 //! The API token comes from `CONFIGPROXY_AUTH_TOKEN`.
@@ -39,6 +47,9 @@ fn main() -> anyhow::Result<()> {
             "backend" => serve(arg(1)?.parse()?, false).await,
             "nothing" => serve(arg(1)?.parse()?, true).await,
             "add-routes" => add_routes(arg(1)?, arg(2)?.parse()?).await,
+            "add-routes-vs" => {
+                add_routes_vs(arg(1)?, arg(2)?, arg(3)?.parse()?, arg(4)?.parse()?).await
+            }
             "get-routes" => get_routes(arg(1)?, arg(2)?.parse()?).await,
             "ws-hold" => ws_hold(arg(1)?, arg(2)?.parse()?, arg(3)?.parse()?).await,
             "upload" => upload(arg(1)?, arg(2)?.parse()?, arg(3)?.parse()?).await,
@@ -111,30 +122,103 @@ async fn api_conn(
     Ok(sender)
 }
 
+/// One route POST for route `i`, checked for 201.
+async fn post_route(
+    sender: &mut hyper::client::conn::http1::SendRequest<Full<Bytes>>,
+    addr: &str,
+    auth: &str,
+    i: usize,
+) -> anyhow::Result<()> {
+    let body = format!(
+        r#"{{"user": "user{i}", "server_name": "", "target": "http://127.0.0.1:{}", "jupyterhub": true}}"#,
+        10_000 + i % 50_000
+    );
+    let req = Request::post(format!("/api/routes/user/user{i}"))
+        .header("host", addr)
+        .header("authorization", auth)
+        .header("content-type", "text/plain; charset=utf-8")
+        .body(Full::from(body))?;
+    sender.ready().await?;
+    let res = sender.send_request(req).await?;
+    anyhow::ensure!(
+        res.status() == StatusCode::CREATED,
+        "POST answered {}",
+        res.status()
+    );
+    res.into_body().collect().await?;
+    Ok(())
+}
+
+async fn delete_route(
+    sender: &mut hyper::client::conn::http1::SendRequest<Full<Bytes>>,
+    addr: &str,
+    auth: &str,
+    i: usize,
+) -> anyhow::Result<()> {
+    let req = Request::delete(format!("/api/routes/user/user{i}"))
+        .header("host", addr)
+        .header("authorization", auth)
+        .body(Full::default())?;
+    sender.ready().await?;
+    let res = sender.send_request(req).await?;
+    anyhow::ensure!(
+        res.status().is_success(),
+        "DELETE answered {}",
+        res.status()
+    );
+    res.into_body().collect().await?;
+    Ok(())
+}
+
 async fn add_routes(addr: &str, n: usize) -> anyhow::Result<()> {
     let mut sender = api_conn(addr).await?;
     let auth = format!("token {}", token());
     let start = Instant::now();
     for i in 0..n {
-        let body = format!(
-            r#"{{"user": "user{i}", "server_name": "", "target": "http://127.0.0.1:{}", "jupyterhub": true}}"#,
-            10_000 + i % 50_000
-        );
-        let req = Request::post(format!("/api/routes/user/user{i}"))
-            .header("host", addr)
-            .header("authorization", &auth)
-            .header("content-type", "text/plain; charset=utf-8")
-            .body(Full::from(body))?;
-        sender.ready().await?;
-        let res = sender.send_request(req).await?;
-        anyhow::ensure!(
-            res.status() == StatusCode::CREATED,
-            "POST answered {}",
-            res.status()
-        );
-        res.into_body().collect().await?;
+        post_route(&mut sender, addr, &auth, i).await?;
     }
     println!("{:.3}", start.elapsed().as_secs_f64());
+    Ok(())
+}
+
+async fn add_routes_vs(base: &str, addr: &str, n: usize, rounds: usize) -> anyhow::Result<()> {
+    const BATCH: usize = 100;
+    let auth = format!("token {}", token());
+    let mut base_conn = api_conn(base).await?;
+    let mut addr_conn = api_conn(addr).await?;
+    let (mut base_times, mut addr_times) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        let (mut base_t, mut addr_t) = (Duration::ZERO, Duration::ZERO);
+        for batch in (0..n).step_by(BATCH) {
+            let ids = batch..(batch + BATCH).min(n);
+            let start = Instant::now();
+            for i in ids.clone() {
+                post_route(&mut base_conn, base, &auth, i).await?;
+            }
+            base_t += start.elapsed();
+            let start = Instant::now();
+            for i in ids {
+                post_route(&mut addr_conn, addr, &auth, i).await?;
+            }
+            addr_t += start.elapsed();
+        }
+        println!("{:.3} {:.3}", base_t.as_secs_f64(), addr_t.as_secs_f64());
+        base_times.push(base_t);
+        addr_times.push(addr_t);
+        if base_times.len() < rounds {
+            for i in 0..n {
+                delete_route(&mut base_conn, base, &auth, i).await?;
+                delete_route(&mut addr_conn, addr, &auth, i).await?;
+            }
+        }
+    }
+    base_times.sort();
+    addr_times.sort();
+    let (b, a) = (
+        base_times[rounds / 2].as_secs_f64(),
+        addr_times[rounds / 2].as_secs_f64(),
+    );
+    println!("median {b:.3} {a:.3} ratio {:.3}", a / b);
     Ok(())
 }
 
@@ -176,11 +260,8 @@ fn rss_kb(pid: u32, field: &str) -> u64 {
         .unwrap_or(0)
 }
 
-/// Prints: baseline RSS, RSS with N open, RSS after closing (all KB), KB per socket.
-async fn ws_hold(addr: &str, n: usize, pid: u32) -> anyhow::Result<()> {
-    let settle = || tokio::time::sleep(Duration::from_millis(1500));
-    settle().await;
-    let baseline = rss_kb(pid, "VmRSS:");
+/// Opens `n` WebSockets through `addr`, each with one echo round trip.
+async fn open_websockets(addr: &str, n: usize) -> anyhow::Result<Vec<TcpStream>> {
     let mut open = Vec::with_capacity(n);
     let request = format!(
         "GET /ws HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
@@ -206,14 +287,31 @@ async fn ws_hold(addr: &str, n: usize, pid: u32) -> anyhow::Result<()> {
         s.read_exact(&mut pong).await?;
         open.push(s);
     }
+    Ok(open)
+}
+
+/// Prints RSS (KB): baseline, N open, all closed, N open again, all closed again; then KB
+/// per WebSocket (first round). A second round that returns to the first round's levels
+/// shows memory kept after closing is reused, not leaked.
+async fn ws_hold(addr: &str, n: usize, pid: u32) -> anyhow::Result<()> {
+    let settle = || tokio::time::sleep(Duration::from_millis(1500));
     settle().await;
-    let loaded = rss_kb(pid, "VmRSS:");
-    drop(open);
-    settle().await;
-    settle().await;
-    let after = rss_kb(pid, "VmRSS:");
-    let per = (loaded.saturating_sub(baseline)) as f64 / n as f64;
-    println!("{baseline} {loaded} {after} {per:.2}");
+    let baseline = rss_kb(pid, "VmRSS:");
+    let mut levels = Vec::new();
+    for _ in 0..2 {
+        let open = open_websockets(addr, n).await?;
+        settle().await;
+        levels.push(rss_kb(pid, "VmRSS:"));
+        drop(open);
+        settle().await;
+        settle().await;
+        levels.push(rss_kb(pid, "VmRSS:"));
+    }
+    let per = (levels[0].saturating_sub(baseline)) as f64 / n as f64;
+    println!(
+        "{baseline} {} {} {} {} {per:.2}",
+        levels[0], levels[1], levels[2], levels[3]
+    );
     Ok(())
 }
 

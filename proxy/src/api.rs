@@ -30,13 +30,14 @@ use subtle::ConstantTimeEq;
 /// Handles one request on the API listener.
 pub async fn handle(app: Arc<App>, req: Request<Incoming>) -> Result<Response<Body>, Infallible> {
     let method = req.method().clone();
-    let path = req.uri().path().to_owned();
+    // Shared bytes, not a copy: a route add should cost little more than the round trip.
+    let uri = req.uri().clone();
     let res = route_request(&app, req).await;
     let code = res.status().as_u16();
     if code < 400 {
-        tracing::info!("{code} {method} {path}");
+        tracing::info!("{code} {method} {}", uri.path());
     } else {
-        tracing::warn!("{code} {method} {path}");
+        tracing::warn!("{code} {method} {}", uri.path());
     }
     Ok(res)
 }
@@ -132,14 +133,12 @@ async fn add(app: &App, path: &str, body: Incoming) -> Response<Body> {
         let host = key[1..].split('/').next().unwrap_or_default().to_owned();
         data.insert("host".into(), host.into());
     }
-    let target = data
-        .get("target")
-        .and_then(|t| t.as_str())
-        .map(str::to_owned);
+    if let Some(target) = data.get("target").and_then(|t| t.as_str()) {
+        tracing::info!("Adding route {key} -> {target}");
+    }
     match Route::new(data, now_millis()) {
         Ok(route) => {
-            app.routes.add(&key, route);
-            tracing::info!("Route added {key} -> {}", target.unwrap_or_default());
+            app.routes.add_key(key, route);
             status(StatusCode::CREATED)
         }
         Err(e) => {

@@ -5,10 +5,12 @@ use crate::body::Body;
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::routes::RouteStore;
+use crate::upstream::PinnedUpstream;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use std::net::SocketAddr;
+use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -54,10 +56,13 @@ impl App {
 }
 
 /// What a handler knows about the client connection.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ConnInfo {
     /// The client's address.
     pub remote: SocketAddr,
     /// Whether the client connected over TLS.
     pub tls: bool,
+    /// The connection's own upstream connection (HTTP/1.1 on the public listener);
+    /// `None` sends through the shared pool.
+    pub upstream: Option<Arc<PinnedUpstream>>,
 }

@@ -73,7 +73,9 @@ pub struct Config {
     /// Upper bound on a TCP connect to an upstream. A powered-off compute node drops SYNs,
     /// and without a bound the OS would make the user wait about two minutes for a 503.
     pub connect_timeout: Duration,
-    /// How long idle upstream connections stay pooled. Notebook servers keep theirs for
+    /// How long idle upstream connections stay in the shared pool (HTTP/2 clients and the
+    /// error target; an HTTP/1.1 client connection keeps its own upstream connection for
+    /// as long as it lives, see [`crate::upstream`]). Notebook servers keep theirs for
     /// longer, so reusing within this window is safe and saves a handshake per request.
     pub upstream_idle_timeout: Duration,
     /// On shutdown, how long in-flight requests may take to finish before connections are

@@ -14,6 +14,8 @@ use crate::{error_page, websocket};
 use http::{header, HeaderValue, Request, Response, StatusCode, Uri, Version};
 use hyper::body::Incoming;
 use percent_encoding::percent_decode_str;
+use std::borrow::Cow;
+use std::error::Error as StdError;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -66,8 +68,11 @@ pub async fn handle(
 
 /// The client's request target as it sent it (path and query).
 fn original_url<B>(req: &Request<B>) -> String {
-    req.uri()
-        .path_and_query()
+    original_url_of(req.uri())
+}
+
+fn original_url_of(uri: &Uri) -> String {
+    uri.path_and_query()
         .map_or_else(|| "/".to_owned(), |pq| pq.as_str().to_owned())
 }
 
@@ -85,9 +90,12 @@ fn route_for<B>(app: &App, req: &Request<B>) -> Option<Matched> {
     let key = if app.config.host_routing {
         let host = request_host(req).unwrap_or_default();
         let host = host.rsplit_once(':').map_or(host, |(h, _)| h);
-        path::route_key(&format!("/{host}{decoded}"))
+        path::route_key(&format!("/{host}{decoded}")).into()
     } else {
-        path::route_key(&decoded)
+        match decoded {
+            Cow::Borrowed(p) => path::route_key_cow(p),
+            Cow::Owned(p) => path::route_key(&p).into(),
+        }
     };
     let table = app.routes.snapshot();
     let (prefix, route) = table.lookup(&key)?;
@@ -142,13 +150,23 @@ fn strip_segments(path: &str, n: usize) -> &str {
     rest
 }
 
+/// How the rewritten request names its target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UriForm {
+    /// `http://host:port/path` (the shared pool routes on it).
+    Absolute,
+    /// `/path`, for a connection already made to the target.
+    Origin,
+}
+
 /// Rewrites a client request's head for the upstream.
 pub fn upstream_request<B>(
     app: &App,
     req: Request<B>,
-    conn: ConnInfo,
+    conn: &ConnInfo,
     matched: &Matched,
     keep_upgrade: bool,
+    form: UriForm,
 ) -> Result<Request<B>, http::Error> {
     let (mut parts, body) = req.into_parts();
     let target = matched.route.target();
@@ -156,10 +174,9 @@ pub fn upstream_request<B>(
     let path = upstream_path(app, target, original, matched.prefix_segments);
     // Keep the client's Host (CHP does not change the origin); HTTP/2 clients send none.
     if !parts.headers.contains_key(header::HOST) {
-        if let Some(a) = parts.uri.authority() {
-            if let Ok(v) = HeaderValue::from_str(a.as_str()) {
-                parts.headers.insert(header::HOST, v);
-            }
+        let authority = parts.uri.authority().unwrap_or(target.authority());
+        if let Ok(v) = HeaderValue::from_str(authority.as_str()) {
+            parts.headers.insert(header::HOST, v);
         }
     }
     let upgrade = keep_upgrade.then(|| {
@@ -176,21 +193,22 @@ pub fn upstream_request<B>(
         }
     }
     if app.config.x_forward {
-        let host = parts
-            .headers
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .map(str::to_owned);
-        headers::add_forwarded(&mut parts.headers, conn.remote, conn.tls, host.as_deref());
+        // A cheap clone (shared bytes) that frees the map for the inserts.
+        let host = parts.headers.get(header::HOST).cloned();
+        let host = host.as_ref().and_then(|h| h.to_str().ok());
+        headers::add_forwarded(&mut parts.headers, conn.remote, conn.tls, host);
     }
     for (name, value) in &app.config.custom_headers {
         parts.headers.insert(name.clone(), value.clone());
     }
-    parts.uri = Uri::builder()
-        .scheme("http")
-        .authority(target.authority().clone())
-        .path_and_query(path)
-        .build()?;
+    parts.uri = match form {
+        UriForm::Absolute => Uri::builder()
+            .scheme("http")
+            .authority(target.authority().clone())
+            .path_and_query(path)
+            .build()?,
+        UriForm::Origin => Uri::try_from(path)?,
+    };
     parts.version = Version::HTTP_11;
     Ok(Request::from_parts(parts, body))
 }
@@ -210,9 +228,12 @@ async fn forward_http(
     matched: Matched,
 ) -> Result<Response<Body>, DropConnection> {
     let started = Instant::now();
-    let url = original_url(&req);
+    // Shared bytes, not a copy: kept for log lines and error pages.
+    let original = req.uri().clone();
+    let url = || original_url_of(&original);
     let method = req.method().clone();
     let route = Arc::clone(&matched.route);
+    let authority = route.target().authority();
     let req = req.map(|b| {
         if http_body::Body::is_end_stream(&b) {
             Body::Empty
@@ -220,37 +241,59 @@ async fn forward_http(
             Body::relay(b, Culprit::Client, Some(Arc::clone(&route)))
         }
     });
-    let up = match upstream_request(&app, req, conn, &matched, false) {
+    let form = match conn.upstream {
+        Some(_) => UriForm::Origin,
+        None => UriForm::Absolute,
+    };
+    let up = match upstream_request(&app, req, &conn, &matched, false, form) {
         Ok(r) => r,
         Err(e) => {
-            tracing::error!("500 {method} {url}: cannot build upstream request: {e}");
+            tracing::error!("500 {method} {}: cannot build upstream request: {e}", url());
             return Ok(error_page::builtin(StatusCode::INTERNAL_SERVER_ERROR));
         }
     };
-    let target = up
-        .uri()
-        .authority()
-        .map(|a| a.to_string())
-        .unwrap_or_default();
-    let sent = within(
-        app.config.timeout,
-        within(app.config.proxy_timeout, app.client.request(up)),
-    );
-    let failure = match sent.await {
-        Err(()) => return Err(DropConnection { target }),
+    let send = async {
+        match &conn.upstream {
+            Some(pinned) => pinned
+                .send(authority, app.config.connect_timeout, up)
+                .await
+                .map_err(|e| (e.kind(), Box::new(e) as Box<dyn StdError + Send + Sync>)),
+            None => app
+                .client
+                .request(up)
+                .await
+                .map_err(|e| (classify_upstream(&e), Box::new(e) as _)),
+        }
+    };
+    let sent = within(app.config.timeout, within(app.config.proxy_timeout, send)).await;
+    if matches!(sent, Err(()) | Ok(Err(()))) {
+        // The upstream connection is mid-exchange: unusable for the next request.
+        if let Some(pinned) = &conn.upstream {
+            pinned.reset();
+        }
+    }
+    let failure = match sent {
+        Err(()) => {
+            return Err(DropConnection {
+                target: authority.to_string(),
+            })
+        }
         Ok(Err(())) => {
-            tracing::error!("504 {method} {url}: no response from {target} within --proxy-timeout");
+            tracing::error!(
+                "504 {method} {}: no response from {authority} within --proxy-timeout",
+                url()
+            );
             FailureKind::ResponseTimeout
         }
-        Ok(Ok(Err(e))) => {
-            let kind = classify_upstream(&e);
+        Ok(Ok(Err((kind, e)))) => {
             if kind.culprit() == Culprit::Client {
-                tracing::debug!("{method} {url}: client went away: {}", chain(&e));
+                tracing::debug!("{method} {}: client went away: {}", url(), chain(&*e));
             } else {
                 tracing::error!(
-                    "{} {method} {url}: {target}: {}",
+                    "{} {method} {}: {authority}: {}",
                     kind.status().as_u16(),
-                    chain(&e)
+                    url(),
+                    chain(&*e)
                 );
             }
             kind
@@ -264,13 +307,17 @@ async fn forward_http(
             }
             app.metrics
                 .response(parts.status.as_u16(), started.elapsed());
-            tracing::debug!("{} {method} {url} -> {target}", parts.status.as_u16());
-            let body = Body::relay(body, Culprit::Upstream, ok.then_some(route));
+            tracing::debug!(
+                "{} {method} {} -> {authority}",
+                parts.status.as_u16(),
+                url()
+            );
+            let body = Body::relay(body, Culprit::Upstream, ok.then_some(Arc::clone(&route)));
             return Ok(Response::from_parts(parts, body));
         }
     };
     app.metrics.failure(failure);
-    Ok(error_page::respond(&app, failure.status(), &url).await)
+    Ok(error_page::respond(&app, failure.status(), &url()).await)
 }
 
 #[cfg(test)]

@@ -41,8 +41,8 @@ pub fn add_forwarded(headers: &mut HeaderMap, client: SocketAddr, tls: bool, hos
         .and_then(|h| h.rsplit_once(':'))
         .and_then(|(_, p)| p.parse::<u16>().ok())
         .unwrap_or(if tls { 443 } else { 80 });
-    append(headers, "x-forwarded-for", &client.ip().to_string());
-    append(headers, "x-forwarded-port", &port.to_string());
+    append(headers, "x-forwarded-for", client.ip());
+    append(headers, "x-forwarded-port", port);
     append(headers, "x-forwarded-proto", proto);
     if !headers.contains_key("x-forwarded-host") {
         if let Some(v) = host.and_then(|h| HeaderValue::from_str(h).ok()) {
@@ -51,12 +51,19 @@ pub fn add_forwarded(headers: &mut HeaderMap, client: SocketAddr, tls: bool, hos
     }
 }
 
-fn append(headers: &mut HeaderMap, name: &'static str, value: &str) {
+/// Sets `name` to `value`, after the value an earlier proxy set if any. One allocation:
+/// the string is formatted once and handed to the header value without a copy.
+fn append(headers: &mut HeaderMap, name: &'static str, value: impl std::fmt::Display) {
+    use std::fmt::Write;
     let name = HeaderName::from_static(name);
-    let joined = match headers.get(&name).and_then(|v| v.to_str().ok()) {
-        Some(prev) if !prev.is_empty() => format!("{prev},{value}"),
-        _ => value.to_owned(),
-    };
+    let mut joined = String::with_capacity(24);
+    if let Some(prev) = headers.get(&name).and_then(|v| v.to_str().ok()) {
+        if !prev.is_empty() {
+            joined.push_str(prev);
+            joined.push(',');
+        }
+    }
+    let _ = write!(joined, "{value}");
     if let Ok(v) = HeaderValue::try_from(joined) {
         headers.insert(name, v);
     }

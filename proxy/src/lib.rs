@@ -11,6 +11,7 @@
 //! | [`routes`] | route keys, the persistent table (longest-prefix lookup) and the lock-free store |
 //! | [`api`] | the REST route API (`/api/routes…`) |
 //! | [`forward`] | the data plane: match, rewrite, stream to the upstream and back |
+//! | [`upstream`] | each HTTP/1.1 client connection's own upstream connection, same task |
 //! | [`websocket`] | upgrade relaying with no buffer held while idle |
 //! | [`errors`] | what failed and who caused it → 404/502/503/504 |
 //! | [`error_page`] | `--error-target`, `--error-path` or a built-in page |
@@ -47,6 +48,7 @@ pub mod routes;
 pub mod server;
 pub mod time;
 pub mod tls;
+pub mod upstream;
 pub mod websocket;
 
 pub use app::App;
@@ -190,6 +192,7 @@ impl Proxy {
             let opts = ListenerOptions {
                 tls,
                 keep_alive_timeout: keep_alive,
+                pin_upstream: true,
             };
             loops.spawn(accept_loop(
                 Arc::clone(&app),
@@ -204,6 +207,7 @@ impl Proxy {
             let opts = ListenerOptions {
                 tls: None,
                 keep_alive_timeout: keep_alive,
+                pin_upstream: false,
             };
             loops.spawn(accept_loop(
                 Arc::clone(&app),
@@ -218,6 +222,7 @@ impl Proxy {
             let opts = ListenerOptions {
                 tls: None,
                 keep_alive_timeout: keep_alive,
+                pin_upstream: false,
             };
             loops.spawn(accept_loop(
                 Arc::clone(&app),

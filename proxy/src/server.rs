@@ -7,6 +7,7 @@
 
 use crate::app::{App, ConnInfo};
 use crate::body::Body;
+use crate::upstream::PinnedUpstream;
 use http::{Request, Response};
 use hyper::body::Incoming;
 use hyper::server::conn::{http1, http2};
@@ -31,6 +32,8 @@ pub struct ListenerOptions {
     pub tls: Option<Arc<rustls::ServerConfig>>,
     /// Idle time allowed between requests and for a request head to arrive.
     pub keep_alive_timeout: Duration,
+    /// Give each HTTP/1.1 connection its own upstream connection (the public listener).
+    pub pin_upstream: bool,
 }
 
 /// Accepts on `listener` until `app.shutdown`, serving each connection with `handler`.
@@ -56,6 +59,7 @@ pub async fn accept_loop<H, F, E>(
                 let conn = ConnInfo {
                     remote,
                     tls: opts.tls.is_some(),
+                    upstream: None,
                 };
                 let task = serve_connection(
                     Arc::clone(&app),
@@ -90,9 +94,25 @@ async fn serve_connection<H, F, E>(
 {
     let _open = app.metrics.connection_opened();
     let _ = stream.set_nodelay(true);
-    let service = service_fn(move |req| handler(req, conn));
+    let pinned = |mut conn: ConnInfo| {
+        if opts.pin_upstream {
+            conn.upstream = Some(Arc::new(PinnedUpstream::default()));
+        }
+        conn
+    };
     let Some(tls_config) = &opts.tls else {
-        return serve_h1(TokioIo::new(stream), service, &opts, &app.shutdown, &force).await;
+        let conn = pinned(conn);
+        let upstream = conn.upstream.clone();
+        let service = service_fn(move |req| handler(req, conn.clone()));
+        return serve_h1(
+            TokioIo::new(stream),
+            service,
+            upstream,
+            &opts,
+            &app.shutdown,
+            &force,
+        )
+        .await;
     };
     let acceptor = TlsAcceptor::from(Arc::clone(tls_config));
     let tls = match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
@@ -107,6 +127,8 @@ async fn serve_connection<H, F, E>(
         }
     };
     if tls.get_ref().1.alpn_protocol() == Some(b"h2") {
+        // Concurrent streams: requests go through the shared pool.
+        let service = service_fn(move |req| handler(req, conn.clone()));
         let mut builder = http2::Builder::new(TokioExecutor::new());
         builder.timer(TokioTimer::new());
         let c = builder.serve_connection(TokioIo::new(tls), service);
@@ -122,13 +144,25 @@ async fn serve_connection<H, F, E>(
             }
         }
     } else {
-        serve_h1(TokioIo::new(tls), service, &opts, &app.shutdown, &force).await;
+        let conn = pinned(conn);
+        let upstream = conn.upstream.clone();
+        let service = service_fn(move |req| handler(req, conn.clone()));
+        serve_h1(
+            TokioIo::new(tls),
+            service,
+            upstream,
+            &opts,
+            &app.shutdown,
+            &force,
+        )
+        .await;
     }
 }
 
 async fn serve_h1<I, S>(
     io: TokioIo<I>,
     service: S,
+    upstream: Option<Arc<PinnedUpstream>>,
     opts: &ListenerOptions,
     shutdown: &CancellationToken,
     force: &CancellationToken,
@@ -144,15 +178,28 @@ async fn serve_h1<I, S>(
         .keep_alive(true);
     let c = builder.serve_connection(io, service).with_upgrades();
     tokio::pin!(c);
+    let up = upstream.as_deref();
     tokio::select! {
-        r = c.as_mut() => log_end(r),
+        r = alongside(c.as_mut(), up) => log_end(r),
         () = shutdown.cancelled() => {
             c.as_mut().graceful_shutdown();
             tokio::select! {
-                r = c.as_mut() => log_end(r),
+                r = alongside(c.as_mut(), up) => log_end(r),
                 () = force.cancelled() => {}
             }
         }
+    }
+}
+
+/// Runs `fut` while driving the connection's own upstream connection in the same task.
+async fn alongside<F: Future>(fut: F, upstream: Option<&PinnedUpstream>) -> F::Output {
+    let Some(upstream) = upstream else {
+        return fut.await;
+    };
+    tokio::select! {
+        biased;
+        never = upstream.drive() => match never {},
+        r = fut => r,
     }
 }
 

@@ -14,7 +14,7 @@ use crate::app::{App, ConnInfo};
 use crate::body::Body;
 use crate::error_page;
 use crate::errors::{chain, Culprit, FailureKind};
-use crate::forward::{upstream_request, within, Matched};
+use crate::forward::{upstream_request, within, Matched, UriForm};
 use crate::routes::Route;
 use crate::time::now_millis;
 use bytes::Bytes;
@@ -42,7 +42,7 @@ pub async fn forward(
     let client_upgrade = hyper::upgrade::on(&mut req);
     let url = req.uri().path().to_owned();
     let req = req.map(|_| Body::Empty);
-    let up = match upstream_request(&app, req, conn, &matched, true) {
+    let up = match upstream_request(&app, req, &conn, &matched, true, UriForm::Origin) {
         Ok(r) => r,
         Err(e) => {
             tracing::error!("500 upgrade {url}: cannot build upstream request: {e}");
@@ -50,12 +50,6 @@ pub async fn forward(
         }
     };
     let authority = matched.route.target().authority().clone();
-    let mut up = up;
-    // A client connection (not the pool) speaks origin-form.
-    *up.uri_mut() = up.uri().path_and_query().map_or_else(
-        || "/".parse().expect("static URI"),
-        |pq| pq.as_str().parse().expect("valid path"),
-    );
 
     let connect = within(
         Some(app.config.connect_timeout),

@@ -435,3 +435,68 @@ async fn listing_ten_thousand_routes_does_not_stall_proxied_requests() {
     );
     p.stop().await;
 }
+
+/// An upstream that answers each connection's first request with `body`, keep-alive
+/// implied, then hangs up: the proxy's idle upstream connection is dead by the next request.
+async fn one_shot_upstream(body: &'static str) -> std::net::SocketAddr {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let (mut s, _) = listener.accept().await.unwrap();
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match s.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let res = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = s.write_all(res.as_bytes()).await;
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn one_client_connection_follows_target_changes_and_upstream_hang_ups() {
+    let b = backend().await;
+    let one_shot = one_shot_upstream("one-shot").await;
+    let p = start(config()).await;
+    p.add_route("/a", &b.url()).await;
+    p.add_route("/b", &format!("http://{one_shot}")).await;
+    let stream = tokio::net::TcpStream::connect(p.proxy).await.unwrap();
+    let (mut sender, conn) = hyper::client::conn::http1::handshake::<_, Full<Bytes>>(
+        hyper_util::rt::TokioIo::new(stream),
+    )
+    .await
+    .unwrap();
+    tokio::spawn(conn);
+    for i in 0..6 {
+        // Alternate targets, and hit the one-shot upstream twice in a row.
+        let path = if i % 3 == 0 { "/a/x" } else { "/b/x" };
+        let req = Request::get(path)
+            .header("host", "x")
+            .body(Full::default())
+            .unwrap();
+        let res = sender
+            .send_request(req)
+            .await
+            .expect("client connection kept");
+        assert_eq!(res.status(), StatusCode::OK, "request {i} to {path}");
+        let body = res.into_body().collect().await.unwrap().to_bytes();
+        if path == "/b/x" {
+            assert_eq!(&body[..], b"one-shot", "request {i}");
+        } else {
+            assert_eq!(echo(std::str::from_utf8(&body).unwrap())["uri"], "/a/x");
+        }
+    }
+    p.stop().await;
+}

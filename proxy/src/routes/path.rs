@@ -15,6 +15,19 @@ pub fn route_key(path: &str) -> String {
     key
 }
 
+/// [`route_key`] without an allocation when `path` is already a key (the usual request
+/// path: one leading slash, no trailing one).
+pub fn route_key_cow(path: &str) -> std::borrow::Cow<'_, str> {
+    let b = path.as_bytes();
+    let is_key =
+        path == "/" || (b.len() > 1 && b[0] == b'/' && b[1] != b'/' && b[b.len() - 1] != b'/');
+    if is_key {
+        std::borrow::Cow::Borrowed(path)
+    } else {
+        std::borrow::Cow::Owned(route_key(path))
+    }
+}
+
 /// Number of segments in a key: `/` has 0, `/user/alice` has 2.
 pub fn depth(key: &str) -> usize {
     if key == "/" {
@@ -61,6 +74,23 @@ mod tests {
         assert_eq!(route_key("/user/alice/"), "/user/alice");
         assert_eq!(route_key("user/alice"), "/user/alice");
         assert_eq!(route_key("/a//b/"), "/a//b");
+    }
+
+    #[test]
+    fn borrowed_keys_equal_owned_keys() {
+        for p in [
+            "",
+            "/",
+            "//",
+            "/a",
+            "/a/",
+            "a/b",
+            "/a//b/",
+            "/user/alice/lab",
+            "///x",
+        ] {
+            assert_eq!(route_key_cow(p), route_key(p), "{p:?}");
+        }
     }
 
     #[test]

@@ -53,7 +53,12 @@ impl Route {
 
     /// Records traffic at `now` (epoch ms). Never moves the clock backwards.
     pub fn touch(&self, now: i64) {
-        self.last_activity.fetch_max(now, Ordering::Relaxed);
+        // Every request on a route touches it, from every core: a plain load first keeps
+        // the cache line shared while the clock has not moved (the usual case at ms
+        // resolution), instead of a locked read-modify-write per request.
+        if now > self.last_activity.load(Ordering::Relaxed) {
+            self.last_activity.fetch_max(now, Ordering::Relaxed);
+        }
     }
 
     /// Epoch milliseconds of the last recorded activity.

@@ -55,6 +55,15 @@ impl RouteStore {
         });
     }
 
+    /// Adds or replaces the route at `key`, already normalised by [`route_key`].
+    pub fn add_key(&self, key: String, route: Route) {
+        debug_assert_eq!(key, route_key(&key));
+        self.write(|t| {
+            t.insert(&key, Arc::new(route));
+            true
+        });
+    }
+
     /// Removes the route at `path`; false if there was none.
     pub fn remove(&self, path: &str) -> bool {
         let key = route_key(path);
