@@ -171,6 +171,33 @@ impl Drop for World {
     }
 }
 
+/// The value of the hidden `_xsrf` input of a page.
+fn hidden_xsrf(html: &str) -> String {
+    let at = html
+        .find(r#"name="_xsrf" value=""#)
+        .unwrap_or_else(|| panic!("no _xsrf field in:\n{html}"));
+    let rest = &html[at + r#"name="_xsrf" value=""#.len()..];
+    rest[..rest.find('"').expect("a closing quote")].to_string()
+}
+
+/// A browser-like client: keeps cookies, does not follow redirects (they are checked).
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("a client")
+}
+
+fn location(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
+}
+
 fn secret(path: &Path, text: &str) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::write(path, text).expect("secret written");
@@ -208,6 +235,125 @@ fn job_states(cluster: &SimCluster) -> Vec<(String, String)> {
         .unwrap_or_default();
     found.sort();
     found
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_logs_in_submits_the_form_reaches_the_server_through_the_proxy_and_stops_it() {
+    let world = World::new(&singleuser(0));
+    let cluster = SimCluster::start(world.dir.path(), 4);
+    let hub = world.start_hub(&cluster);
+    world.wait_up().await;
+    let web = browser();
+    let public = &world.public;
+
+    // Log in through the proxy: the form's XSRF value, then the password.
+    let page = web.get(format!("{public}/hub/login")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let xsrf = hidden_xsrf(&page.text().await.unwrap());
+    let wrong = web
+        .post(format!("{public}/hub/login"))
+        .form(&[
+            ("_xsrf", xsrf.as_str()),
+            ("username", "alice"),
+            ("password", "nope"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 403);
+    let login = web
+        .post(format!("{public}/hub/login"))
+        .form(&[
+            ("_xsrf", xsrf.as_str()),
+            ("username", "alice"),
+            ("password", "the-shared-demo-password"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 302, "{}", world.log());
+    assert_eq!(location(&login), "/hub/home");
+
+    // The spawn form, then a bad value (named), then good ones.
+    let form = web.get(format!("{public}/hub/spawn")).send().await.unwrap();
+    assert_eq!(form.status(), 200);
+    let html = form.text().await.unwrap();
+    assert!(html.contains(r#"name="ncpus""#), "{html}");
+    let xsrf = hidden_xsrf(&html);
+    let bad = web
+        .post(format!("{public}/hub/spawn"))
+        .form(&[
+            ("_xsrf", xsrf.as_str()),
+            ("ncpus", "9999"),
+            ("mem", "4gb"),
+            ("walltime", "01:00:00"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    assert!(bad.text().await.unwrap().contains("ncpus"));
+    assert!(
+        job_states(&cluster).is_empty(),
+        "nothing submitted for a bad form"
+    );
+    let spawn = web
+        .post(format!("{public}/hub/spawn"))
+        .form(&[
+            ("_xsrf", xsrf.as_str()),
+            ("ncpus", "2"),
+            ("mem", "2gb"),
+            ("walltime", "00:30:00"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(spawn.status(), 302, "{}", world.log());
+    assert_eq!(location(&spawn), "/hub/spawn-pending/alice");
+    let url = world.wait_ready("alice").await;
+
+    // The job asked for what the form said.
+    let jobs = cluster.jobs();
+    let job = jobs.as_object().unwrap().values().next().unwrap().clone();
+    assert_eq!(job["Resource_List"]["ncpus"], 2, "{job}");
+    assert_eq!(job["Resource_List"]["walltime"], "00:30:00", "{job}");
+
+    // Through the proxy to the server in the job; another user is refused at the hub.
+    let page = web.get(format!("{public}{url}")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page
+        .text()
+        .await
+        .unwrap()
+        .contains("batchhub built-in test server"));
+    let other = web
+        .get(format!("{public}/hub/user/bob/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 403);
+
+    // Stop from the home page's form.
+    let home = web.get(format!("{public}/hub/home")).send().await.unwrap();
+    let xsrf = hidden_xsrf(&home.text().await.unwrap());
+    let stop = web
+        .post(format!("{public}/hub/stop"))
+        .form(&[("_xsrf", xsrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert!(stop.status().is_redirection(), "stop: {}", stop.status());
+    eventually(
+        Duration::from_secs(30),
+        "the job ends and the route goes",
+        || async {
+            let gone = job_states(&cluster).iter().all(|(_, state)| state == "F");
+            let routes = world.routes().await;
+            (gone && routes.get("/user/alice").is_none()).then_some(())
+        },
+    )
+    .await;
+    hub.stop();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
