@@ -49,6 +49,15 @@ where
     }
 }
 
+/// The value of the hidden `_xsrf` input of a page.
+pub fn hidden_xsrf(html: &str) -> String {
+    let at = html
+        .find(r#"name="_xsrf" value=""#)
+        .unwrap_or_else(|| panic!("no _xsrf field in:\n{html}"));
+    let rest = &html[at + r#"name="_xsrf" value=""#.len()..];
+    rest[..rest.find('"').expect("a closing quote")].to_string()
+}
+
 /// A `pbs-sim serve` daemon (a small simulated PBS Pro cluster) in `dir`, its shims in
 /// `dir/bin`; stopped with SIGTERM when dropped.
 #[derive(Debug)]

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use batchhub_tests::{bin, eventually, free_port, HubProcess, SimCluster};
+use batchhub_tests::{bin, eventually, free_port, hidden_xsrf, HubProcess, SimCluster};
 use serde_json::Value;
 
 /// One hub's world: its directory, config, ports and credentials.
@@ -169,15 +169,6 @@ impl Drop for World {
             eprintln!("--- hub.log\n{}\n--- pbs-sim.log\n{cluster}", self.log());
         }
     }
-}
-
-/// The value of the hidden `_xsrf` input of a page.
-fn hidden_xsrf(html: &str) -> String {
-    let at = html
-        .find(r#"name="_xsrf" value=""#)
-        .unwrap_or_else(|| panic!("no _xsrf field in:\n{html}"));
-    let rest = &html[at + r#"name="_xsrf" value=""#.len()..];
-    rest[..rest.find('"').expect("a closing quote")].to_string()
 }
 
 /// A browser-like client: keeps cookies, does not follow redirects (they are checked).
