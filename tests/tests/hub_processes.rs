@@ -41,6 +41,7 @@ cookie_secret_file = "{d}/cookie_secret"
 command = [{proxy:?}, "--pid-file", "{d}/proxy.pid"]
 api_url = "http://127.0.0.1:{api_port}/"
 auth_token_file = "{d}/proxy_token"
+check_interval = "1s"
 
 [auth]
 authenticator = "shared-password"
@@ -146,6 +147,12 @@ roles = ["admin"]
                 .then(|| server["url"].as_str().unwrap_or("").to_string())
         })
         .await
+    }
+
+    /// The proxy's pid (it writes it to `proxy.pid`).
+    fn proxy_pid(&self) -> nix::unistd::Pid {
+        let text = std::fs::read_to_string(self.path("proxy.pid")).expect("proxy.pid");
+        nix::unistd::Pid::from_raw(text.trim().parse().expect("a pid"))
     }
 
     /// Kills the proxy the hub left behind (a SIGKILLed hub cannot stop it).
@@ -480,6 +487,51 @@ async fn a_hub_killed_mid_spawn_readopts_every_job_and_deletes_nothing() {
                 .then_some(())
         },
     )
+    .await;
+    hub.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_proxy_that_dies_is_started_again_and_given_back_its_routes() {
+    let world = World::new(&singleuser(0));
+    let cluster = SimCluster::start(world.dir.path(), 4);
+    let hub = world.start_hub(&cluster);
+    world.wait_up().await;
+    world.api(reqwest::Method::POST, "/users/dora", None).await;
+    world
+        .api(reqwest::Method::POST, "/users/dora/server", None)
+        .await;
+    let url = world.wait_ready("dora").await;
+    let first = world.proxy_pid();
+    nix::sys::signal::kill(first, nix::sys::signal::Signal::SIGKILL).unwrap();
+
+    // A new proxy (a new pid), with the hub's route and dora's, serving her server.
+    let page = eventually(
+        Duration::from_secs(30),
+        "dora's server answers again",
+        || async {
+            let response = reqwest::get(format!("{}{url}", world.public)).await.ok()?;
+            let text = response.text().await.ok()?;
+            text.contains("batchhub built-in test server")
+                .then_some(text)
+        },
+    )
+    .await;
+    assert!(!page.is_empty());
+    assert_ne!(world.proxy_pid(), first, "{}", world.log());
+    let routes = world.routes().await;
+    assert_eq!(routes["/user/dora"]["user"], "dora", "{routes}");
+    assert!(routes.get("/").is_some(), "{routes}");
+
+    world
+        .api(reqwest::Method::DELETE, "/users/dora/server", None)
+        .await;
+    eventually(Duration::from_secs(30), "the job ends", || async {
+        job_states(&cluster)
+            .iter()
+            .all(|(_, s)| s == "F")
+            .then_some(())
+    })
     .await;
     hub.stop();
 }

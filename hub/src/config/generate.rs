@@ -44,6 +44,9 @@ command = ["hub-proxy"]
 api_url = "http://127.0.0.1:8001/"
 # The file holding the token for the proxy's REST API.
 auth_token_file = "proxy_auth_token"
+# How often the hub checks the proxy answers: a proxy it started is restarted if it died,
+# and a proxy back from an outage is given its routes again.
+check_interval = "5s"
 
 [auth]
 # Who logs users in: "pam", "shared-password" (demos) or "static-users".

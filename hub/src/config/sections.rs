@@ -70,6 +70,10 @@ pub struct ProxySection {
     pub api_url: String,
     /// The file holding the token for the proxy's API (`auth_token`, kept in a file).
     pub auth_token_file: PathBuf,
+    /// How often the hub checks that the proxy answers (`check_running_interval`); a proxy
+    /// the hub started is restarted if it died, and a proxy back from an outage gets its
+    /// routes again.
+    pub check_interval: HumanDuration,
 }
 
 impl Default for ProxySection {
@@ -79,6 +83,7 @@ impl Default for ProxySection {
             command: vec!["hub-proxy".to_string()],
             api_url: "http://127.0.0.1:8001/".to_string(),
             auth_token_file: PathBuf::from("proxy_auth_token"),
+            check_interval: HumanDuration::from_secs(5),
         }
     }
 }

@@ -109,6 +109,11 @@ fn proxy(proxy: &ProxySection, problems: &mut Vec<Problem>) {
         problems.push((at.key("command"), "needed when should_start is true".into()));
     }
     named_file(&proxy.auth_token_file, &at.key("auth_token_file"), problems);
+    positive(
+        proxy.check_interval.get(),
+        &at.key("check_interval"),
+        problems,
+    );
 }
 
 fn auth(auth: &AuthSection, problems: &mut Vec<Problem>) {

@@ -205,6 +205,7 @@ impl Hub {
                 client: proxy_client,
                 launch,
                 child: proxy_child.clone(),
+                check_interval: config.proxy.check_interval.get(),
             },
             api_clock,
             stop.clone(),

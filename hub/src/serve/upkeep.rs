@@ -1,7 +1,10 @@
 //! What the running hub does on its own, periodically:
-//! - every `PROXY_CHECK` — restart a proxy it started that has died, then reconcile the
-//!   proxy's routes with the running servers (a proxy that lost its table, or missed a change
-//!   while it was unreachable, catches up);
+//! - every `proxy.check_interval` (5 s) — is the proxy there? A proxy the hub started that
+//!   died is started again; a proxy that answers again after not answering (restarted by
+//!   its own service manager, or back from a network outage) may have lost routes or missed
+//!   changes: both get the routes reconciled at once;
+//! - every `RECONCILE_INTERVAL` — reconcile the routes anyway (a proxy restarted between two
+//!   checks);
 //! - every `ACTIVITY_INTERVAL` — copy the proxy's per-route `last_activity` to the
 //!   servers and users in the database (what the idle culler reads), as JupyterHub does;
 //! - every `EXPIRY_INTERVAL` — delete expired sessions, tokens and OAuth codes.
@@ -18,8 +21,8 @@ use crate::db::Db;
 use crate::proxy_client::ProxyClient;
 use crate::spawning::Spawning;
 
-/// JupyterHub's `proxy_check_interval`.
-const PROXY_CHECK: Duration = Duration::from_secs(30);
+/// How often the routes are reconciled even when the proxy seemed up all along.
+const RECONCILE_INTERVAL: Duration = Duration::from_secs(5 * 60);
 /// JupyterHub's `last_activity_interval`.
 const ACTIVITY_INTERVAL: Duration = Duration::from_secs(5 * 60);
 /// How often expired credentials are swept.
@@ -30,6 +33,8 @@ pub(crate) struct ProxyCare {
     pub client: ProxyClient,
     pub launch: Option<ProxyLaunch>,
     pub child: Arc<Mutex<Option<ProxyChild>>>,
+    /// `proxy.check_interval`.
+    pub check_interval: Duration,
 }
 
 /// Runs the periodic work until `stop`.
@@ -40,10 +45,13 @@ pub(crate) async fn run(
     clock: crate::api::Clock,
     stop: CancellationToken,
 ) {
-    let mut proxy_check = tokio::time::interval(PROXY_CHECK);
+    let mut proxy_check = tokio::time::interval(proxy.check_interval);
+    let mut reconcile = tokio::time::interval(RECONCILE_INTERVAL);
     let mut activity = tokio::time::interval(ACTIVITY_INTERVAL);
     let mut expiry = tokio::time::interval(EXPIRY_INTERVAL);
-    for timer in [&mut proxy_check, &mut activity, &mut expiry] {
+    // The start-up found the proxy up (or logged that it was not).
+    let mut was_up = true;
+    for timer in [&mut proxy_check, &mut reconcile, &mut activity, &mut expiry] {
         timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         // The first tick is immediate; the start-up has just done all of this.
         timer.tick().await;
@@ -52,30 +60,47 @@ pub(crate) async fn run(
         tokio::select! {
             () = stop.cancelled() => return,
             _ = proxy_check.tick() => {
-                check_proxy(&proxy).await;
-                spawning.reconcile_routes().await;
+                let restarted = restart_if_dead(&proxy).await;
+                let up = super::proxy_process::answers(&proxy.client).await;
+                if up && (restarted || !was_up) {
+                    tracing::info!("the proxy answers again; reconciling its routes");
+                    spawning.reconcile_routes().await;
+                } else if !up && was_up {
+                    tracing::warn!("the proxy does not answer; users cannot reach their servers");
+                }
+                was_up = up;
             }
+            _ = reconcile.tick() => spawning.reconcile_routes().await,
             _ = activity.tick() => record_activity(&db, &proxy.client).await,
             _ = expiry.tick() => expire(&db, clock()).await,
         }
     }
 }
 
-/// Restarts the proxy the hub started if it has exited.
-async fn check_proxy(proxy: &ProxyCare) {
-    let Some(launch) = &proxy.launch else { return };
-    let mut child = proxy.child.lock().await;
-    let exited = match child.as_mut() {
-        Some(running) => running.exited(),
-        None => None,
+/// Starts the proxy again if the hub is to run one and it has exited (or, adopted from a
+/// previous hub, does not answer); whether it did.
+async fn restart_if_dead(proxy: &ProxyCare) -> bool {
+    let Some(launch) = &proxy.launch else {
+        return false;
     };
-    if let Some(status) = exited {
-        tracing::error!(%status, "the proxy exited; starting it again");
+    let mut child = proxy.child.lock().await;
+    let dead = match child.as_mut() {
+        Some(running) => running.exited().map(|status| status.to_string()),
+        // One a previous hub started (and this one adopted): gone if it does not answer.
+        None => (!super::proxy_process::answers(&proxy.client).await)
+            .then(|| "the adopted proxy does not answer".to_string()),
+    };
+    if let Some(status) = dead {
+        tracing::error!(%status, "the proxy is gone; starting it again");
         match launch.start(&proxy.client).await {
-            Ok(started) => *child = Some(started),
+            Ok(started) => {
+                *child = Some(started);
+                return true;
+            }
             Err(e) => tracing::error!(error = %e, "could not restart the proxy"),
         }
     }
+    false
 }
 
 /// Copies the proxy's activity records to the database.
