@@ -101,10 +101,7 @@ pub async fn list(
             )))
         }
     };
-    let include_stopped = matches!(
-        query.get("include_stopped_servers").map(String::as_str),
-        Some("" | "1" | "true" | "True")
-    );
+    let include_stopped = include_stopped(&query);
     let offset = number(&query, "offset")?.unwrap_or(0);
     let default_limit = if paginated { DEFAULT_LIMIT } else { MAX_LIMIT };
     let limit = number(&query, "limit")?
@@ -227,16 +224,33 @@ fn model(
     UserModel::new(caller, user, state.is_admin(user), &shown, &state.base_url)
 }
 
-/// `GET /hub/api/users/{name}`.
+/// `GET /hub/api/users/{name}` (`?include_stopped_servers` shows stopped and failed
+/// servers too, as in JupyterHub).
 pub async fn one(
     State(state): State<ApiState>,
     caller: Caller,
     Path(name): Path<String>,
+    Query(query): Query<BTreeMap<String, String>>,
 ) -> Result<Json<UserModel>, ApiError> {
     caller.require(LIST_SCOPES, &Target::User(name.clone()))?;
     let user = find_user(&state, &name).await?;
     let servers = state.control.servers(&name).await;
-    Ok(Json(model(&state, &caller, &user, &servers, false)))
+    let include_stopped = include_stopped(&query);
+    Ok(Json(model(
+        &state,
+        &caller,
+        &user,
+        &servers,
+        include_stopped,
+    )))
+}
+
+/// `include_stopped_servers` given (bare, `1` or `true`).
+fn include_stopped(query: &BTreeMap<String, String>) -> bool {
+    matches!(
+        query.get("include_stopped_servers").map(String::as_str),
+        Some("" | "1" | "true" | "True")
+    )
 }
 
 /// The user, or 404.

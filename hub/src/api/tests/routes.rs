@@ -847,3 +847,25 @@ async fn admins_create_users_one_or_many_and_others_may_not() {
     .await;
     assert_eq!(all_exist.status, StatusCode::CONFLICT);
 }
+
+#[tokio::test]
+async fn one_user_shows_stopped_servers_only_when_asked() {
+    let hub = hub().await;
+    hub.fake
+        .put("alice", "gpu", never_started(), None, event(0, "stopped"));
+    let plain = get(&hub, "/hub/api/users/alice", Some(&hub.alice)).await;
+    assert_eq!(plain.status, StatusCode::OK);
+    assert_eq!(plain.json()["servers"], json!({}));
+    let all = get(
+        &hub,
+        "/hub/api/users/alice?include_stopped_servers",
+        Some(&hub.alice),
+    )
+    .await;
+    assert_eq!(
+        all.json()["servers"]["gpu"]["name"],
+        "gpu",
+        "{:?}",
+        all.json()
+    );
+}
