@@ -155,6 +155,23 @@ roles = ["admin"]
         nix::unistd::Pid::from_raw(text.trim().parse().expect("a pid"))
     }
 
+    /// Waits until every job has ended and none of `users` has a route left.
+    async fn wait_all_ended(&self, cluster: &SimCluster, users: &[&str]) {
+        eventually(
+            Duration::from_secs(30),
+            "every job ends and its route goes",
+            || async {
+                let ended = job_states(cluster).iter().all(|(_, state)| state == "F");
+                let routes = self.routes().await;
+                let unrouted = users
+                    .iter()
+                    .all(|user| routes.get(format!("/user/{user}")).is_none());
+                (ended && unrouted).then_some(())
+            },
+        )
+        .await;
+    }
+
     /// Kills the proxy the hub left behind (a SIGKILLed hub cannot stop it).
     fn kill_proxy(&self) {
         if let Ok(text) = std::fs::read_to_string(self.path("proxy.pid")) {
@@ -202,6 +219,15 @@ fn secret(path: &Path, text: &str) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
 }
 
+/// A world with a 4-node cluster and its hub up, whose jobs run `job_command`.
+async fn start(job_command: &[String]) -> (World, SimCluster, HubProcess) {
+    let world = World::new(job_command);
+    let cluster = SimCluster::start(world.dir.path(), 4);
+    let hub = world.start_hub(&cluster);
+    world.wait_up().await;
+    (world, cluster, hub)
+}
+
 fn singleuser(delay_secs: u32) -> Vec<String> {
     let program = bin("hub-singleuser").display().to_string();
     if delay_secs == 0 {
@@ -237,10 +263,7 @@ fn job_states(cluster: &SimCluster) -> Vec<(String, String)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_user_logs_in_submits_the_form_reaches_the_server_through_the_proxy_and_stops_it() {
-    let world = World::new(&singleuser(0));
-    let cluster = SimCluster::start(world.dir.path(), 4);
-    let hub = world.start_hub(&cluster);
-    world.wait_up().await;
+    let (world, cluster, hub) = start(&singleuser(0)).await;
     let web = browser();
     let public = &world.public;
 
@@ -341,25 +364,13 @@ async fn a_user_logs_in_submits_the_form_reaches_the_server_through_the_proxy_an
         .await
         .unwrap();
     assert!(stop.status().is_redirection(), "stop: {}", stop.status());
-    eventually(
-        Duration::from_secs(30),
-        "the job ends and the route goes",
-        || async {
-            let gone = job_states(&cluster).iter().all(|(_, state)| state == "F");
-            let routes = world.routes().await;
-            (gone && routes.get("/user/alice").is_none()).then_some(())
-        },
-    )
-    .await;
+    world.wait_all_ended(&cluster, &["alice"]).await;
     hub.stop();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_started_through_the_api_is_reached_through_the_proxy_and_stopped() {
-    let world = World::new(&singleuser(0));
-    let cluster = SimCluster::start(world.dir.path(), 4);
-    let hub = world.start_hub(&cluster);
-    world.wait_up().await;
+    let (world, cluster, hub) = start(&singleuser(0)).await;
 
     let (status, _) = world.api(reqwest::Method::POST, "/users/alice", None).await;
     assert_eq!(status, 201, "{}", world.log());
@@ -393,26 +404,14 @@ async fn a_server_started_through_the_api_is_reached_through_the_proxy_and_stopp
         .api(reqwest::Method::DELETE, "/users/alice/server", None)
         .await;
     assert!(status == 204 || status == 202, "stop: {status}");
-    eventually(
-        Duration::from_secs(30),
-        "the job ends and the route goes",
-        || async {
-            let gone = job_states(&cluster).iter().all(|(_, state)| state == "F");
-            let routes = world.routes().await;
-            (gone && routes.get("/user/alice").is_none()).then_some(())
-        },
-    )
-    .await;
+    world.wait_all_ended(&cluster, &["alice"]).await;
     hub.stop();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hub_killed_mid_spawn_readopts_every_job_and_deletes_nothing() {
     // Servers take 4 s to report: the hub dies while they are starting.
-    let world = World::new(&singleuser(4));
-    let cluster = SimCluster::start(world.dir.path(), 4);
-    let hub = world.start_hub(&cluster);
-    world.wait_up().await;
+    let (world, cluster, hub) = start(&singleuser(4)).await;
     let users = ["ann", "ben", "cat"];
     let (status, _) = world
         .api(
@@ -445,8 +444,8 @@ async fn a_hub_killed_mid_spawn_readopts_every_job_and_deletes_nothing() {
     let before = job_states(&cluster);
     hub.kill9();
 
-    // While the hub is down the servers come up and cannot report; the restarted hub (on a
-    // new port) re-adopts the jobs, takes their reports and routes them.
+    // While the hub is down the servers come up and cannot report (they retry); the
+    // restarted hub re-adopts the jobs, takes their reports and routes them.
     let mut hub = world.start_hub(&cluster);
     for user in users {
         let url = world.wait_ready(user).await;
@@ -477,26 +476,13 @@ async fn a_hub_killed_mid_spawn_readopts_every_job_and_deletes_nothing() {
             )
             .await;
     }
-    eventually(
-        Duration::from_secs(30),
-        "every job ends after the stops",
-        || async {
-            job_states(&cluster)
-                .iter()
-                .all(|(_, s)| s == "F")
-                .then_some(())
-        },
-    )
-    .await;
+    world.wait_all_ended(&cluster, &users).await;
     hub.stop();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_proxy_that_dies_is_started_again_and_given_back_its_routes() {
-    let world = World::new(&singleuser(0));
-    let cluster = SimCluster::start(world.dir.path(), 4);
-    let hub = world.start_hub(&cluster);
-    world.wait_up().await;
+    let (world, cluster, hub) = start(&singleuser(0)).await;
     world.api(reqwest::Method::POST, "/users/dora", None).await;
     world
         .api(reqwest::Method::POST, "/users/dora/server", None)
@@ -526,12 +512,6 @@ async fn a_proxy_that_dies_is_started_again_and_given_back_its_routes() {
     world
         .api(reqwest::Method::DELETE, "/users/dora/server", None)
         .await;
-    eventually(Duration::from_secs(30), "the job ends", || async {
-        job_states(&cluster)
-            .iter()
-            .all(|(_, s)| s == "F")
-            .then_some(())
-    })
-    .await;
+    world.wait_all_ended(&cluster, &["dora"]).await;
     hub.stop();
 }
