@@ -32,11 +32,18 @@ fn main() -> anyhow::Result<()> {
         } else {
             "http"
         };
+        let default_target = config
+            .default_target
+            .clone()
+            .unwrap_or_else(|| "(no default)".to_string());
         let proxy = Proxy::bind(config).await?;
         if let Some(path) = &pid_file {
             std::fs::write(path, format!("{}\n", std::process::id()))?;
         }
-        tracing::info!("Proxying {scheme}://{} to (no default)", proxy.proxy_addr());
+        tracing::info!(
+            "Proxying {scheme}://{} to {default_target}",
+            proxy.proxy_addr()
+        );
         tracing::info!("Proxy API at http://{}/api/routes", proxy.api_addr());
         if let Some(addr) = proxy.metrics_addr() {
             tracing::info!("Serve metrics at http://{addr}/metrics");
