@@ -25,7 +25,8 @@ hub_bind_url = "http://127.0.0.1:8081/"
 db_url = "sqlite:///batchhub.sqlite"
 # The file holding the key that signs login cookies.
 cookie_secret_file = "batchhub_cookie_secret"
-# TLS for the hub itself: both or neither. Default: plain HTTP.
+# TLS for the hub itself: both or neither. Default: plain HTTP. (Not built yet: `hub serve`
+# refuses them; terminate TLS at hub-proxy with --ssl-cert/--ssl-key.)
 # ssl_cert = "/etc/batchhub/hub.crt"
 # ssl_key = "/etc/batchhub/hub.key"
 # How many servers may be starting at once (submitted, not yet answering).

@@ -83,6 +83,13 @@ impl std::fmt::Debug for Hub {
 impl Hub {
     /// Starts everything `config` describes. Errors say which setting or part failed.
     pub async fn start(config: &HubConfig, extras: ServeExtras) -> anyhow::Result<Hub> {
+        if config.hub.ssl_cert.is_some() || config.hub.ssl_key.is_some() {
+            anyhow::bail!(
+                "hub.ssl_cert/ssl_key: HTTPS on the hub's own listener is not built yet; \
+                 keep hub_bind_url on loopback and give hub-proxy the certificate \
+                 ([proxy] command = [\"hub-proxy\", \"--ssl-cert\", …, \"--ssl-key\", …])"
+            );
+        }
         let cookie_secret =
             secrets::read_or_create(&config.hub.cookie_secret_file, 32, "cookie secret")?;
         let proxy_token =
