@@ -145,3 +145,40 @@ fn help_names_every_subcommand() {
         assert!(help.contains(command), "{help}");
     }
 }
+
+#[test]
+fn serve_refuses_a_bad_config_and_open_secrets_before_starting_anything() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("hub.toml");
+    std::fs::write(
+        &file,
+        "[hub]\nconcurrent_spawn_limit = 0\nbind_url = \"ftp://x/\"\n",
+    )
+    .unwrap();
+    let output = hub().arg("serve").arg("-f").arg(&file).output().unwrap();
+    assert!(!output.status.success());
+    let err = stderr_of(&output);
+    assert!(
+        err.contains("hub.concurrent_spawn_limit: must be at least 1"),
+        "{err}"
+    );
+    assert!(err.contains("hub.bind_url"), "{err}");
+    assert!(err.contains("2 error(s); nothing started"), "{err}");
+
+    // A cookie secret others can read is refused, with the fix.
+    let secret = dir.path().join("cookie_secret");
+    std::fs::write(&secret, "ab".repeat(32)).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let config = format!(
+        "[hub]\ncookie_secret_file = {:?}\ndb_url = \"sqlite://{}/hub.sqlite?mode=rwc\"\n",
+        secret.display().to_string(),
+        dir.path().display()
+    );
+    std::fs::write(&file, config).unwrap();
+    let output = hub().arg("serve").arg("-f").arg(&file).output().unwrap();
+    assert!(!output.status.success());
+    let err = stderr_of(&output);
+    assert!(err.contains("chmod 600"), "{err}");
+    assert!(!dir.path().join("hub.sqlite").exists(), "nothing started");
+}
