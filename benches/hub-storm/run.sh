@@ -36,15 +36,9 @@ HUB_PID=""
 # Every process of this run: the hub, its proxy, the jobs' wrappers (their command line
 # names $DIR) and the jobs (they run in $DIR/sim/work).
 run_pids() {
-  local p cmd cwd
-  for p in /proc/[0-9]*; do
-    p="${p#/proc/}"
-    [ "$p" = "$$" ] && continue
-    cmd="$(tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null || true)"
-    cwd="$(readlink "/proc/$p/cwd" 2>/dev/null || true)"
-    case "$cmd" in *"$DIR"*) echo "$p"; continue;; esac
-    case "$cwd" in "$DIR"*) echo "$p";; esac
-  done
+  { grep -alsF -- "$DIR" /proc/[0-9]*/cmdline | cut -d/ -f3
+    find /proc -mindepth 2 -maxdepth 2 -name cwd -lname "$DIR*" 2>/dev/null | cut -d/ -f3
+  } | sort -un | grep -vx "$$" || true
 }
 cleanup() {
   trap - EXIT INT TERM
@@ -55,10 +49,12 @@ cleanup() {
   local left; left="$(run_pids | wc -l)"
   if [ "$left" -gt 0 ]; then
     echo "leftover processes of this run: $left (killing them)"
+    # The jobs die of TERM and their wrappers (which shield TERM) then record it and exit.
     run_pids | xargs -r kill -TERM 2>/dev/null || true
-    sleep 2
+    for _ in $(seq 50); do [ "$(run_pids | wc -l)" -gt 0 ] || break; sleep 0.2; done
     run_pids | xargs -r kill -KILL 2>/dev/null || true
     sleep 0.5
+    echo "left after TERM and KILL: $(run_pids | wc -l)"
   else
     echo "leftover processes of this run: 0"
   fi

@@ -55,7 +55,10 @@ impl Latencies {
     /// `p50 / p99 / max` in milliseconds, or `-` when empty.
     pub fn summary_ms(&self) -> String {
         let ms = |d: Option<Duration>| {
-            d.map_or_else(|| "-".to_string(), |d| format!("{:.1}", d.as_secs_f64() * 1e3))
+            d.map_or_else(
+                || "-".to_string(),
+                |d| format!("{:.1}", d.as_secs_f64() * 1e3),
+            )
         };
         format!(
             "p50 {} / p99 {} / max {} ms (n={})",

@@ -161,7 +161,10 @@ fn secs(d: Option<Duration>) -> String {
 }
 
 fn ms(d: Option<Duration>) -> String {
-    d.map_or_else(|| "-".to_string(), |d| format!("{:.1}", d.as_secs_f64() * 1e3))
+    d.map_or_else(
+        || "-".to_string(),
+        |d| format!("{:.1}", d.as_secs_f64() * 1e3),
+    )
 }
 
 /// The job processes' count, summed `VmRSS` and summed `Pss` (KiB): see `Args::jobs_under`.
@@ -172,7 +175,11 @@ fn job_memory(dir: &std::path::Path, except: &[u32]) -> (usize, u64, u64) {
         return (0, 0, 0);
     };
     for entry in entries.flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
             continue;
         };
         if except.contains(&pid) {
@@ -324,7 +331,10 @@ async fn main() -> anyhow::Result<()> {
             .body(serde_json::json!({ "usernames": names }).to_string())
             .send()
             .await?;
-        if !matches!(response.status(), StatusCode::CREATED | StatusCode::CONFLICT) {
+        if !matches!(
+            response.status(),
+            StatusCode::CREATED | StatusCode::CONFLICT
+        ) {
             bail!(
                 "creating users: HTTP {}: {}",
                 response.status(),
@@ -385,7 +395,13 @@ async fn main() -> anyhow::Result<()> {
     let peak_rss_sampled = sampler.await?;
     let proxy_peak_sampled = proxy_sampler.await?;
     let hub_at_end = args.hub_pid.and_then(memory);
-    let except: Vec<u32> = args.hub_pid.iter().chain(&args.proxy_pid).copied().collect();
+    let mut except: Vec<u32> = args
+        .hub_pid
+        .iter()
+        .chain(&args.proxy_pid)
+        .copied()
+        .collect();
+    except.push(std::process::id());
     let jobs = args
         .jobs_under
         .as_deref()
@@ -463,7 +479,10 @@ async fn main() -> anyhow::Result<()> {
         secs(watched.all_routed),
         watched.last_routed
     );
-    println!("  start request latency        {}", start_latency.summary_ms());
+    println!(
+        "  start request latency        {}",
+        start_latency.summary_ms()
+    );
     println!(
         "  GET /users/{{name}} under storm {}  failures {read_failures}",
         reads.summary_ms()
