@@ -38,7 +38,7 @@ HUB_PID=""
 run_pids() {
   { grep -alsF -- "$DIR" /proc/[0-9]*/cmdline | cut -d/ -f3
     find /proc -mindepth 2 -maxdepth 2 -name cwd -lname "$DIR*" 2>/dev/null | cut -d/ -f3
-  } | sort -un | grep -vx "$$" || true
+  } | sort -un | while read -r p; do [ "$p" != "$$" ] && [ -e "/proc/$p" ] && echo "$p"; done || true
 }
 cleanup() {
   trap - EXIT INT TERM

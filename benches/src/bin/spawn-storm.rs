@@ -11,8 +11,8 @@
 //!   envelope's `total`) and the proxy's `/user/<prefix>…` routes, until both reach N.
 //!
 //! Then a sample of users is fetched through the proxy (`GET <public>/user/<name>/`), every
-//! server is stopped (`DELETE /hub/api/users/{name}/server`) and the watcher waits for the
-//! ready count to reach 0. Everything is bounded by `--deadline`. The last line of output is
+//! server is stopped (`DELETE /hub/api/users/{name}/server`) and the client waits until no
+//! server is active (`state=active`: every job has ended). Everything is bounded by `--deadline`. The last line of output is
 //! `RESULT key=value …` for the script.
 
 use std::collections::BTreeMap;
@@ -107,6 +107,11 @@ impl Api {
 
     /// How many users have a ready server (the pagination envelope's total).
     async fn ready_count(&self) -> anyhow::Result<u64> {
+        self.count("ready").await
+    }
+
+    /// How many users have a server in `state` (`ready`, `active`, `inactive`).
+    async fn count(&self, state: &str) -> anyhow::Result<u64> {
         #[derive(Deserialize)]
         struct Info {
             total: u64,
@@ -117,7 +122,7 @@ impl Api {
             pagination: Info,
         }
         let response = self
-            .hub(reqwest::Method::GET, "/users?state=ready&limit=1")
+            .hub(reqwest::Method::GET, &format!("/users?state={state}&limit=1"))
             .header("Accept", PAGINATION)
             .send()
             .await?
@@ -451,10 +456,11 @@ async fn main() -> anyhow::Result<()> {
             stop_failures += 1;
         }
     }
-    let stop_deadline = stop_t0 + Duration::from_secs(args.stop_deadline);
+    let stops_answered = stop_t0.elapsed();
+    let stop_deadline = Instant::now() + Duration::from_secs(args.stop_deadline);
     let mut all_stopped = None;
     while Instant::now() < stop_deadline {
-        if matches!(api.ready_count().await, Ok(0)) {
+        if matches!(api.count("active").await, Ok(0)) {
             all_stopped = Some(stop_t0.elapsed());
             break;
         }
@@ -514,7 +520,8 @@ async fn main() -> anyhow::Result<()> {
         );
     }
     println!(
-        "  stop all                     {:>8} s  ({stop_failures} DELETEs failed); watcher errors {}",
+        "  stop all: DELETEs answered   {:>8} s, no server active {:>8} s ({stop_failures} DELETEs failed); watcher errors {}",
+        secs(Some(stops_answered)),
         secs(all_stopped),
         watched.errors
     );
