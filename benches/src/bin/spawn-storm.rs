@@ -122,7 +122,10 @@ impl Api {
             pagination: Info,
         }
         let response = self
-            .hub(reqwest::Method::GET, &format!("/users?state={state}&limit=1"))
+            .hub(
+                reqwest::Method::GET,
+                &format!("/users?state={state}&limit=1"),
+            )
             .header("Accept", PAGINATION)
             .send()
             .await?
