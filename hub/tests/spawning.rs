@@ -335,6 +335,16 @@ async fn the_spawn_limit_queues_the_excess_and_admits_as_slots_free() {
     })
     .await;
     assert!(matches!(d.state, ServerState::Waiting { .. }));
+    // d did not change, yet its progress stream learns its new place from the lines'
+    // refresher (at most 250 ms after c moved).
+    let mut d_progress = s.progress("d", "").unwrap();
+    tokio::time::timeout(
+        Duration::from_secs(5),
+        d_progress.wait_for(|p| p.message.contains("position 1 of 1")),
+    )
+    .await
+    .expect("d's progress stream shows its new place")
+    .expect("the progress channel stays open");
 
     cluster.gate.as_ref().unwrap().add_permits(10);
     for user in ["a", "b", "c", "d"] {

@@ -83,7 +83,11 @@ impl Db {
                 })?;
         }
         migrate::run(&pool, backend).await?;
-        Ok(Db { pool, backend })
+        Ok(Db {
+            pool,
+            backend,
+            group: Default::default(),
+        })
     }
 }
 

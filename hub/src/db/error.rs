@@ -66,6 +66,11 @@ pub enum DbError {
         /// Why it was refused.
         reason: String,
     },
+    /// A grouped write of a server state never heard back from its commit (the task
+    /// carrying the commit panicked, or the runtime is shutting down): it may or may not
+    /// be stored.
+    #[error("the grouped commit of a server state did not report back")]
+    GroupCommitLost,
     /// Any other database error, with the operation that failed.
     #[error("database error while trying to {doing}")]
     Query {

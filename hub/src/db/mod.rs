@@ -22,6 +22,7 @@
 
 mod connect;
 pub mod error;
+mod group;
 mod migrate;
 pub mod oauth;
 mod secret;
@@ -59,6 +60,8 @@ pub enum Backend {
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    /// SQLite's group commit of server states (see `group`).
+    group: std::sync::Arc<group::Group>,
 }
 
 impl Db {

@@ -137,9 +137,14 @@ impl Db {
     }
 
     /// Persists the spawner's state for `user`'s server `name`, creating the row if needed
-    /// (created `now`), and returns once the write is committed: one statement, hence one
-    /// transaction, durable before the spawner goes on to act (`qsub`, `qdel`, routing).
-    /// `last_activity` is kept. [`DbError::NoSuchUser`] if the user does not exist.
+    /// (created `now`), and returns once the write is committed: durable before the
+    /// spawner goes on to act (`qsub`, `qdel`, routing). `last_activity` is kept.
+    /// [`DbError::NoSuchUser`] if the user does not exist.
+    ///
+    /// On SQLite, calls that arrive while another commit is in progress are committed
+    /// together in the next transaction (group commit, see `group`): one fsync for many
+    /// servers' transitions in a spawn storm, each caller still answered only once its row
+    /// is durable.
     pub async fn put_server_state(
         &self,
         user: &str,
@@ -147,31 +152,20 @@ impl Db {
         state: &ServerState,
         now: DateTime<Utc>,
     ) -> Result<ServerRecord, DbError> {
-        let sql = format!(
-            "INSERT INTO servers \
-               (user_name, name, state, user_options, job_id, host, port, url, started, created) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-             ON CONFLICT (user_name, name) DO UPDATE SET \
-               state = excluded.state, user_options = excluded.user_options, \
-               job_id = excluded.job_id, host = excluded.host, port = excluded.port, \
-               url = excluded.url, started = excluded.started \
-             RETURNING {COLUMNS}"
-        );
-        let row = sqlx::query(&sql)
-            .bind(user)
-            .bind(name)
-            .bind(json_text(&state.state))
-            .bind(json_text(&state.user_options))
-            .bind(state.job_id.as_ref().map(|id| id.as_str().to_string()))
-            .bind(state.host.clone())
-            .bind(state.port.map(i64::from))
-            .bind(state.url.clone())
-            .bind(state.started.map(to_micros))
-            .bind(to_micros(now))
-            .fetch_one(&self.pool)
-            .await
-            .map_err(|e| no_such_user(user, DbError::query("store server state")(e)))?;
-        from_row(&row)
+        match self.backend {
+            super::Backend::Sqlite => {
+                let write = super::group::Write {
+                    user: user.to_string(),
+                    name: name.to_string(),
+                    state: state.clone(),
+                    now,
+                };
+                super::group::put(self, write).await
+            }
+            // PostgreSQL aborts a transaction at its first failed statement, and commits
+            // concurrent transactions in parallel anyway: one transaction per write.
+            super::Backend::Postgres => put_one(&self.pool, user, name, state, now).await,
+        }
     }
 
     /// `user`'s server `name`, if it exists.
@@ -250,6 +244,44 @@ impl Db {
 }
 
 /// A foreign-key failure on a server row can only mean the user is missing.
+/// The upsert of one server's state, on `executor` (the pool, or a group's transaction).
+pub(super) async fn put_one<'e, E>(
+    executor: E,
+    user: &str,
+    name: &str,
+    state: &ServerState,
+    now: DateTime<Utc>,
+) -> Result<ServerRecord, DbError>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let sql = format!(
+        "INSERT INTO servers \
+           (user_name, name, state, user_options, job_id, host, port, url, started, created) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+         ON CONFLICT (user_name, name) DO UPDATE SET \
+           state = excluded.state, user_options = excluded.user_options, \
+           job_id = excluded.job_id, host = excluded.host, port = excluded.port, \
+           url = excluded.url, started = excluded.started \
+         RETURNING {COLUMNS}"
+    );
+    let row = sqlx::query(&sql)
+        .bind(user)
+        .bind(name)
+        .bind(json_text(&state.state))
+        .bind(json_text(&state.user_options))
+        .bind(state.job_id.as_ref().map(|id| id.as_str().to_string()))
+        .bind(state.host.clone())
+        .bind(state.port.map(i64::from))
+        .bind(state.url.clone())
+        .bind(state.started.map(to_micros))
+        .bind(to_micros(now))
+        .fetch_one(executor)
+        .await
+        .map_err(|e| no_such_user(user, DbError::query("store server state")(e)))?;
+    from_row(&row)
+}
+
 fn no_such_user(user: &str, err: DbError) -> DbError {
     match err {
         DbError::MissingReference { .. } => DbError::NoSuchUser(user.to_string()),

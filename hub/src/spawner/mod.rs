@@ -24,6 +24,7 @@
 //! - [`poll`] — [`PollPlan`] (one batched status call for every tracked job) and
 //!   [`queue_positions`].
 //! - [`admission`] — the concurrent-spawn limit as a line: [`admit`], [`waiting_positions`].
+//! - [`place`] — [`place_in_line`]: one server's place, in one pass over the others.
 //! - [`progress`](mod@progress) — JupyterHub progress events from a state: [`progress()`].
 //! - [`routes`] — [`wanted_routes`]: the route table to reconcile the proxy with at start-up.
 //! - [`config`] — [`SpawnerConfig`].
@@ -31,6 +32,7 @@
 pub mod admission;
 pub mod config;
 pub mod event;
+pub mod place;
 pub mod poll;
 pub mod progress;
 pub mod routes;
@@ -46,6 +48,7 @@ mod tests;
 pub use admission::{admit, holds_spawn_slot, waiting_positions};
 pub use config::SpawnerConfig;
 pub use event::{CancelError, Event, SubmitError};
+pub use place::place_in_line;
 pub use poll::{queue_positions, PollPlan, Position};
 pub use progress::{progress, ProgressEvent};
 pub use routes::wanted_routes;

@@ -11,9 +11,7 @@ use super::Spawning;
 use crate::control::{ControlError, ServerControl, ServerView, Started, Stopped};
 use crate::db::DbError;
 use crate::form;
-use crate::spawner::{
-    self, queue_positions, waiting_positions, Event, ProgressEvent, Refusal, ServerKey, ServerState,
-};
+use crate::spawner::{self, Event, ProgressEvent, Refusal, ServerKey, ServerState};
 
 /// A database failure as the front answers it.
 fn unavailable(e: DbError) -> ControlError {
@@ -65,11 +63,7 @@ impl Inner {
 
     /// The front's view of one server from its entry.
     async fn view(&self, key: &ServerKey, entry: Entry) -> ServerView {
-        let snapshot = self.snapshot();
-        let states = || snapshot.iter().map(|(k, e)| (k, &e.state));
-        let waiting = waiting_positions(states());
-        let queued = queue_positions(states());
-        let place = waiting.get(key).or_else(|| queued.get(key)).copied();
+        let place = self.place(key, &entry.state);
         let prefix = self.prefix(key);
         let progress = spawner::progress(&entry.state, place, &prefix, self.clock.now());
         let last_activity = match self.db.get_server(&key.user, &key.name).await {

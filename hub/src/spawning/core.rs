@@ -17,8 +17,8 @@ use crate::db::{self, Db, DbError, NewToken, TokenOwner};
 use crate::form;
 use crate::proxy_client::{routespec, ProxyClient};
 use crate::spawner::{
-    self, admit, queue_positions, step, waiting_positions, Action, CancelError, Event,
-    ProgressEvent, Refusal, ServerKey, ServerState, SubmitError,
+    self, admit, place_in_line, queue_positions, step, waiting_positions, Action, CancelError,
+    Event, Position, ProgressEvent, Refusal, ServerKey, ServerState, SubmitError,
 };
 
 /// What the shell keeps about one server between events.
@@ -76,7 +76,16 @@ pub(super) struct Inner {
     servers: Mutex<BTreeMap<ServerKey, Arc<Slot>>>,
     /// One admission run at a time, so two runs never both hand out the same free slot.
     admission: tokio::sync::Mutex<()>,
+    /// Told after every change: places in the lines moved for the servers still in them.
+    /// The refresher resends their progress at most every [`LINES_REFRESH`], so a change
+    /// costs O(servers) once per interval, not once per event (quadratic in a spawn storm).
+    pub lines_moved: tokio::sync::Notify,
 }
+
+/// How often, at most, the places of every server in a line are resent after changes. The
+/// server that changed gets its own progress at once; the others' "position N of M" may
+/// lag this much.
+pub(super) const LINES_REFRESH: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// A std mutex whose poisoning (a panic elsewhere) must not take the hub down with it.
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -126,7 +135,35 @@ impl Inner {
             clock,
             servers: Mutex::new(BTreeMap::new()),
             admission: tokio::sync::Mutex::new(()),
+            lines_moved: tokio::sync::Notify::new(),
         }
+    }
+
+    /// Runs `f` over every server's current state, under the map's lock and without copying
+    /// any: for decisions that need every state (admission, a place in a line). `f` must
+    /// be quick; events applied meanwhile wait for it.
+    fn with_states<R>(&self, f: impl FnOnce(&[(&ServerKey, &ServerState)]) -> R) -> R {
+        let servers = lock(&self.servers);
+        let entries: Vec<(&ServerKey, MutexGuard<'_, Entry>)> = servers
+            .iter()
+            .map(|(key, slot)| (key, lock(&slot.entry)))
+            .collect();
+        let states: Vec<(&ServerKey, &ServerState)> = entries
+            .iter()
+            .map(|(key, entry)| (*key, &entry.state))
+            .collect();
+        f(&states)
+    }
+
+    /// `key`'s place in its line (waiting for a spawn slot, or queued), if it is in one.
+    pub fn place(&self, key: &ServerKey, state: &ServerState) -> Option<Position> {
+        if !matches!(
+            state,
+            ServerState::Waiting { .. } | ServerState::Queued { .. }
+        ) {
+            return None;
+        }
+        self.with_states(|states| place_in_line(key, state, states.iter().copied()))
     }
 
     /// The server's public path: `/user/alice/` under the base URL.
@@ -225,7 +262,8 @@ impl Inner {
             )?;
         entry.state = state.clone();
         *lock(&slot.entry) = entry.clone();
-        self.refresh_progress();
+        self.send_progress(key, &slot, &entry.state);
+        self.lines_moved.notify_one();
         self.carry_out(key, &entry, actions).await;
         if before.state.is_active() && !state.is_active() {
             self.revoke_credentials(key).await;
@@ -249,16 +287,27 @@ impl Inner {
     /// Sends `Admitted` to every waiting server the concurrent-spawn limit lets in.
     pub async fn admit(self: &Arc<Self>) {
         let _one_at_a_time = self.admission.lock().await;
-        let snapshot = self.snapshot();
-        let admitted = admit(
-            snapshot.iter().map(|(key, entry)| (key, &entry.state)),
-            &self.config.spawner,
-        );
+        let admitted =
+            self.with_states(|states| admit(states.iter().copied(), &self.config.spawner));
         for key in admitted {
             if let Err(e) = self.apply(&key, Event::Admitted, None).await {
                 tracing::warn!(server = %key, error = %e, "admission not persisted");
             }
         }
+    }
+
+    /// Sends `key`'s progress event for `state` (with its place in line) if it changed.
+    fn send_progress(&self, key: &ServerKey, slot: &Slot, state: &ServerState) {
+        let place = self.place(key, state);
+        let Some(event) = spawner::progress(state, place, &self.prefix(key), self.clock.now())
+        else {
+            return;
+        };
+        slot.progress.send_if_modified(|current| {
+            let changed = *current != event;
+            *current = event;
+            changed
+        });
     }
 
     /// Recomputes every server's progress event (places in lines move for everyone when one

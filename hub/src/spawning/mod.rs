@@ -12,7 +12,8 @@
 //! - [`Spawning`] (this file) — the handle: construction ([`Spawning::resume`]), shutdown.
 //! - `core` — the per-server map, applying events, carrying out actions, admission.
 //! - `control` — [`ServerControl`](crate::control::ServerControl) for [`Spawning`].
-//! - `poller` — one batched `status` call per poll interval, and the clock's ticks.
+//! - `poller` — one batched `status` call per poll interval, and the clock's ticks; the
+//!   lines' refresher (places in line resent after changes, at most every 250 ms).
 //! - `resume` — a restarted hub re-adopts its jobs and reconciles the proxy's routes.
 //! - [`job_env`] — the job's `JUPYTERHUB_*` environment.
 //! - [`output_tail`] — the end of a failed job's output, read only if its user owns it.
@@ -110,6 +111,7 @@ pub struct HubRoute {
 pub struct Spawning {
     inner: Arc<Inner>,
     poller: JoinHandle<()>,
+    lines: JoinHandle<()>,
     hub_route: Option<HubRoute>,
 }
 
@@ -131,9 +133,11 @@ impl Spawning {
         let inner = Arc::new(Inner::new(db, scheduler, proxy, config, clock));
         resume::resume(&inner, hub_route.as_ref()).await?;
         let poller = tokio::spawn(poller::run(Arc::downgrade(&inner), poll_interval));
+        let lines = tokio::spawn(poller::refresh_lines(inner.clone()));
         Ok(Spawning {
             inner,
             poller,
+            lines,
             hub_route,
         })
     }
@@ -156,8 +160,10 @@ impl Spawning {
     /// their own; their answers are persisted as usual.
     pub async fn shutdown(mut self) {
         self.poller.abort();
+        self.lines.abort();
         // An aborted task's join error is the expected outcome here.
         let _ = (&mut self.poller).await;
+        let _ = (&mut self.lines).await;
     }
 }
 
@@ -172,5 +178,6 @@ impl std::fmt::Debug for Spawning {
 impl Drop for Spawning {
     fn drop(&mut self) {
         self.poller.abort();
+        self.lines.abort();
     }
 }

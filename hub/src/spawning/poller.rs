@@ -1,10 +1,12 @@
 //! The poller: every interval, one batched `status` call for every tracked job, its answers
-//! fed to their servers, a tick for every server, then admission.
+//! fed to their servers, a tick for every server, then admission. And the lines'
+//! refresher: after changes, every server's place in its line, resent at most every
+//! [`LINES_REFRESH`].
 
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use super::core::Inner;
+use super::core::{Inner, LINES_REFRESH};
 use crate::spawner::{Event, PollPlan};
 
 /// Polls until the shell is dropped (the weak reference no longer upgrades) or the task is
@@ -45,4 +47,14 @@ pub(super) async fn poll_once(inner: &Arc<Inner>) {
     inner.admit().await;
     // Waiting times in the messages move on even when no state does.
     inner.refresh_progress();
+}
+
+/// Resends every server's progress (places in the lines) after changes were announced on
+/// `Inner::lines_moved`, at most once per [`LINES_REFRESH`]; runs until aborted.
+pub(super) async fn refresh_lines(inner: Arc<Inner>) {
+    loop {
+        inner.lines_moved.notified().await;
+        inner.refresh_progress();
+        tokio::time::sleep(LINES_REFRESH).await;
+    }
 }
