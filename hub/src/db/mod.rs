@@ -40,7 +40,7 @@ use sqlx::{AnyPool, Row};
 
 pub use connect::redact_url;
 pub use error::DbError;
-pub use oauth::{NewOAuthCode, OAuthClient, OAuthCode};
+pub use oauth::{NewOAuthClient, NewOAuthCode, OAuthClient, OAuthCode};
 pub use servers::{ServerRecord, ServerState};
 pub use sessions::SessionRecord;
 pub use tokens::{NewToken, TokenId, TokenOwner, TokenRecord};

@@ -87,6 +87,46 @@ fn code_from_row(row: &AnyRow) -> Result<OAuthCode, DbError> {
     })
 }
 
+/// A client to register (its secret is given apart: it is a token made with it).
+#[derive(Debug, Clone, Copy)]
+pub struct NewOAuthClient<'a> {
+    /// E.g. `jupyterhub-user-alice`.
+    pub client_id: &'a str,
+    /// The one redirect URI accepted.
+    pub redirect_uri: &'a str,
+    /// Shown on the authorization page.
+    pub description: &'a str,
+}
+
+/// Registers `client` with `secret`, or replaces its secret, redirect URI and description.
+pub(super) async fn upsert_client<'e, E>(
+    executor: E,
+    client: &NewOAuthClient<'_>,
+    secret: &str,
+    now: DateTime<Utc>,
+) -> Result<OAuthClient, DbError>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let sql = format!(
+        "INSERT INTO oauth_clients (client_id, secret_hash, redirect_uri, description, created) \
+         VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (client_id) DO UPDATE SET secret_hash = excluded.secret_hash, \
+           redirect_uri = excluded.redirect_uri, description = excluded.description \
+         RETURNING {CLIENT_COLUMNS}"
+    );
+    let row = sqlx::query(&sql)
+        .bind(client.client_id)
+        .bind(hash_secret(secret))
+        .bind(client.redirect_uri)
+        .bind(client.description)
+        .bind(to_micros(now))
+        .fetch_one(executor)
+        .await
+        .map_err(DbError::query("register an OAuth client"))?;
+    client_from_row(&row)
+}
+
 impl Db {
     /// Registers a client, or replaces its secret, redirect URI and description (a server
     /// gets a new secret, its API token, at every spawn). Only the secret's hash is stored.
@@ -98,23 +138,12 @@ impl Db {
         description: &str,
         now: DateTime<Utc>,
     ) -> Result<OAuthClient, DbError> {
-        let sql = format!(
-            "INSERT INTO oauth_clients (client_id, secret_hash, redirect_uri, description, created) \
-             VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (client_id) DO UPDATE SET secret_hash = excluded.secret_hash, \
-               redirect_uri = excluded.redirect_uri, description = excluded.description \
-             RETURNING {CLIENT_COLUMNS}"
-        );
-        let row = sqlx::query(&sql)
-            .bind(client_id)
-            .bind(hash_secret(secret))
-            .bind(redirect_uri)
-            .bind(description)
-            .bind(to_micros(now))
-            .fetch_one(&self.pool)
-            .await
-            .map_err(DbError::query("register an OAuth client"))?;
-        client_from_row(&row)
+        let client = NewOAuthClient {
+            client_id,
+            redirect_uri,
+            description,
+        };
+        upsert_client(&self.pool, &client, secret, now).await
     }
 
     /// The client with this id, if registered.

@@ -7,6 +7,7 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 
+use super::oauth::NewOAuthClient;
 use super::secret::{hash_secret, new_secret};
 use super::{column, json_column, optional_time_column, time_column, to_micros, Db, DbError};
 
@@ -129,6 +130,39 @@ fn owner_columns(owner: &TokenOwner) -> (Option<&str>, Option<&str>) {
     }
 }
 
+/// Inserts a token whose clear value is `clear` (only its hash is stored).
+async fn insert_token<'e, E>(
+    executor: E,
+    new: &NewToken,
+    clear: &str,
+    now: DateTime<Utc>,
+) -> Result<TokenId, DbError>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let (user, service) = owner_columns(&new.owner);
+    let scopes = serde_json::to_string(&new.scopes).expect("a list of strings serializes");
+    let row = sqlx::query(
+        "INSERT INTO api_tokens \
+           (hash, prefix, user_name, service_name, oauth_client_id, scopes, note, created, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+    )
+    .bind(hash_secret(clear))
+    .bind(clear[..PREFIX_LEN].to_string())
+    .bind(user)
+    .bind(service)
+    .bind(new.oauth_client.as_deref())
+    .bind(scopes)
+    .bind(new.note.as_str())
+    .bind(to_micros(now))
+    .bind(new.expires_at.map(to_micros))
+    .fetch_one(executor)
+    .await
+    .map_err(DbError::query("create a token"))?;
+    let id: i64 = column(&row, "api_tokens", "id")?;
+    Ok(TokenId(id))
+}
+
 impl Db {
     /// Creates a token and returns its id and the clear token, which exists nowhere else
     /// afterwards: show it once. [`DbError::MissingReference`] if the user or OAuth client
@@ -139,27 +173,32 @@ impl Db {
         now: DateTime<Utc>,
     ) -> Result<(TokenId, String), DbError> {
         let clear = new_secret();
-        let (user, service) = owner_columns(&new.owner);
-        let scopes = serde_json::to_string(&new.scopes).expect("a list of strings serializes");
-        let row = sqlx::query(
-            "INSERT INTO api_tokens \
-               (hash, prefix, user_name, service_name, oauth_client_id, scopes, note, created, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-        )
-        .bind(hash_secret(&clear))
-        .bind(clear[..PREFIX_LEN].to_string())
-        .bind(user)
-        .bind(service)
-        .bind(new.oauth_client.as_deref())
-        .bind(scopes)
-        .bind(new.note.as_str())
-        .bind(to_micros(now))
-        .bind(new.expires_at.map(to_micros))
-        .fetch_one(&self.pool)
-        .await
-        .map_err(DbError::query("create a token"))?;
-        let id: i64 = column(&row, "api_tokens", "id")?;
-        Ok((TokenId(id), clear))
+        let id = insert_token(&self.pool, new, &clear, now).await?;
+        Ok((id, clear))
+    }
+
+    /// A notebook server's credentials in one transaction (one commit, not two): its API
+    /// token `new`, and its OAuth client `client` registered with that token as the secret
+    /// (`jupyterhub-singleuser` logs users in through the hub's OAuth with it). Returns the
+    /// token's id and clear value.
+    pub async fn create_server_credentials(
+        &self,
+        new: &NewToken,
+        client: &NewOAuthClient<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<(TokenId, String), DbError> {
+        let clear = new_secret();
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(DbError::query("begin a transaction"))?;
+        let id = insert_token(&mut *tx, new, &clear, now).await?;
+        super::oauth::upsert_client(&mut *tx, client, &clear, now).await?;
+        tx.commit()
+            .await
+            .map_err(DbError::query("commit a server's credentials"))?;
+        Ok((id, clear))
     }
 
     /// The token whose clear value is `clear`, if it exists and has not expired at `now`.

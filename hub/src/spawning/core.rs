@@ -13,7 +13,7 @@ use tokio::sync::watch;
 
 use super::job_env::{self, JobEnvInput};
 use super::{Clock, SpawningConfig};
-use crate::db::{self, Db, DbError, NewToken, TokenOwner};
+use crate::db::{self, Db, DbError, NewOAuthClient, NewToken, TokenOwner};
 use crate::form;
 use crate::proxy_client::{routespec, ProxyClient};
 use crate::spawner::{
@@ -289,8 +289,16 @@ impl Inner {
         let _one_at_a_time = self.admission.lock().await;
         let admitted =
             self.with_states(|states| admit(states.iter().copied(), &self.config.spawner));
-        for key in admitted {
-            if let Err(e) = self.apply(&key, Event::Admitted, None).await {
+        // Each admitted server is its own state machine behind its own lock: their
+        // transitions run together, so that their writes share database commits.
+        let applied = futures_util::future::join_all(
+            admitted
+                .iter()
+                .map(|key| self.apply(key, Event::Admitted, None)),
+        )
+        .await;
+        for (key, result) in admitted.iter().zip(applied) {
+            if let Err(e) = result {
                 tracing::warn!(server = %key, error = %e, "admission not persisted");
             }
         }
@@ -431,20 +439,18 @@ impl Inner {
             expires_at: None,
             oauth_client: None,
         };
+        // singleuser logs users in through the hub's OAuth with its token as the secret.
+        let client_id = job_env::client_id(&key.user, &key.name);
+        let redirect_uri = job_env::oauth_callback(&self.config.base_url, &key.user, &key.name);
+        let description = format!("Server at {prefix}");
+        let client = NewOAuthClient {
+            client_id: &client_id,
+            redirect_uri: &redirect_uri,
+            description: &description,
+        };
         let (_, token) = self
             .db
-            .create_token(&token, now)
-            .await
-            .map_err(unavailable)?;
-        // singleuser logs users in through the hub's OAuth with its token as the secret.
-        self.db
-            .upsert_oauth_client(
-                &job_env::client_id(&key.user, &key.name),
-                &token,
-                &job_env::oauth_callback(&self.config.base_url, &key.user, &key.name),
-                &format!("Server at {prefix}"),
-                now,
-            )
+            .create_server_credentials(&token, &client, now)
             .await
             .map_err(unavailable)?;
         let environment = job_env::job_environment(&JobEnvInput {

@@ -4,7 +4,9 @@ use drivers::JobId;
 use serde_json::json;
 use sqlx::Row;
 
-use super::super::{Db, DbError, NewOAuthCode, NewToken, ServerState, TokenId, TokenOwner};
+use super::super::{
+    Db, DbError, NewOAuthClient, NewOAuthCode, NewToken, ServerState, TokenId, TokenOwner,
+};
 use super::{at, t0, Fixture};
 
 /// Calls `$runner!(check, …)` with every check below: the one list both runners use.
@@ -19,6 +21,7 @@ macro_rules! for_each_check {
             tokens_round_trip,
             tokens_are_stored_only_hashed,
             oauth_clients_round_trip,
+            server_credentials_are_one_commit,
             oauth_codes_are_single_use,
             oauth_codes_concurrent_consume,
             sessions_round_trip,
@@ -364,6 +367,53 @@ pub(super) async fn tokens_are_stored_only_hashed(f: &Fixture) {
     }
     let hash: String = row.get("hash");
     assert_eq!(hash, super::super::secret::hash_secret(&clear));
+}
+
+pub(super) async fn server_credentials_are_one_commit(f: &Fixture) {
+    let db = &f.db;
+    db.create_user("alice", false, t0()).await.unwrap();
+    let token = NewToken {
+        owner: TokenOwner::User("alice".to_string()),
+        scopes: vec!["access:servers!server=alice/".to_string()],
+        note: "Server at /user/alice/".to_string(),
+        expires_at: None,
+        oauth_client: None,
+    };
+    let client = NewOAuthClient {
+        client_id: "jupyterhub-user-alice",
+        redirect_uri: "/user/alice/oauth_callback",
+        description: "Server at /user/alice/",
+    };
+    let (id, clear) = db
+        .create_server_credentials(&token, &client, t0())
+        .await
+        .unwrap();
+    let stored = db.lookup_token(&clear, t0()).await.unwrap().unwrap();
+    assert_eq!(stored.id, id);
+    // The token is the client's secret.
+    let found = db
+        .check_oauth_client("jupyterhub-user-alice", &clear)
+        .await
+        .unwrap();
+    assert_eq!(found.unwrap().redirect_uri, "/user/alice/oauth_callback");
+    // A token that cannot be stored (no such user) registers no client.
+    let orphan = NewToken {
+        owner: TokenOwner::User("nobody".to_string()),
+        ..token
+    };
+    let other = NewOAuthClient {
+        client_id: "jupyterhub-user-nobody",
+        ..client
+    };
+    assert!(db
+        .create_server_credentials(&orphan, &other, t0())
+        .await
+        .is_err());
+    assert!(db
+        .get_oauth_client("jupyterhub-user-nobody")
+        .await
+        .unwrap()
+        .is_none());
 }
 
 pub(super) async fn oauth_clients_round_trip(f: &Fixture) {
