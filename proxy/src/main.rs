@@ -32,6 +32,9 @@ fn main() -> anyhow::Result<()> {
         } else {
             "http"
         };
+        // Installed before the proxy says it is up: a SIGTERM that follows the "Proxy API
+        // at" line at once must find the handler, not the default action (death, exit≠0).
+        let signals = Signals::install()?;
         let default_target = config
             .default_target
             .clone()
@@ -49,7 +52,7 @@ fn main() -> anyhow::Result<()> {
             tracing::info!("Serve metrics at http://{addr}/metrics");
         }
         let shutdown = CancellationToken::new();
-        tokio::spawn(signals(shutdown.clone()));
+        tokio::spawn(signals.wait_then_cancel(shutdown.clone()));
         proxy.serve(shutdown).await;
         if let Some(path) = &pid_file {
             let _ = std::fs::remove_file(path);
@@ -58,19 +61,27 @@ fn main() -> anyhow::Result<()> {
     })
 }
 
-/// Cancels `shutdown` on the first SIGTERM or SIGINT.
-async fn signals(shutdown: CancellationToken) {
-    use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut int)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) else {
-        tracing::error!("cannot install signal handlers");
-        return;
-    };
-    tokio::select! {
-        _ = term.recv() => tracing::info!("SIGTERM received"),
-        _ = int.recv() => tracing::info!("SIGINT received"),
+/// SIGTERM and SIGINT, caught from the moment they are installed.
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn install() -> std::io::Result<Signals> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Signals {
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+        })
     }
-    shutdown.cancel();
+
+    /// Cancels `shutdown` on the first SIGTERM or SIGINT.
+    async fn wait_then_cancel(mut self, shutdown: CancellationToken) {
+        tokio::select! {
+            _ = self.term.recv() => tracing::info!("SIGTERM received"),
+            _ = self.int.recv() => tracing::info!("SIGINT received"),
+        }
+        shutdown.cancel();
+    }
 }

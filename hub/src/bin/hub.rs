@@ -159,16 +159,29 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
-/// Waits for SIGTERM or SIGINT.
-async fn stop_signal() -> anyhow::Result<()> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
-    let mut int = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
-    tokio::select! {
-        _ = term.recv() => tracing::info!("SIGTERM: stopping"),
-        _ = int.recv() => tracing::info!("SIGINT: stopping"),
+/// SIGTERM and SIGINT, caught from the moment they are installed (before the hub says it
+/// is up, so a signal right after the banner stops it cleanly).
+struct StopSignals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn install() -> anyhow::Result<StopSignals> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(StopSignals {
+            term: signal(SignalKind::terminate()).context("installing the SIGTERM handler")?,
+            int: signal(SignalKind::interrupt()).context("installing the SIGINT handler")?,
+        })
     }
-    Ok(())
+
+    /// Waits for either.
+    async fn wait(mut self) {
+        tokio::select! {
+            _ = self.term.recv() => tracing::info!("SIGTERM: stopping"),
+            _ = self.int.recv() => tracing::info!("SIGINT: stopping"),
+        }
+    }
 }
 
 fn serve(path: &Path, log_level: tracing::Level) -> anyhow::Result<ExitCode> {
@@ -188,8 +201,9 @@ fn serve(path: &Path, log_level: tracing::Level) -> anyhow::Result<ExitCode> {
     };
     init_logs(log_level);
     runtime()?.block_on(async {
+        let signals = StopSignals::install()?;
         let hub = hub::serve::Hub::start(&config, hub::serve::ServeExtras::default()).await?;
-        stop_signal().await?;
+        signals.wait().await;
         hub.stop().await;
         Ok(ExitCode::SUCCESS)
     })
@@ -220,6 +234,7 @@ fn demo(
                 login.user, login.password
             )),
         };
+        let signals = StopSignals::install()?;
         let hub = hub::serve::Hub::start(&config, extras).await?;
         println!();
         println!("  batchhub demo is running");
@@ -240,7 +255,7 @@ fn demo(
             println!("  Ctrl-C stops it; notebook servers keep running for the next");
             println!("  `hub demo --data-dir {}`.", data_dir.display());
         }
-        stop_signal().await?;
+        signals.wait().await;
         if temporary.is_some() {
             eprintln!("batchhub demo: stopping every notebook server …");
             hub.stop_all_servers(std::time::Duration::from_secs(30))
