@@ -508,6 +508,22 @@ async fn a_proxy_that_dies_is_started_again_and_given_back_its_routes() {
     let routes = world.routes().await;
     assert_eq!(routes["/user/dora"]["user"], "dora", "{routes}");
     assert!(routes.get("/").is_some(), "{routes}");
+    // The same table through the hub's API (JupyterHub's `GET /hub/api/proxy`); a route
+    // deleted behind the hub's back comes back with `POST /hub/api/proxy`.
+    let (status, table) = world.api(reqwest::Method::GET, "/proxy", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(table["/user/dora/"]["data"]["user"], "dora", "{table}");
+    let token = std::fs::read_to_string(world.path("proxy_token")).unwrap();
+    reqwest::Client::new()
+        .delete(format!("{}/api/routes/user/dora", world.proxy_api))
+        .header("Authorization", format!("token {}", token.trim()))
+        .send()
+        .await
+        .unwrap();
+    assert!(world.routes().await.get("/user/dora").is_none());
+    let (status, _) = world.api(reqwest::Method::POST, "/proxy", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(world.routes().await["/user/dora"]["user"], "dora");
 
     world
         .api(reqwest::Method::DELETE, "/users/dora/server", None)

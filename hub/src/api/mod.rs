@@ -10,7 +10,8 @@
 //! `scopes` (the scope hierarchy), [`error`] (JupyterHub's JSON errors), `models` (user,
 //! server and token JSON), `info` (`/api`, `/api/info`, `/api/user`), `users` (list, one
 //! user, activity), `servers` (start, stop), `progress` (the SSE stream), `tokens`,
-//! `batchspawner`, `metrics` (Prometheus text and the request counter).
+//! `batchspawner`, [`proxy`] (the routing table, reconcile now), `metrics` (Prometheus text
+//! and the request counter).
 
 pub mod auth;
 mod batchspawner;
@@ -19,6 +20,7 @@ mod info;
 mod metrics;
 mod models;
 mod progress;
+pub mod proxy;
 mod scopes;
 mod servers;
 mod tokens;
@@ -57,6 +59,8 @@ pub struct ApiSettings {
     pub version: String,
     /// What time it is.
     pub clock: Clock,
+    /// The proxy, for `/hub/api/proxy`; `None`: that endpoint answers 503.
+    pub proxy: Option<Arc<dyn proxy::ProxyAdmin>>,
     /// The key that signs the browser's session cookie ([`crate::session_cookie`]); with it
     /// the API accepts the cookie as its user (JupyterHub's rule: non-GET calls must send
     /// the session's XSRF token in `X-XSRFToken`). `None`: tokens only.
@@ -74,6 +78,7 @@ pub struct ApiState {
     version: String,
     clock: Clock,
     cookie_secret: Option<Arc<[u8]>>,
+    proxy: Option<Arc<dyn proxy::ProxyAdmin>>,
     metrics: Arc<metrics::Metrics>,
 }
 
@@ -114,6 +119,7 @@ impl ApiState {
             version: settings.version,
             clock: settings.clock,
             cookie_secret: settings.cookie_secret,
+            proxy: settings.proxy,
             metrics: Arc::new(metrics::Metrics::default()),
         }
     }
@@ -157,6 +163,7 @@ pub fn router(state: ApiState) -> Router {
         )
         .route(&p("/api/users/{name}/tokens/{id}"), delete(tokens::revoke))
         .route(&p("/api/batchspawner"), post(batchspawner::report))
+        .route(&p("/api/proxy"), get(proxy::get).post(proxy::post))
         .route(&p("/metrics"), get(metrics::exposition))
         .fallback(not_found);
     let version = HeaderValue::from_str(&state.version).ok();

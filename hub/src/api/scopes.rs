@@ -139,6 +139,7 @@ pub fn admin_scopes() -> Vec<String> {
         "tokens",
         "read:hub",
         "access:servers",
+        "proxy",
     ]
     .iter()
     .map(|s| s.to_string())

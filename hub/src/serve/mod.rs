@@ -58,6 +58,29 @@ pub struct ServeExtras {
     pub login_hint: Option<String>,
 }
 
+/// `/hub/api/proxy`: the proxy's table through its client, reconciled by the spawner.
+struct ProxyForApi {
+    client: ProxyClient,
+    spawning: Arc<Spawning>,
+}
+
+#[async_trait::async_trait]
+impl api::proxy::ProxyAdmin for ProxyForApi {
+    async fn routes(
+        &self,
+    ) -> Result<Vec<(String, String, serde_json::Map<String, serde_json::Value>)>, String> {
+        let routes = self.client.routes().await.map_err(|e| e.to_string())?;
+        Ok(routes
+            .into_iter()
+            .map(|(spec, route)| (spec, route.target, route.data))
+            .collect())
+    }
+
+    async fn reconcile(&self) {
+        self.spawning.reconcile_routes().await;
+    }
+}
+
 /// A running hub.
 pub struct Hub {
     addr: SocketAddr,
@@ -177,6 +200,10 @@ impl Hub {
                 version: JUPYTERHUB_API_VERSION.to_string(),
                 clock: api_clock.clone(),
                 cookie_secret: Some(Arc::from(cookie_secret.as_bytes())),
+                proxy: Some(Arc::new(ProxyForApi {
+                    client: proxy_client.clone(),
+                    spawning: spawning.clone(),
+                })),
             },
         );
         let web_state = WebState::new(

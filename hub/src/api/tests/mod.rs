@@ -82,6 +82,7 @@ async fn hub() -> Hub {
         version: "5.3.0".to_string(),
         clock: Arc::new(t0),
         cookie_secret: None,
+        proxy: None,
     };
     let app = router(ApiState::new(db.clone(), fake.clone(), settings));
     let root = tokens.pop().unwrap();

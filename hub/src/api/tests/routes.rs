@@ -765,6 +765,7 @@ async fn routes_live_under_the_base_url() {
         version: "5.3.0".to_string(),
         clock: Arc::new(t0),
         cookie_secret: None,
+        proxy: None,
     };
     let app = router(ApiState::new(
         db,
@@ -868,4 +869,15 @@ async fn one_user_shows_stopped_servers_only_when_asked() {
         "{:?}",
         all.json()
     );
+}
+
+#[tokio::test]
+async fn the_proxy_endpoint_needs_the_proxy_scope() {
+    let hub = hub().await;
+    let user = get(&hub, "/hub/api/proxy", Some(&hub.alice)).await;
+    assert_eq!(user.status, StatusCode::FORBIDDEN);
+    // An admin passes the scope check; this hub has no proxy to show.
+    let admin = get(&hub, "/hub/api/proxy", Some(&hub.root)).await;
+    assert_eq!(admin.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(admin.json()["message"], "No proxy configured");
 }

@@ -126,6 +126,7 @@ async fn web_with(settings: WebSettings) -> Web {
         version: "5.3.0".to_string(),
         clock: Arc::new(t0),
         cookie_secret: Some(Arc::from(SECRET)),
+        proxy: None,
     };
     let state = WebState::new(db.clone(), fake.clone(), auth.clone(), settings);
     // As the binary serves them: the pages merged with the API.
