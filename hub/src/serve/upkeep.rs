@@ -60,8 +60,10 @@ pub(crate) async fn run(
         tokio::select! {
             () = stop.cancelled() => return,
             _ = proxy_check.tick() => {
-                let restarted = restart_if_dead(&proxy).await;
-                let up = super::proxy_process::answers(&proxy.client).await;
+                // One ping per check; a proxy started again answers (its start waits for it).
+                let answering = super::proxy_process::answers(&proxy.client).await;
+                let restarted = restart_if_dead(&proxy, answering).await;
+                let up = answering || restarted;
                 if up && (restarted || !was_up) {
                     tracing::info!("the proxy answers again; reconciling its routes");
                     spawning.reconcile_routes().await;
@@ -78,8 +80,8 @@ pub(crate) async fn run(
 }
 
 /// Starts the proxy again if the hub is to run one and it has exited (or, adopted from a
-/// previous hub, does not answer); whether it did.
-async fn restart_if_dead(proxy: &ProxyCare) -> bool {
+/// previous hub, is not `answering`); whether it did.
+async fn restart_if_dead(proxy: &ProxyCare, answering: bool) -> bool {
     let Some(launch) = &proxy.launch else {
         return false;
     };
@@ -87,8 +89,7 @@ async fn restart_if_dead(proxy: &ProxyCare) -> bool {
     let dead = match child.as_mut() {
         Some(running) => running.exited().map(|status| status.to_string()),
         // One a previous hub started (and this one adopted): gone if it does not answer.
-        None => (!super::proxy_process::answers(&proxy.client).await)
-            .then(|| "the adopted proxy does not answer".to_string()),
+        None => (!answering).then(|| "the adopted proxy does not answer".to_string()),
     };
     if let Some(status) = dead {
         tracing::error!(%status, "the proxy is gone; starting it again");
