@@ -39,6 +39,8 @@ pub(crate) struct BuiltScheduler {
 /// The in-process `pbs-sim` daemon.
 pub(crate) struct SimCluster {
     pub socket: PathBuf,
+    /// Its journal and spool (absolute).
+    pub state_dir: PathBuf,
     stop: CancellationToken,
     task: JoinHandle<Result<(), pbs_sim::daemon::serve::ServeError>>,
 }
@@ -115,6 +117,7 @@ async fn start_sim(sim: &SimSection) -> anyhow::Result<SimCluster> {
         background,
         exit_delay: 1,
     };
+    let options_state_dir = state_dir.clone();
     let options = ServeOptions {
         socket: socket.clone(),
         state_dir,
@@ -148,5 +151,10 @@ async fn start_sim(sim: &SimSection) -> anyhow::Result<SimCluster> {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     tracing::info!(socket = %socket.display(), nodes = sim.node_count, "simulated PBS cluster up");
-    Ok(SimCluster { socket, stop, task })
+    Ok(SimCluster {
+        socket,
+        state_dir: options_state_dir,
+        stop,
+        task,
+    })
 }

@@ -122,20 +122,17 @@ pub(crate) fn spawning(
         .iter()
         .filter_map(|name| std::env::var(name).ok().map(|value| (name.clone(), value)))
         .collect();
-    // The simulated cluster's jobs all run as the hub's own user, who has one home: they
-    // start in the cluster's state directory instead.
-    let working_dir = match sim {
-        Some(sim) => {
-            let dir = sim
-                .socket
-                .parent()
-                .map(|d| d.join("work"))
-                .context("the simulated cluster's state directory")?;
+    // The simulated cluster's jobs all run as the hub's own user, who has one home: unless
+    // configured, they start in the cluster's state directory instead.
+    let working_dir = match (&spawner.working_dir, sim) {
+        (Some(dir), _) => Some(dir.clone()),
+        (None, Some(sim)) => {
+            let dir = sim.state_dir.join("work");
             std::fs::create_dir_all(&dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
             Some(dir)
         }
-        None => spawner.working_dir.clone(),
+        (None, None) => None,
     };
     Ok(SpawningConfig {
         spawner: SpawnerConfig {
