@@ -66,9 +66,14 @@ mod tests {
     fn session_ids_are_uuid4_hex() {
         let id = new_session_id();
         assert_eq!(id.len(), 32);
-        assert!(id.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        assert!(id
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
         assert_eq!(&id[12..13], "4", "version 4: {id}");
-        assert!(matches!(&id[16..17], "8" | "9" | "a" | "b"), "variant: {id}");
+        assert!(
+            matches!(&id[16..17], "8" | "9" | "a" | "b"),
+            "variant: {id}"
+        );
         assert_ne!(id, new_session_id());
     }
 

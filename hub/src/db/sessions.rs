@@ -90,12 +90,14 @@ impl Db {
     /// has none (a session started before the hub kept them). `None` if there is no such
     /// session. Of two concurrent callers both get the same id: only a NULL is overwritten.
     pub async fn ensure_session_id(&self, id: &str) -> Result<Option<String>, DbError> {
-        sqlx::query("UPDATE sessions SET session_id = $2 WHERE id_hash = $1 AND session_id IS NULL")
-            .bind(hash_secret(id))
-            .bind(new_session_id())
-            .execute(&self.pool)
-            .await
-            .map_err(DbError::query("give a session its session id"))?;
+        sqlx::query(
+            "UPDATE sessions SET session_id = $2 WHERE id_hash = $1 AND session_id IS NULL",
+        )
+        .bind(hash_secret(id))
+        .bind(new_session_id())
+        .execute(&self.pool)
+        .await
+        .map_err(DbError::query("give a session its session id"))?;
         let session_id: Option<Option<String>> =
             sqlx::query_scalar("SELECT session_id FROM sessions WHERE id_hash = $1")
                 .bind(hash_secret(id))

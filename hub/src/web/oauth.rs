@@ -239,7 +239,11 @@ async fn issue(
 ) -> Result<Response, Response> {
     let db = state.db();
     let fail = |e| WebError::db(state, Some(viewer), e).into_response();
-    let Some(session_id) = db.ensure_session_id(&viewer.session_id).await.map_err(fail)? else {
+    let Some(session_id) = db
+        .ensure_session_id(&viewer.session_id)
+        .await
+        .map_err(fail)?
+    else {
         // Logged out in between.
         return Err(redirect(&state.hub_url("/login")));
     };

@@ -82,7 +82,10 @@ mod tests {
             })
         );
         let named = server_of_client("/jh/", "/jh/user/alice/gpu1/oauth_callback").unwrap();
-        assert_eq!((named.user.as_str(), named.server.as_str()), ("alice", "gpu1"));
+        assert_eq!(
+            (named.user.as_str(), named.server.as_str()),
+            ("alice", "gpu1")
+        );
         assert_eq!(named.prefix, "/jh/user/alice/gpu1/");
         let escaped = server_of_client("/", "/user/a%20b/oauth_callback").unwrap();
         assert_eq!(escaped.user, "a b");

@@ -73,8 +73,15 @@ mod tests {
     fn s256_matches_the_rfc_example() {
         assert_eq!(s256(VERIFIER), CHALLENGE);
         assert!(verify(Method::S256, CHALLENGE, VERIFIER));
-        assert!(!verify(Method::S256, CHALLENGE, &VERIFIER.replace('d', "e")));
-        assert!(!verify(Method::S256, VERIFIER, VERIFIER), "S256 is not plain");
+        assert!(!verify(
+            Method::S256,
+            CHALLENGE,
+            &VERIFIER.replace('d', "e")
+        ));
+        assert!(
+            !verify(Method::S256, VERIFIER, VERIFIER),
+            "S256 is not plain"
+        );
     }
 
     #[test]

@@ -681,9 +681,15 @@ pub(super) async fn session_ids_carry_to_codes_and_tokens(f: &Fixture) {
     let db = &f.db;
     with_client(db).await;
     let (id, record) = db.create_session("alice", t0(), at(3600)).await.unwrap();
-    let session_id = record.session_id.clone().expect("a new session has a session id");
+    let session_id = record
+        .session_id
+        .clone()
+        .expect("a new session has a session id");
     assert_eq!(session_id.len(), 32);
-    assert_eq!(db.ensure_session_id(&id).await.unwrap(), Some(session_id.clone()));
+    assert_eq!(
+        db.ensure_session_id(&id).await.unwrap(),
+        Some(session_id.clone())
+    );
     assert_eq!(db.ensure_session_id("nope").await.unwrap(), None);
     let (other, other_record) = db.create_session("alice", t0(), at(3600)).await.unwrap();
     assert_ne!(other_record.session_id, record.session_id);
@@ -709,7 +715,12 @@ pub(super) async fn session_ids_carry_to_codes_and_tokens(f: &Fixture) {
         .await
         .unwrap();
     assert_eq!(
-        db.get_token(a).await.unwrap().unwrap().session_id.as_deref(),
+        db.get_token(a)
+            .await
+            .unwrap()
+            .unwrap()
+            .session_id
+            .as_deref(),
         Some(session_id.as_str())
     );
     assert_eq!(db.get_token(d).await.unwrap().unwrap().session_id, None);
@@ -724,7 +735,10 @@ pub(super) async fn session_ids_carry_to_codes_and_tokens(f: &Fixture) {
     assert_eq!(db.get_token(b).await.unwrap(), None);
     assert!(db.get_token(c).await.unwrap().is_some());
     assert!(db.get_token(d).await.unwrap().is_some());
-    assert_eq!(db.consume_oauth_code(&clear_code, at(1)).await.unwrap(), None);
+    assert_eq!(
+        db.consume_oauth_code(&clear_code, at(1)).await.unwrap(),
+        None
+    );
     assert!(db.lookup_session(&other, at(1)).await.unwrap().is_some());
 }
 
@@ -772,7 +786,11 @@ pub(super) async fn upgrades_from_0001(pool: sqlx::AnyPool, url: &str) {
     assert_eq!(session.session_id, None);
     let given = db.ensure_session_id("old-session").await.unwrap().unwrap();
     assert_eq!(given.len(), 32);
-    let session = db.lookup_session("old-session", t0()).await.unwrap().unwrap();
+    let session = db
+        .lookup_session("old-session", t0())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(session.session_id, Some(given));
     let tokens = db
         .list_tokens(&TokenOwner::User("alice".into()), t0())
@@ -780,11 +798,15 @@ pub(super) async fn upgrades_from_0001(pool: sqlx::AnyPool, url: &str) {
         .unwrap();
     assert_eq!(tokens.len(), 1);
     assert_eq!(tokens[0].session_id, None);
-    assert_eq!(tokens[0].oauth_client.as_deref(), Some("jupyterhub-user-alice"));
-    let codes: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM oauth_codes WHERE session_id IS NULL")
-        .fetch_one(db.pool())
-        .await
-        .unwrap();
+    assert_eq!(
+        tokens[0].oauth_client.as_deref(),
+        Some("jupyterhub-user-alice")
+    );
+    let codes: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM oauth_codes WHERE session_id IS NULL")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
     assert_eq!(codes, 1);
     // New rows get session ids.
     let (_, fresh) = db.create_session("alice", t0(), at(60)).await.unwrap();
