@@ -21,6 +21,7 @@ use hub::api::{self, ApiSettings, ApiState, Services};
 use hub::auth::shared::SharedPassword;
 use hub::control::{ControlError, ServerControl, ServerView, Started, Stopped};
 use hub::db::{Db, NewOAuthClient, NewToken, ServerState, TokenOwner};
+use hub::proxy_client::routespec;
 use hub::spawner::progress::ProgressEvent;
 use hub::spawning::job_env::{self, JobEnvInput};
 use hub::web::{self, WebSettings, WebState};
@@ -111,8 +112,8 @@ impl Drop for Running {
     }
 }
 
-/// The hub's pages and API on 127.0.0.1; returns its address.
-async fn start_hub(db: &Db) -> SocketAddr {
+/// The hub's pages and API on 127.0.0.1 under `base` (`/`, `/jh/`); returns its address.
+async fn start_hub(db: &Db, base: &str) -> SocketAddr {
     let clock: api::Clock = Arc::new(chrono::Utc::now);
     let control: Arc<dyn ServerControl> = Arc::new(NoSpawner);
     let secret: Vec<u8> = b"a cookie secret for the oauth peer test, 32+ bytes".to_vec();
@@ -120,7 +121,7 @@ async fn start_hub(db: &Db) -> SocketAddr {
         db.clone(),
         control.clone(),
         ApiSettings {
-            base_url: "/".to_string(),
+            base_url: base.to_string(),
             admin_users: Default::default(),
             services: Services::default(),
             version: hub::serve::JUPYTERHUB_API_VERSION.to_string(),
@@ -134,7 +135,7 @@ async fn start_hub(db: &Db) -> SocketAddr {
         control,
         Arc::new(SharedPassword::new(PASSWORD).unwrap()),
         WebSettings {
-            base_url: "/".to_string(),
+            base_url: base.to_string(),
             admin_users: Default::default(),
             allowed_users: Default::default(),
             allowed_groups: Default::default(),
@@ -171,20 +172,26 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// Registers alice's default server's credentials as a spawn does and starts the real
-/// `jupyterhub-singleuser` with the environment the job would get.
-async fn start_singleuser(db: &Db, hub: SocketAddr, dir: &Path) -> (Running, u16) {
+/// Registers the credentials of alice's server `server` (`""`: the default one) as a spawn
+/// does and starts the real `jupyterhub-singleuser` with the environment the job would get.
+async fn start_singleuser(
+    db: &Db,
+    hub: SocketAddr,
+    dir: &Path,
+    base: &str,
+    server: &str,
+) -> (Running, u16) {
     let program = singleuser_program();
-    let prefix = "/user/alice/";
+    let prefix = &routespec::user_server(base, "alice", server);
     let token = NewToken {
         owner: TokenOwner::User("alice".into()),
-        scopes: job_env::server_token_scopes("alice", ""),
+        scopes: job_env::server_token_scopes("alice", server),
         note: format!("Server at {prefix}"),
         expires_at: None,
         oauth_client: None,
     };
-    let client_id = job_env::client_id("alice", "");
-    let callback = job_env::oauth_callback("/", "alice", "");
+    let client_id = job_env::client_id("alice", server);
+    let callback = job_env::oauth_callback(base, "alice", server);
     let description = format!("Server at {prefix}");
     let client = NewOAuthClient {
         client_id: &client_id,
@@ -205,10 +212,10 @@ async fn start_singleuser(db: &Db, hub: SocketAddr, dir: &Path) -> (Running, u16
         ("HOME".to_string(), home.display().to_string()),
     ]);
     let mut env = job_env::job_environment(&JobEnvInput {
-        base_url: "/",
-        api_url: &format!("http://{hub}/hub/api"),
+        base_url: base,
+        api_url: &format!("http://{hub}{base}hub/api"),
         user: "alice",
-        server: "",
+        server,
         token: &secret,
         extra: &extra,
     });
@@ -259,15 +266,16 @@ async fn start_singleuser(db: &Db, hub: SocketAddr, dir: &Path) -> (Running, u16
 }
 
 /// A browser: one cookie jar for both origins (as behind the proxy), no redirects
-/// followed; `/hub/…` goes to the hub, everything else to the server.
+/// followed; `{base}hub/…` goes to the hub, everything else to the server.
 struct Browser {
     client: Client,
     hub: SocketAddr,
+    base: String,
     server_port: u16,
 }
 
 impl Browser {
-    fn new(hub: SocketAddr, server_port: u16) -> Browser {
+    fn new(hub: SocketAddr, base: &str, server_port: u16) -> Browser {
         let client = Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
@@ -276,13 +284,14 @@ impl Browser {
         Browser {
             client,
             hub,
+            base: base.to_string(),
             server_port,
         }
     }
 
     fn url(&self, path: &str) -> String {
         assert!(path.starts_with('/'), "a relative location: {path}");
-        if path.starts_with("/hub/") {
+        if path.starts_with(&format!("{}hub/", self.base)) {
             format!("http://{}{path}", self.hub)
         } else {
             format!("http://127.0.0.1:{}{path}", self.server_port)
@@ -347,11 +356,11 @@ async fn the_real_singleuser_logs_alice_in_through_the_hub_and_refuses_bob() {
     db.put_server_state("alice", "", &ServerState::default(), now)
         .await
         .unwrap();
-    let hub = start_hub(&db).await;
-    let (server, port) = start_singleuser(&db, hub, dir.path()).await;
+    let hub = start_hub(&db, "/").await;
+    let (server, port) = start_singleuser(&db, hub, dir.path(), "/", "").await;
 
     // Alice logs in, then opens her server.
-    let alice = Browser::new(hub, port);
+    let alice = Browser::new(hub, "/", port);
     assert_eq!(alice.log_in("/hub/login", "alice").await, "/hub/home");
     let authorize = alice.hop("/user/alice/lab", &server).await;
     assert!(
@@ -404,7 +413,7 @@ async fn the_real_singleuser_logs_alice_in_through_the_hub_and_refuses_bob() {
     assert!(reported, "no activity report:\n{}", server.log());
 
     // Bob, not logged in, is sent to log in, comes back, and the hub refuses him.
-    let bob = Browser::new(hub, port);
+    let bob = Browser::new(hub, "/", port);
     let authorize = bob.hop("/user/alice/lab", &server).await;
     let login = bob.hop(&authorize, &server).await;
     assert!(login.starts_with("/hub/login?next="), "{login}");
@@ -432,5 +441,58 @@ async fn the_real_singleuser_logs_alice_in_through_the_hub_and_refuses_bob() {
         "the OAuth token survived logout: {tokens:?}"
     );
     assert_eq!(tokens.len(), 1, "the server's own token stays");
+    drop(server);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs jupyterhub-singleuser and jupyterlab: .ci/run installs them in /opt/batchhub-jupyter"]
+async fn a_named_server_under_a_base_url_logs_alice_in_straight_from_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("hub.sqlite").display()
+    );
+    let db = Db::connect(&url).await.unwrap();
+    let now = chrono::Utc::now();
+    db.create_user("alice", false, now).await.unwrap();
+    db.put_server_state("alice", "gpu1", &ServerState::default(), now)
+        .await
+        .unwrap();
+    let base = "/jh/";
+    let hub = start_hub(&db, base).await;
+    let (server, port) = start_singleuser(&db, hub, dir.path(), base, "gpu1").await;
+
+    // Not logged in: server → authorize → login → authorize → callback → Lab.
+    let alice = Browser::new(hub, base, port);
+    let authorize = alice.hop("/jh/user/alice/gpu1/lab", &server).await;
+    assert!(
+        authorize.starts_with("/jh/hub/api/oauth2/authorize?client_id=jupyterhub-user-alice-gpu1&"),
+        "{authorize}"
+    );
+    let login = alice.hop(&authorize, &server).await;
+    assert!(login.starts_with("/jh/hub/login?next="), "{login}");
+    assert_eq!(alice.log_in(&login, "alice").await, authorize);
+    let callback = alice.hop(&authorize, &server).await;
+    assert!(
+        callback.starts_with("/jh/user/alice/gpu1/oauth_callback?code="),
+        "{callback}"
+    );
+    let back = alice.hop(&callback, &server).await;
+    assert!(back.starts_with("/jh/user/alice/gpu1/lab"), "{back}");
+    let lab = alice.get(&back).await;
+    assert_eq!(lab.status(), StatusCode::OK, "{}", server.log());
+    let status = alice.get("/jh/user/alice/gpu1/api/status").await;
+    assert_eq!(status.status(), StatusCode::OK, "{}", server.log());
+    let tokens = db
+        .list_tokens(&TokenOwner::User("alice".into()), chrono::Utc::now())
+        .await
+        .unwrap();
+    let oauth = tokens
+        .iter()
+        .find(|t| t.oauth_client.as_deref() == Some("jupyterhub-user-alice-gpu1"))
+        .expect("the OAuth token");
+    assert!(oauth
+        .scopes
+        .contains(&"access:servers!server=alice/gpu1".to_string()));
     drop(server);
 }
