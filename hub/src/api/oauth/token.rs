@@ -228,6 +228,8 @@ async fn exchange(
         let Some(verifier) = form.code_verifier.as_deref() else {
             return Err(OAuthError::invalid_request("Missing code_verifier"));
         };
+        // The authorize page stored a method it accepted; were the row to hold anything
+        // else, S256 is the stricter reading.
         let method = Method::parse(grant.code_challenge_method.as_deref()).unwrap_or(Method::S256);
         if !pkce::verify(method, challenge, verifier) {
             return Err(OAuthError::invalid_grant(
