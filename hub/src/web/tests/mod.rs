@@ -2,6 +2,7 @@
 //! SQLite database in a temp dir, the API's fake spawner and a counting authenticator.
 
 mod login;
+mod oauth;
 mod pages;
 
 use std::collections::BTreeSet;
