@@ -26,10 +26,17 @@ fn page_config(html: &str) -> Value {
     serde_json::from_str(&html[start..end]).expect("page config is JSON")
 }
 
-/// Runs `code` in kernel `kernel` over the kernel's WebSocket channels (Jupyter's JSON
-/// wire format) and returns the `text/plain` of its `execute_result`.
-async fn execute(ws_url: &str, code: &str) -> String {
-    let (mut socket, _) = tokio_tungstenite::connect_async(ws_url)
+/// Runs `code` over a kernel's WebSocket channels (Jupyter's JSON wire format), with the
+/// OAuth `token` singleuser gave the page (a token in the URL is refused by default), and
+/// returns the `text/plain` of its `execute_result`.
+async fn execute(ws_url: &str, token: &str, code: &str) -> String {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = ws_url.into_client_request().expect("a WebSocket request");
+    request.headers_mut().insert(
+        "Authorization",
+        format!("token {token}").parse().expect("a header value"),
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(request)
         .await
         .unwrap_or_else(|e| panic!("WebSocket {ws_url}: {e}"));
     let msg_id = format!("bh-e2e-{}", std::process::id());
@@ -136,10 +143,10 @@ async fn a_pam_user_runs_1_plus_1_in_real_jupyterlab_another_is_refused_the_cull
         .expect("a kernel model");
     let kernel_id = kernel["id"].as_str().unwrap_or_else(|| panic!("{kernel}"));
     let ws = format!(
-        "{}/kernels/{kernel_id}/channels?token={token}",
+        "{}/kernels/{kernel_id}/channels",
         api.replacen("http://", "ws://", 1)
     );
-    assert_eq!(execute(&ws, "1+1").await, "2");
+    assert_eq!(execute(&ws, &token, "1+1").await, "2");
 
     // Bob, logged in, is refused alice's server at the hub's authorize step, and his
     // own hub token (the API) cannot reach it either.
