@@ -7,6 +7,7 @@
 //! `--include-ignored`.
 
 pub mod accounts;
+pub mod chrome;
 pub mod jupyter;
 pub mod real_hub;
 
