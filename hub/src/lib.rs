@@ -3,7 +3,7 @@
 //! `drivers::Scheduler`, tracking it until the server reports its address and then routing
 //! it through `hub-proxy`. Its REST API and OAuth provider are compatible with JupyterHub's.
 //!
-//! Layout (OAuth for `jupyterhub-singleuser` comes next):
+//! Layout:
 //! - [`config`] — the TOML config: `generate_config`, `check_config` (every error with its
 //!   place), `load`.
 //! - [`control`] — the boundary between the front (REST API, pages) and the spawner:
@@ -17,15 +17,18 @@
 //!   ([`spawner::step()`]), the batched poll plan, the concurrent-spawn line and progress
 //!   events. No I/O: the async shell, the database and the REST API drive it.
 //! - [`api`] — the REST API (JupyterHub's subset: users, servers, progress, tokens,
-//!   batchspawner's port report, metrics) as an axum router over [`control::ServerControl`].
+//!   batchspawner's port report, metrics) as an axum router over [`control::ServerControl`],
+//!   and the OAuth2 token endpoint the real `jupyterhub-singleuser` exchanges its code at.
 //! - [`auth`] — the `Authenticator` trait: PAM (loaded at run time), shared password, users
 //!   file with argon2 hashes.
 //! - [`web`] — the browser's pages: login (rate limited, XSRF-checked), home with server
-//!   cards, spawn form, pending page with live progress, admin page, error pages.
+//!   cards, spawn form, pending page with live progress, admin page, error pages, and the
+//!   OAuth2 authorize step (a user's own server: no confirmation; another's: 403).
 //! - [`session_cookie`] — the signed session and XSRF cookies, shared by [`web`] and [`api`].
 //! - [`proxy_client`] — the proxy's route API as the hub uses it, and route reconciliation.
 //! - [`spawning`] — the spawner's async shell: drives [`spawner`] against the database, the
-//!   scheduler and the proxy, and implements [`control::ServerControl`].
+//!   scheduler and the proxy, and implements [`control::ServerControl`]. A reported server
+//!   is routed only once it answers HTTP (JupyterHub's `wait_up`).
 //! - [`serve`] — `hub serve`: the config turned into a running hub (secrets, database,
 //!   scheduler, proxy child, spawner, HTTP, periodic upkeep) and its clean stop.
 //! - [`singleuser`] — `hub-singleuser`, run by the batch job: bind a port, report it to the
