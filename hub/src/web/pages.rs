@@ -115,13 +115,18 @@ pub(super) async fn new_server(
     if let Err(error) = viewer.check_xsrf(&state, Some(&form.xsrf)) {
         return error.into_response();
     }
+    if !state.control().allows_named_servers() {
+        return WebError::page(
+            &state,
+            Some(&viewer),
+            StatusCode::BAD_REQUEST,
+            "Cannot do that",
+            "Named servers are not enabled on this hub.",
+        )
+        .into_response();
+    }
     let name = form.name.trim();
-    let refused = if !state.control().allows_named_servers() {
-        Some("Named servers are not enabled on this hub.".to_string())
-    } else {
-        check_server_name(name).err()
-    };
-    match refused {
+    match check_server_name(name).err() {
         None => redirect(&user_page(state.base(), "spawn", viewer.name(), name)),
         Some(error) => {
             let servers = cards(&state, viewer.name()).await;
