@@ -40,6 +40,9 @@ pub struct NodeCount {
 ///     state_count = Transit:0 Queued:17 Held:8 Waiting:0 Running:7 Exiting:0 Begun:0
 /// ```
 pub fn qstat_server_state_count(text: &str) -> Result<StateCount, ParseError> {
+    // qstat wraps values at 78 columns with a newline and a TAB inside the value (the
+    // state_count line is longer than that): the value comes back by dropping them.
+    let text = text.replace("\n\t", "");
     let mut in_server = false;
     for (number, line) in text.lines().enumerate() {
         if let Some(name) = line.strip_prefix("Server:") {
@@ -187,6 +190,15 @@ node0197
                 waiting: 3,
             }
         );
+    }
+
+    #[test]
+    fn a_state_count_wrapped_at_78_columns_is_joined() {
+        // As qstat prints it without -w: the value cut in the middle of a word.
+        let text = "Server: pbs02\n    server_state = Active\n    state_count = Transit:0 Que\
+                    ued:17 Held:8 Waiting:0 Running:7 Exiting:0 Be\n\tgun:1 \n\n";
+        let count = qstat_server_state_count(text).unwrap();
+        assert_eq!((count.queued, count.running, count.held), (17, 8, 8));
     }
 
     #[test]
