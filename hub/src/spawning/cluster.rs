@@ -30,28 +30,38 @@ fn fresh(at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
 /// The cached summary, asking the scheduler if it is older than [`CLUSTER_TTL`]. Callers
 /// arriving while a query runs wait for it rather than send their own.
 pub(super) async fn summary(inner: &Arc<Inner>) -> Result<ClusterSummary, ControlError> {
-    let mut cached = inner.cluster.lock().await;
-    let now = inner.clock.now();
-    let hit = cached.as_ref().filter(|c| fresh(c.at, now));
-    let answer = match hit {
-        Some(c) => c.answer.clone(),
-        None => {
-            let answer = inner
-                .scheduler
-                .cluster_summary()
-                .await
-                .map_err(|e| e.to_string());
-            if let Err(error) = &answer {
-                tracing::warn!(%error, "the cluster summary is unavailable");
-            }
-            *cached = Some(Cached {
-                at: now,
-                answer: answer.clone(),
-            });
-            answer
-        }
-    };
-    answer.map_err(ControlError::Unavailable)
+    let scheduler = inner.scheduler.clone();
+    cached_or_ask(&inner.cluster, inner.clock.now(), || async move {
+        scheduler.cluster_summary().await.map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(ControlError::Unavailable)
+}
+
+/// The answer in `cache` if fresh at `now`, else `ask`'s, stored with `now`. The cache's
+/// lock is held while asking: one query at a time.
+async fn cached_or_ask<F, Fut>(
+    cache: &tokio::sync::Mutex<Option<Cached>>,
+    now: DateTime<Utc>,
+    ask: F,
+) -> Result<ClusterSummary, String>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<ClusterSummary, String>>,
+{
+    let mut cached = cache.lock().await;
+    if let Some(hit) = cached.as_ref().filter(|c| fresh(c.at, now)) {
+        return hit.answer.clone();
+    }
+    let answer = ask().await;
+    if let Err(error) = &answer {
+        tracing::warn!(%error, "the cluster summary is unavailable");
+    }
+    *cached = Some(Cached {
+        at: now,
+        answer: answer.clone(),
+    });
+    answer
 }
 
 #[cfg(test)]
@@ -69,5 +79,43 @@ mod tests {
             !fresh(at, at - TimeDelta::seconds(1)),
             "the clock went back"
         );
+    }
+
+    #[tokio::test]
+    async fn the_scheduler_is_asked_once_per_ttl_and_failures_are_cached_too() {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        let at = Utc.with_ymd_and_hms(2026, 11, 25, 10, 0, 0).unwrap();
+        let cache = tokio::sync::Mutex::new(None);
+        let asked = AtomicU64::new(0);
+        let ask = |fail: bool| {
+            let n = asked.fetch_add(1, Ordering::SeqCst) + 1;
+            async move {
+                if fail {
+                    Err("qstat: cannot connect to server".to_string())
+                } else {
+                    Ok(ClusterSummary {
+                        queued: n,
+                        ..ClusterSummary::default()
+                    })
+                }
+            }
+        };
+        let first = cached_or_ask(&cache, at, || ask(false)).await.unwrap();
+        assert_eq!(first.queued, 1);
+        for secs in [1, 10, 29] {
+            let again = cached_or_ask(&cache, at + TimeDelta::seconds(secs), || ask(false))
+                .await
+                .unwrap();
+            assert_eq!(again.queued, 1, "cached at +{secs} s");
+        }
+        assert_eq!(asked.load(Ordering::SeqCst), 1);
+        let later = at + CLUSTER_TTL;
+        let error = cached_or_ask(&cache, later, || ask(true))
+            .await
+            .unwrap_err();
+        assert!(error.contains("cannot connect"));
+        let still = cached_or_ask(&cache, later + TimeDelta::seconds(5), || ask(false)).await;
+        assert!(still.is_err(), "the failure is cached as well");
+        assert_eq!(asked.load(Ordering::SeqCst), 2);
     }
 }
