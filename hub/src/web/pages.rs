@@ -76,6 +76,23 @@ fn home_response(
         .map(|f| (f.name.clone(), f.label.clone()))
         .chain([("profile".to_string(), "Profile".to_string())])
         .collect();
+    let mut choice_labels = BTreeMap::new();
+    for field in &state.settings().form.fields {
+        if let crate::form::FieldKind::Choice { choices, .. } = &field.kind {
+            for choice in choices {
+                choice_labels.insert(
+                    (field.name.clone(), choice.key.clone()),
+                    choice.label.clone(),
+                );
+            }
+        }
+    }
+    for profile in &state.settings().form.profiles {
+        choice_labels.insert(
+            ("profile".to_string(), profile.name.clone()),
+            profile.label.clone(),
+        );
+    }
     let page = HomePage {
         base: state.base(),
         who: viewer.who(),
@@ -83,6 +100,7 @@ fn home_response(
         servers,
         now: state.now(),
         labels: &labels,
+        choice_labels: &choice_labels,
         named_servers: state.control().allows_named_servers(),
         name_error,
     };

@@ -27,6 +27,8 @@ pub(in crate::web) struct HomePage<'a> {
     pub now: DateTime<Utc>,
     /// The spawn form's labels by field name, to show the options asked for.
     pub labels: &'a BTreeMap<String, String>,
+    /// The labels of choice fields' choices, by field name and choice key.
+    pub choice_labels: &'a BTreeMap<(String, String), String>,
     /// Whether the "new named server" form is shown.
     pub named_servers: bool,
     /// Why the last named-server name was refused, shown next to the field.
@@ -82,14 +84,23 @@ fn exit_status_of(view: &ServerView) -> Option<i32> {
 
 /// The options asked for, each under its form label (options the form no longer has keep
 /// their own name).
-fn resources(view: &ServerView, labels: &BTreeMap<String, String>) -> Markup {
+fn resources(view: &ServerView, page: &HomePage<'_>) -> Markup {
+    let value_label = |name: &str, value: &str| {
+        page.choice_labels
+            .get(&(name.to_string(), value.to_string()))
+            .cloned()
+            .unwrap_or_else(|| value.to_string())
+    };
     html! {
         @if !view.user_options.is_empty() {
             dt { "Resources asked" }
             dd {
                 ul.resources {
                     @for (name, value) in &view.user_options {
-                        li { (labels.get(name).map_or(name.as_str(), String::as_str)) ": " (value) }
+                        li {
+                            (page.labels.get(name).map_or(name.as_str(), String::as_str)) ": "
+                            (value_label(name, value))
+                        }
                     }
                 }
             }
@@ -178,7 +189,7 @@ fn card(page: &HomePage<'_>, view: &ServerView) -> Markup {
                 } @else if let (false, Some(walltime)) = (view.ready(), view.walltime) {
                     dt { "Walltime asked" } dd { (walltime) }
                 }
-                (resources(view, page.labels))
+                (resources(view, page))
             }
             @if let Some(left) = time_left {
                 @if left < WALLTIME_WARNING {
@@ -192,7 +203,13 @@ fn card(page: &HomePage<'_>, view: &ServerView) -> Markup {
             @if let Some(reason) = failure {
                 p.error { strong { "Failed: " } (reason.message()) }
             }
-            @if view.state.is_active() {
+            @if let ServerState::Failed { output_tail: Some(tail), .. } = &view.state {
+                details.output {
+                    summary { "The end of the job's output" }
+                    pre { (tail) }
+                }
+            }
+            @if view.state.is_active() && !view.ready() {
                 @if let Some(message) = message { p.progress { (message) } }
             }
             p.links {

@@ -144,6 +144,9 @@ async fn cards_show_each_states_fields_and_buttons() {
     let page = web.get("/jupyter/hub/home", Some(&cookie)).await;
     assert_eq!(page.status, StatusCode::OK);
     let html = &page.body;
+    if std::env::var_os("SHOW_HOME").is_some() {
+        println!("{html}");
+    }
 
     let waiting = card(html, "default");
     assert!(waiting.contains("Waiting for a spawn slot"), "{waiting}");
@@ -161,7 +164,7 @@ async fn cards_show_each_states_fields_and_buttons() {
         "<dd class=\"estimated\">2026-11-25 18:30 UTC</dd>",
         "Insufficient amount of resource: ngpus &lt;b&gt;",
         "CPU cores: 4",
-        "queue: gpu",
+        "queue: GPU queue",
         ">Cancel</button>",
         "action=\"/jupyter/hub/stop/q\"",
         "href=\"/jupyter/hub/spawn-pending/alice/q\"",
@@ -189,6 +192,10 @@ async fn cards_show_each_states_fields_and_buttons() {
         assert!(running.contains(text), "{text:?} not in {running}");
     }
     assert!(!running.contains("class=\"warning\""));
+    assert!(
+        !running.contains("progress message"),
+        "no progress line once running"
+    );
 
     let failed = card(html, "named-f");
     for text in [
@@ -202,6 +209,8 @@ async fn cards_show_each_states_fields_and_buttons() {
     ] {
         assert!(failed.contains(text), "{text:?} not in {failed}");
     }
+    assert!(failed
+        .contains("<summary>The end of the job's output</summary><pre>ModuleNotFoundError</pre>"));
     assert!(!failed.contains(">Stop<") && !failed.contains(">Cancel<"));
 
     let stopped = card(html, "named-x");
