@@ -15,7 +15,7 @@ use super::templates::{self, server_url, user_page, PendingPage, SpawnPage};
 use super::WebState;
 use crate::control::{ControlError, ServerView};
 use crate::form::describe;
-use crate::spawner::state::ServerState;
+use crate::spawner::state::{EndCause, ServerState};
 
 /// A form with only `_xsrf` (stop buttons).
 #[derive(Debug, Deserialize)]
@@ -339,9 +339,18 @@ async fn pending(state: &WebState, viewer: &Viewer, user: &str, server: &str) ->
             .unwrap_or_else(|| server_url(state.base(), user, server));
         return redirect(&url);
     }
-    // Stopped (not failed: a failure is shown here, with why): start it again.
-    if own && matches!(view.state, ServerState::Stopped { .. }) {
-        return redirect(&user_page(state.base(), "spawn", user, server));
+    // Stopped (not failed: a failure is shown here, with why): start it again — unless its
+    // job ended by itself (a `qdel` from outside, walltime): home, where its card says how.
+    if own {
+        if let ServerState::Stopped { last } = &view.state {
+            let ended_by_itself = last
+                .as_ref()
+                .is_some_and(|e| matches!(e.cause, EndCause::JobEnded { .. }));
+            if ended_by_itself {
+                return redirect(&state.hub_url("/home"));
+            }
+            return redirect(&user_page(state.base(), "spawn", user, server));
+        }
     }
     let progress = progress_url(state.base(), user, server);
     let page = PendingPage {

@@ -515,3 +515,50 @@ async fn the_pending_page_of_a_failure_shows_pbss_words() {
     // No live updates and no refresh for a spawn that is over.
     assert!(!page.body.contains("pending.js") && !page.body.contains("refresh"));
 }
+
+#[tokio::test]
+async fn a_job_that_ended_by_itself_sends_the_pending_page_home_where_the_card_says_why() {
+    let web = web("/").await;
+    let (cookie, _) = web.login("alice", "wonderland").await;
+    web.server(
+        "alice",
+        "",
+        ServerState::Stopped {
+            last: Some(Ended {
+                at: t0(),
+                cause: EndCause::JobEnded {
+                    exit_status: Some(-29),
+                    comment: Some("job killed: walltime 3610 exceeded limit 3600".into()),
+                },
+            }),
+        },
+        |v| v.last_job = Some(job("21.pbs")),
+    );
+    let answer = web.get("/hub/spawn-pending/alice", Some(&cookie)).await;
+    assert_eq!(answer.location(), "/hub/home");
+    let home = web.get("/hub/home", Some(&cookie)).await;
+    let card = card(&home.body, "default");
+    for text in [
+        "Stopped: its job ended",
+        "<dd class=\"job\">21.pbs</dd>",
+        "walltime 3610 exceeded limit 3600",
+        "-29: the job exceeded its walltime",
+        "href=\"/hub/output/alice\"",
+    ] {
+        assert!(card.contains(text), "{text:?} not in {card}");
+    }
+    // Stopped on request: the form, to start again.
+    web.server(
+        "alice",
+        "",
+        ServerState::Stopped {
+            last: Some(Ended {
+                at: t0(),
+                cause: EndCause::Requested,
+            }),
+        },
+        |_| {},
+    );
+    let answer = web.get("/hub/spawn-pending/alice", Some(&cookie)).await;
+    assert_eq!(answer.location(), "/hub/spawn/alice");
+}
