@@ -81,10 +81,21 @@ pub(super) async fn error_target(
     } else {
         None
     };
+    // A server the hub believes runs but the proxy cannot reach: its node or job is gone,
+    // which the hub notices within a poll; say so rather than "not running".
+    let running = match &target {
+        Some((user, server)) => state
+            .control()
+            .server(user, server)
+            .await
+            .is_some_and(|v| v.ready()),
+        None => false,
+    };
     let down = target.as_ref().map(|(user, server)| UserServerDown {
         user,
         server,
-        can_start: viewer.as_ref().is_none_or(|v| v.name() == user),
+        can_start: !running && viewer.as_ref().is_none_or(|v| v.name() == user),
+        running,
     });
     let page = templates::error_target_page(
         state.base(),

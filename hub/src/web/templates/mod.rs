@@ -173,6 +173,8 @@ pub(super) struct UserServerDown<'a> {
     pub server: &'a str,
     /// Whether to offer the Start link (not to a viewer known to be someone else).
     pub can_start: bool,
+    /// Whether the hub believes it runs (the proxy could not reach it all the same).
+    pub running: bool,
 }
 
 /// The page behind the proxy's error target: "not running" with a Start link for a user
@@ -186,6 +188,16 @@ pub(super) fn error_target_page(
 ) -> Markup {
     let body = html! {
         @match down {
+            Some(down) if down.running => {
+                h1 { "Your server is not responding" }
+                p {
+                    (server_title(down.server)) " of " (down.user) " should be running but cannot be "
+                    "reached (" (status.as_u16()) "). Its job may have just ended or its node may "
+                    "be unreachable; the hub checks the job regularly. Reload in a minute, or see "
+                    "the server's card on the home page."
+                }
+                p { a href={ (base) "hub/home" } { "Home" } }
+            }
             Some(down) => {
                 h1 { "Your server is not running" }
                 p {

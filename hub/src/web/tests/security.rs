@@ -167,6 +167,22 @@ async fn the_error_target_says_the_server_is_not_running_under_a_base_url() {
         StatusCode::INTERNAL_SERVER_ERROR,
         "not an error code"
     );
+    // Running as far as the hub knows, yet unreachable: said so, no start button.
+    web.fake
+        .put("carol", "", running("8.pbs"), Some(t0()), ready());
+    let answer = web
+        .get(
+            "/jupyterhub/hub/error/503?url=%2Fjupyterhub%2Fuser%2Fcarol%2Flab",
+            None,
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        answer.body.contains("Your server is not responding"),
+        "{}",
+        answer.body
+    );
+    assert!(!answer.body.contains("Start server"));
     // A user URL outside the base URL is not a user server.
     let answer = web
         .get("/jupyterhub/hub/error/503?url=%2Fuser%2Falice%2F", None)
