@@ -6,6 +6,10 @@
 //! peer are `#[ignore]`d with the reason in their name; `.ci/run` runs them with
 //! `--include-ignored`.
 
+pub mod accounts;
+pub mod jupyter;
+pub mod real_hub;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -69,8 +73,14 @@ pub struct SimCluster {
 impl SimCluster {
     /// Starts a cluster of `nodes` nodes.
     pub fn start(dir: &Path, nodes: u32) -> SimCluster {
+        SimCluster::start_with(dir, nodes, &bin("pbs-sim"))
+    }
+
+    /// Starts a cluster of `nodes` nodes with the `pbs-sim` binary at `exe` (a copy that
+    /// the jobs' owners can run: the shims and the job runner execute it).
+    pub fn start_with(dir: &Path, nodes: u32, exe: &Path) -> SimCluster {
         let socket = dir.join("pbs-sim.sock");
-        let status = Command::new(bin("pbs-sim"))
+        let status = Command::new(exe)
             .current_dir(dir)
             .args(["install-shims", "bin", "--socket"])
             .arg(&socket)
@@ -78,7 +88,7 @@ impl SimCluster {
             .expect("pbs-sim install-shims runs");
         assert!(status.success(), "pbs-sim install-shims failed");
         let log = std::fs::File::create(dir.join("pbs-sim.log")).expect("log file");
-        let daemon = Command::new(bin("pbs-sim"))
+        let daemon = Command::new(exe)
             .current_dir(dir)
             .arg("serve")
             .arg("--socket")
@@ -207,4 +217,50 @@ impl Drop for HubProcess {
     fn drop(&mut self) {
         terminate(&mut self.child);
     }
+}
+
+/// A browser-like client: keeps cookies, does not follow redirects (they are checked).
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("a client")
+}
+
+/// A response's `Location` header ("" if none).
+pub fn location(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Writes a secret file, mode 0600 (the hub refuses secrets others can read).
+pub fn write_secret(path: &Path, text: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, text).expect("secret written");
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+}
+
+/// Job ids and states (`job_state`) of every job the cluster knows, history included.
+pub fn job_states(cluster: &SimCluster) -> Vec<(String, String)> {
+    let jobs = cluster.jobs();
+    let mut found: Vec<(String, String)> = jobs
+        .as_object()
+        .map(|map| {
+            map.iter()
+                .map(|(id, job)| {
+                    (
+                        id.clone(),
+                        job["job_state"].as_str().unwrap_or("?").to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    found.sort();
+    found
 }

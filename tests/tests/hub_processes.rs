@@ -2,10 +2,13 @@
 //! submitting to `pbs-sim serve` (a process) through the PBS driver and the cluster's
 //! `qsub`/`qstat`/`qdel`, whose jobs run `hub-singleuser` (processes). All on 127.0.0.1.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
-use batchhub_tests::{bin, eventually, free_port, hidden_xsrf, HubProcess, SimCluster};
+use batchhub_tests::{
+    bin, browser, eventually, free_port, hidden_xsrf, job_states, location, write_secret,
+    HubProcess, SimCluster,
+};
 use serde_json::Value;
 
 /// One hub's world: its directory, config, ports and credentials.
@@ -26,8 +29,8 @@ impl World {
         // Fixed across restarts: running jobs report to the API URL they were given.
         let hub_port = free_port();
         let service_token = "5e7c1d9a".repeat(8);
-        secret(&d.join("service_token"), &service_token);
-        secret(&d.join("shared_password"), "the-shared-demo-password");
+        write_secret(&d.join("service_token"), &service_token);
+        write_secret(&d.join("shared_password"), "the-shared-demo-password");
         let cmd: Vec<String> = job_command.iter().map(|w| format!("{w:?}")).collect();
         let config = format!(
             r#"
@@ -195,30 +198,6 @@ impl Drop for World {
     }
 }
 
-/// A browser-like client: keeps cookies, does not follow redirects (they are checked).
-fn browser() -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("a client")
-}
-
-fn location(response: &reqwest::Response) -> String {
-    response
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string()
-}
-
-fn secret(path: &Path, text: &str) {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::write(path, text).expect("secret written");
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
-}
-
 /// A world with a 4-node cluster and its hub up, whose jobs run `job_command`.
 async fn start(job_command: &[String]) -> (World, SimCluster, HubProcess) {
     let world = World::new(job_command);
@@ -239,26 +218,6 @@ fn singleuser(delay_secs: u32) -> Vec<String> {
         "-c".to_string(),
         format!("sleep {delay_secs}; exec {program} --builtin"),
     ]
-}
-
-/// Job ids and states (`job_state`) of every job the cluster knows, history included.
-fn job_states(cluster: &SimCluster) -> Vec<(String, String)> {
-    let jobs = cluster.jobs();
-    let mut found: Vec<(String, String)> = jobs
-        .as_object()
-        .map(|map| {
-            map.iter()
-                .map(|(id, job)| {
-                    (
-                        id.clone(),
-                        job["job_state"].as_str().unwrap_or("?").to_string(),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    found.sort();
-    found
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

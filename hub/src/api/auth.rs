@@ -135,14 +135,17 @@ pub struct Caller {
     pub kind: CallerKind,
     /// The token's id (`None` for a service token from a file).
     pub token_id: Option<TokenId>,
+    /// The JupyterHub session id the token was issued in (OAuth tokens), if any.
+    pub session_id: Option<String>,
     /// What the token may do, parsed.
     pub grants: Vec<Grant>,
 }
 
 impl Caller {
-    /// The scopes as `/api/user` shows them: fully resolved.
+    /// The scopes as `/api/user` shows them: fully resolved and expanded (every scope a
+    /// held one implies, with its filter), sorted, never a filter without a value.
     pub fn scope_strings(&self) -> Vec<String> {
-        self.grants.iter().map(ToString::to_string).collect()
+        super::scopes::expand(&self.grants)
     }
 
     /// Whether any of `any_of` reaches `target`.
@@ -191,6 +194,7 @@ pub async fn identify(state: &ApiState, token: &str) -> Result<Option<Caller>, A
                 name: service.name.clone(),
             },
             token_id: None,
+            session_id: None,
             grants: parse_all(&service.scopes),
         }));
     }
@@ -219,6 +223,7 @@ pub async fn identify(state: &ApiState, token: &str) -> Result<Option<Caller>, A
                     admin,
                 },
                 token_id: Some(record.id),
+                session_id: record.session_id.clone(),
                 grants: bounded(&record.scopes, name, admin),
             }
         }
@@ -240,6 +245,7 @@ pub async fn identify(state: &ApiState, token: &str) -> Result<Option<Caller>, A
             Caller {
                 kind: CallerKind::Service { name: name.clone() },
                 token_id: Some(record.id),
+                session_id: record.session_id.clone(),
                 grants,
             }
         }
@@ -329,6 +335,7 @@ pub async fn identify_cookie(
             admin,
         },
         token_id: None,
+        session_id: session.session_id,
     }))
 }
 

@@ -2,7 +2,7 @@
 //! owner).
 
 use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
@@ -18,11 +18,14 @@ pub(super) struct Version {
     version: String,
 }
 
-/// `GET /hub/api`: no token needed; the idle culler reads `version` to choose its queries.
-pub async fn version(State(state): State<ApiState>) -> Json<Version> {
-    Json(Version {
+/// `GET /hub/api`: no token needed. `jupyterhub-singleuser` calls it at start (and exits
+/// if it fails) and compares the `X-JupyterHub-Version` header every API answer carries;
+/// the idle culler reads `version`. Any origin may read it, as in JupyterHub.
+pub async fn version(State(state): State<ApiState>) -> impl IntoResponse {
+    let body = Json(Version {
         version: state.version.clone(),
-    })
+    });
+    ([(header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")], body)
 }
 
 #[derive(Serialize)]
@@ -76,9 +79,11 @@ struct ServiceModel {
     roles: Vec<String>,
 }
 
-/// `GET /hub/api/user`: any valid token; the owner's model plus the token's id and scopes
-/// (singleuser needs `kind`, `name` and `scopes`). Without a token: 403 with a `null`
-/// message, as JupyterHub.
+/// `GET /hub/api/user`: any valid token; the owner's model (fields as the token's scopes
+/// allow: an OAuth token shows `kind, name, admin, groups, user_info`) plus the token's id,
+/// its session id and its expanded scopes (singleuser needs `kind`, `name` and `scopes`).
+/// Without a valid token: 403 with a `null` message, as JupyterHub (singleuser takes any
+/// other 4xx as its own failure).
 pub async fn current_user(
     State(state): State<ApiState>,
     headers: HeaderMap,
@@ -94,6 +99,7 @@ pub async fn current_user(
     };
     let caller = caller.ok_or(refused)?;
     let token_id = caller.token_id.map(|id| id.to_string());
+    let session_id = caller.session_id.clone();
     let scopes = caller.scope_strings();
     match &caller.kind {
         CallerKind::User { name, admin } => {
@@ -108,7 +114,7 @@ pub async fn current_user(
             let me = Me {
                 model,
                 token_id,
-                session_id: None,
+                session_id,
                 scopes,
             };
             Ok(Json(me).into_response())
@@ -123,7 +129,7 @@ pub async fn current_user(
             let me = Me {
                 model,
                 token_id,
-                session_id: None,
+                session_id,
                 scopes,
             };
             Ok(Json(me).into_response())

@@ -11,7 +11,8 @@
 //! server and token JSON), `info` (`/api`, `/api/info`, `/api/user`), `users` (list, one
 //! user, activity), `servers` (start, stop), `progress` (the SSE stream), `tokens`,
 //! `batchspawner`, [`proxy`] (the routing table, reconcile now), `metrics` (Prometheus text
-//! and the request counter).
+//! and the request counter), [`oauth`] (the OAuth2 token endpoint and what the authorize
+//! page, in [`crate::web`], shares with it).
 
 pub mod auth;
 mod batchspawner;
@@ -19,6 +20,7 @@ pub mod error;
 mod info;
 mod metrics;
 mod models;
+pub mod oauth;
 mod progress;
 pub mod proxy;
 mod scopes;
@@ -164,6 +166,7 @@ pub fn router(state: ApiState) -> Router {
         .route(&p("/api/users/{name}/tokens/{id}"), delete(tokens::revoke))
         .route(&p("/api/batchspawner"), post(batchspawner::report))
         .route(&p("/api/proxy"), get(proxy::get).post(proxy::post))
+        .route(&p("/api/oauth2/token"), post(oauth::token))
         .route(&p("/metrics"), get(metrics::exposition))
         .fallback(not_found);
     let version = HeaderValue::from_str(&state.version).ok();

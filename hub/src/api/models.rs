@@ -177,7 +177,7 @@ impl TokenModel {
             last_activity: opt_timestamp(record.last_activity),
             expires_at: opt_timestamp(record.expires_at),
             note: record.note.clone(),
-            session_id: None,
+            session_id: record.session_id.clone(),
             oauth_client: record.oauth_client.clone(),
             token,
         }

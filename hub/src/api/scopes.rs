@@ -126,6 +126,28 @@ fn children(scope: &str) -> &'static [&'static str] {
     }
 }
 
+/// Every grant with all the scopes it implies (same filter), as strings, sorted and
+/// without duplicates: what `GET /hub/api/user` shows, so a client's own scope check
+/// (`jupyterhub-singleuser`'s) sees `access:servers!…` and never a parent it cannot read.
+pub fn expand(grants: &[Grant]) -> Vec<String> {
+    fn add(base: &str, grant: &Grant, out: &mut std::collections::BTreeSet<String>) {
+        let expanded = Grant {
+            base: base.to_string(),
+            filter: grant.filter.clone(),
+        };
+        if out.insert(expanded.to_string()) {
+            for child in children(base) {
+                add(child, grant, out);
+            }
+        }
+    }
+    let mut out = std::collections::BTreeSet::new();
+    for grant in grants {
+        add(&grant.base, grant, &mut out);
+    }
+    out.into_iter().collect()
+}
+
 /// Whether holding `have` gives `want`.
 pub fn implies(have: &str, want: &str) -> bool {
     have == want || children(have).iter().any(|c| implies(c, want))

@@ -37,6 +37,9 @@ pub struct NewOAuthCode {
     pub code_challenge_method: Option<String>,
     /// When the code stops being accepted.
     pub expires_at: DateTime<Utc>,
+    /// The JupyterHub session id of the login session that authorized it; the token it
+    /// becomes carries it.
+    pub session_id: Option<String>,
 }
 
 /// An authorization code, as handed back by [`Db::consume_oauth_code`].
@@ -58,6 +61,8 @@ pub struct OAuthCode {
     pub created: DateTime<Utc>,
     /// When it expires.
     pub expires_at: DateTime<Utc>,
+    /// The JupyterHub session id of the login session that authorized it.
+    pub session_id: Option<String>,
 }
 
 const CLIENT_COLUMNS: &str = "client_id, redirect_uri, description, created";
@@ -72,7 +77,7 @@ fn client_from_row(row: &AnyRow) -> Result<OAuthClient, DbError> {
 }
 
 const CODE_COLUMNS: &str = "client_id, user_name, scopes, redirect_uri, code_challenge, \
-                            code_challenge_method, created, expires_at";
+                            code_challenge_method, created, expires_at, session_id";
 
 fn code_from_row(row: &AnyRow) -> Result<OAuthCode, DbError> {
     Ok(OAuthCode {
@@ -84,6 +89,7 @@ fn code_from_row(row: &AnyRow) -> Result<OAuthCode, DbError> {
         code_challenge_method: column(row, "oauth_codes", "code_challenge_method")?,
         created: time_column(row, "oauth_codes", "created")?,
         expires_at: time_column(row, "oauth_codes", "expires_at")?,
+        session_id: column(row, "oauth_codes", "session_id")?,
     })
 }
 
@@ -199,8 +205,8 @@ impl Db {
         sqlx::query(
             "INSERT INTO oauth_codes \
                (code_hash, client_id, user_name, scopes, redirect_uri, code_challenge, \
-                code_challenge_method, created, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                code_challenge_method, created, expires_at, session_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(hash_secret(&code))
         .bind(new.client_id.as_str())
@@ -211,6 +217,7 @@ impl Db {
         .bind(new.code_challenge_method.as_deref())
         .bind(to_micros(now))
         .bind(to_micros(new.expires_at))
+        .bind(new.session_id.as_deref())
         .execute(&self.pool)
         .await
         .map_err(DbError::query("create an OAuth code"))?;
@@ -233,6 +240,18 @@ impl Db {
             .map_err(DbError::query("redeem an OAuth code"))?;
         let code = row.as_ref().map(code_from_row).transpose()?;
         Ok(code.filter(|c| c.expires_at > now))
+    }
+
+    /// Deletes the codes issued in the login session whose JupyterHub session id is
+    /// `session_id` (logout: a code not yet redeemed must not become a token afterwards);
+    /// returns how many.
+    pub async fn delete_session_oauth_codes(&self, session_id: &str) -> Result<u64, DbError> {
+        let result = sqlx::query("DELETE FROM oauth_codes WHERE session_id = $1")
+            .bind(session_id)
+            .execute(&self.pool)
+            .await
+            .map_err(DbError::query("delete a session's OAuth codes"))?;
+        Ok(result.rows_affected())
     }
 
     /// Deletes every code expired at `now`; returns how many.

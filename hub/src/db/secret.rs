@@ -18,6 +18,20 @@ pub(crate) fn new_secret() -> String {
     to_hex(&bytes)
 }
 
+/// A new JupyterHub session id: a random (version 4) UUID as 32 lowercase hex characters,
+/// the form `jupyterhub-singleuser` expects in the `jupyterhub-session-id` cookie.
+///
+/// Not a credential (it is sent in a plain cookie and shown by `GET /hub/api/user`): it
+/// names the login session that OAuth tokens were issued in, so logout can revoke them.
+pub(crate) fn new_session_id() -> String {
+    let mut bytes = [0u8; 16];
+    OsRng.fill_bytes(&mut bytes);
+    // RFC 9562: version 4 in the high nibble of byte 6, variant 0b10 in byte 8.
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    to_hex(&bytes)
+}
+
 /// The SHA-256 of a secret, as hex. A plain unsalted hash is enough here (unlike for
 /// passwords): every secret carries 256 random bits, so there is nothing to brute-force, and
 /// an unsalted hash lets a secret be looked up by an index on its hash.
@@ -46,6 +60,21 @@ mod tests {
         assert_eq!(a.len(), 64);
         assert!(a.chars().all(|c| c.is_ascii_hexdigit()));
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn session_ids_are_uuid4_hex() {
+        let id = new_session_id();
+        assert_eq!(id.len(), 32);
+        assert!(id
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        assert_eq!(&id[12..13], "4", "version 4: {id}");
+        assert!(
+            matches!(&id[16..17], "8" | "9" | "a" | "b"),
+            "variant: {id}"
+        );
+        assert_ne!(id, new_session_id());
     }
 
     #[test]

@@ -1,10 +1,12 @@
 //! The `sessions` table: browser login sessions. The cookie carries the session id; the
-//! database keeps its hash, the user, the expiry and the session's XSRF token.
+//! database keeps its hash, the user, the expiry, the session's XSRF token and its
+//! JupyterHub session id (the plain `jupyterhub-session-id` cookie, which OAuth codes and
+//! tokens issued in the session carry, so logout can revoke them).
 
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 
-use super::secret::{hash_secret, new_secret};
+use super::secret::{hash_secret, new_secret, new_session_id};
 use super::{column, time_column, to_micros, Db, DbError};
 
 /// A login session as stored (never its id).
@@ -19,9 +21,13 @@ pub struct SessionRecord {
     pub created: DateTime<Utc>,
     /// When the session stops being accepted.
     pub expires_at: DateTime<Utc>,
+    /// JupyterHub's session id (uuid4 hex), shown to single-user servers in the plain
+    /// `jupyterhub-session-id` cookie. `None` only for a session started before the hub
+    /// knew about it ([`Db::ensure_session_id`] gives it one).
+    pub session_id: Option<String>,
 }
 
-const COLUMNS: &str = "user_name, xsrf_token, created, expires_at";
+const COLUMNS: &str = "user_name, xsrf_token, created, expires_at, session_id";
 
 fn from_row(row: &AnyRow) -> Result<SessionRecord, DbError> {
     Ok(SessionRecord {
@@ -29,13 +35,14 @@ fn from_row(row: &AnyRow) -> Result<SessionRecord, DbError> {
         xsrf_token: column(row, "sessions", "xsrf_token")?,
         created: time_column(row, "sessions", "created")?,
         expires_at: time_column(row, "sessions", "expires_at")?,
+        session_id: column(row, "sessions", "session_id")?,
     })
 }
 
 impl Db {
     /// Starts a session for `user` and returns its id in clear (for the cookie; only its
-    /// hash is stored) with the stored record. [`DbError::NoSuchUser`] if there is no such
-    /// user.
+    /// hash is stored) with the stored record, which holds a new JupyterHub session id.
+    /// [`DbError::NoSuchUser`] if there is no such user.
     pub async fn create_session(
         &self,
         user: &str,
@@ -44,8 +51,8 @@ impl Db {
     ) -> Result<(String, SessionRecord), DbError> {
         let id = new_secret();
         let sql = format!(
-            "INSERT INTO sessions (id_hash, user_name, xsrf_token, created, expires_at) \
-             VALUES ($1, $2, $3, $4, $5) RETURNING {COLUMNS}"
+            "INSERT INTO sessions (id_hash, user_name, xsrf_token, created, expires_at, session_id) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING {COLUMNS}"
         );
         let row = sqlx::query(&sql)
             .bind(hash_secret(&id))
@@ -53,6 +60,7 @@ impl Db {
             .bind(new_secret())
             .bind(to_micros(now))
             .bind(to_micros(expires_at))
+            .bind(new_session_id())
             .fetch_one(&self.pool)
             .await
             .map_err(|e| match DbError::query("create a session")(e) {
@@ -76,6 +84,27 @@ impl Db {
             .await
             .map_err(DbError::query("look up a session"))?;
         row.as_ref().map(from_row).transpose()
+    }
+
+    /// The JupyterHub session id of the session whose id is `id`, giving it one first if it
+    /// has none (a session started before the hub kept them). `None` if there is no such
+    /// session. Of two concurrent callers both get the same id: only a NULL is overwritten.
+    pub async fn ensure_session_id(&self, id: &str) -> Result<Option<String>, DbError> {
+        sqlx::query(
+            "UPDATE sessions SET session_id = $2 WHERE id_hash = $1 AND session_id IS NULL",
+        )
+        .bind(hash_secret(id))
+        .bind(new_session_id())
+        .execute(&self.pool)
+        .await
+        .map_err(DbError::query("give a session its session id"))?;
+        let session_id: Option<Option<String>> =
+            sqlx::query_scalar("SELECT session_id FROM sessions WHERE id_hash = $1")
+                .bind(hash_secret(id))
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(DbError::query("read a session's session id"))?;
+        Ok(session_id.flatten())
     }
 
     /// Ends a session (logout); returns whether it existed.

@@ -83,6 +83,9 @@ pub struct TokenRecord {
     pub expires_at: Option<DateTime<Utc>>,
     /// When it was last used, if ever.
     pub last_activity: Option<DateTime<Utc>>,
+    /// The JupyterHub session id of the login session it was issued in (OAuth tokens);
+    /// logging out of that session revokes it.
+    pub session_id: Option<String>,
 }
 
 impl TokenRecord {
@@ -93,7 +96,7 @@ impl TokenRecord {
 }
 
 const COLUMNS: &str = "id, prefix, user_name, service_name, oauth_client_id, scopes, note, \
-                       created, expires_at, last_activity";
+                       created, expires_at, last_activity, session_id";
 
 fn from_row(row: &AnyRow) -> Result<TokenRecord, DbError> {
     let user: Option<String> = column(row, "api_tokens", "user_name")?;
@@ -119,6 +122,7 @@ fn from_row(row: &AnyRow) -> Result<TokenRecord, DbError> {
         created: time_column(row, "api_tokens", "created")?,
         expires_at: optional_time_column(row, "api_tokens", "expires_at")?,
         last_activity: optional_time_column(row, "api_tokens", "last_activity")?,
+        session_id: column(row, "api_tokens", "session_id")?,
     })
 }
 
@@ -130,11 +134,13 @@ fn owner_columns(owner: &TokenOwner) -> (Option<&str>, Option<&str>) {
     }
 }
 
-/// Inserts a token whose clear value is `clear` (only its hash is stored).
+/// Inserts a token whose clear value is `clear` (only its hash is stored), issued in the
+/// login session `session_id` if any.
 async fn insert_token<'e, E>(
     executor: E,
     new: &NewToken,
     clear: &str,
+    session_id: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<TokenId, DbError>
 where
@@ -144,8 +150,9 @@ where
     let scopes = serde_json::to_string(&new.scopes).expect("a list of strings serializes");
     let row = sqlx::query(
         "INSERT INTO api_tokens \
-           (hash, prefix, user_name, service_name, oauth_client_id, scopes, note, created, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+           (hash, prefix, user_name, service_name, oauth_client_id, scopes, note, created, \
+            expires_at, session_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
     )
     .bind(hash_secret(clear))
     .bind(clear[..PREFIX_LEN].to_string())
@@ -156,6 +163,7 @@ where
     .bind(new.note.as_str())
     .bind(to_micros(now))
     .bind(new.expires_at.map(to_micros))
+    .bind(session_id)
     .fetch_one(executor)
     .await
     .map_err(DbError::query("create a token"))?;
@@ -172,8 +180,20 @@ impl Db {
         new: &NewToken,
         now: DateTime<Utc>,
     ) -> Result<(TokenId, String), DbError> {
+        self.create_session_token(new, None, now).await
+    }
+
+    /// Like [`Db::create_token`], for a token issued in the login session whose JupyterHub
+    /// session id is `session_id` (an OAuth token): [`Db::revoke_session_tokens`] at logout
+    /// revokes it.
+    pub async fn create_session_token(
+        &self,
+        new: &NewToken,
+        session_id: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(TokenId, String), DbError> {
         let clear = new_secret();
-        let id = insert_token(&self.pool, new, &clear, now).await?;
+        let id = insert_token(&self.pool, new, &clear, session_id, now).await?;
         Ok((id, clear))
     }
 
@@ -193,7 +213,7 @@ impl Db {
             .begin()
             .await
             .map_err(DbError::query("begin a transaction"))?;
-        let id = insert_token(&mut *tx, new, &clear, now).await?;
+        let id = insert_token(&mut *tx, new, &clear, None, now).await?;
         super::oauth::upsert_client(&mut *tx, client, &clear, now).await?;
         tx.commit()
             .await
@@ -271,6 +291,17 @@ impl Db {
             .execute(&self.pool)
             .await
             .map_err(DbError::query("revoke a server's tokens"))?;
+        Ok(result.rows_affected())
+    }
+
+    /// Deletes every token issued in the login session whose JupyterHub session id is
+    /// `session_id` (logout); returns how many.
+    pub async fn revoke_session_tokens(&self, session_id: &str) -> Result<u64, DbError> {
+        let result = sqlx::query("DELETE FROM api_tokens WHERE session_id = $1")
+            .bind(session_id)
+            .execute(&self.pool)
+            .await
+            .map_err(DbError::query("revoke a session's tokens"))?;
         Ok(result.rows_affected())
     }
 

@@ -151,6 +151,7 @@ pub(crate) fn spawning(
         allow_named_servers: config.hub.allow_named_servers,
         named_server_limit_per_user: config.hub.named_server_limit_per_user,
         extra_env,
+        wait_until_answering: true,
     })
 }
 

@@ -27,6 +27,31 @@ fn no_such_server(user: &str, server: &str) -> ControlError {
 }
 
 impl Inner {
+    /// Feeds a server's address report to its state machine: routed, running.
+    async fn take_report(
+        self: &std::sync::Arc<Self>,
+        key: &ServerKey,
+        host: &str,
+        port: u16,
+    ) -> Result<(), ControlError> {
+        let event = Event::Reported {
+            host: host.to_string(),
+            port,
+        };
+        let applied = self
+            .apply(key, event, None)
+            .await
+            .map_err(unavailable)?
+            .ok_or_else(|| no_such_server(&key.user, &key.name))?;
+        if applied.refusal.is_some() {
+            return Err(ControlError::NotExpectingReport(key.to_string()));
+        }
+        tracing::info!(server = %key, host, port, "server up");
+        // A reported server frees its spawn slot.
+        self.admit().await;
+        Ok(())
+    }
+
     /// Refuses a named server beyond what the config allows.
     async fn check_named_server(&self, user: &str, server: &str) -> Result<(), ControlError> {
         if server.is_empty() {
@@ -182,22 +207,45 @@ impl ServerControl for Spawning {
         port: u16,
     ) -> Result<(), ControlError> {
         let key = ServerKey::new(user, server);
-        let event = Event::Reported {
-            host: host.to_string(),
-            port,
-        };
-        let applied = self
+        if !self.inner.config.wait_until_answering {
+            return self.inner.take_report(&key, host, port).await;
+        }
+        // Refuse at once what the state machine would refuse (the reporter must hear it),
+        // then route the server once it answers, in the background: the reporter starts
+        // the server only after this answer.
+        let slot = self
             .inner
-            .apply(&key, event, None)
-            .await
-            .map_err(unavailable)?
+            .slot(&key)
             .ok_or_else(|| no_such_server(user, server))?;
-        if applied.refusal.is_some() {
+        let expecting = match &slot.entry().state {
+            ServerState::Queued { .. } | ServerState::Starting { .. } => true,
+            ServerState::Running { url, .. } => *url != spawner::server_url(host, port),
+            _ => false,
+        };
+        if !expecting {
+            if matches!(slot.entry().state, ServerState::Running { .. }) {
+                return Ok(()); // The reporter retried a report the hub already took.
+            }
             return Err(ControlError::NotExpectingReport(key.to_string()));
         }
-        tracing::info!(server = %key, host, port, "server reported");
-        // A reported server frees its spawn slot.
-        self.inner.admit().await;
+        tracing::info!(server = %key, host, port, "server reported; waiting for it to answer");
+        let inner = self.inner.clone();
+        let (host, limit) = (host.to_string(), inner.config.spawner.start_timeout);
+        let probe = format!(
+            "{}{}api",
+            spawner::server_url(&host, port),
+            inner.prefix(&key)
+        );
+        tokio::spawn(async move {
+            if super::wait_up::answers_within(&probe, limit).await {
+                if let Err(e) = inner.take_report(&key, &host, port).await {
+                    tracing::warn!(server = %key, error = %e, "the server's report was not taken");
+                }
+            } else {
+                // The start timeout (counted by the state machine) fails the spawn.
+                tracing::warn!(server = %key, url = probe, "the reported server never answered");
+            }
+        });
         Ok(())
     }
 

@@ -26,6 +26,7 @@ pub mod job_env;
 pub mod output_tail;
 mod poller;
 mod resume;
+mod wait_up;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -97,6 +98,11 @@ pub struct SpawningConfig {
     /// Extra variables for every job (the `env_keep` values, read by the binary: library
     /// code reads no environment).
     pub extra_env: BTreeMap<String, String>,
+    /// Route a reported server only once it answers HTTP (`GET {url}{prefix}api` below 500,
+    /// within the start timeout), as JupyterHub's `wait_up`: the real
+    /// `jupyterhub-singleuser` listens seconds after its port is reported. `false` routes
+    /// at the report (tests whose servers are addresses only).
+    pub wait_until_answering: bool,
 }
 
 /// The hub's own proxy route, to keep at reconciliation.

@@ -22,6 +22,25 @@ use crate::session_cookie::{self, Purpose, SESSION_COOKIE, XSRF_COOKIE};
 /// How long the pre-login XSRF cookie lasts (JupyterHub: an hour while anonymous).
 const XSRF_COOKIE_SECS: u64 = 3600;
 
+/// JupyterHub's session-id cookie: the login session's JupyterHub session id, plain (not
+/// signed: `jupyterhub-singleuser` reads it, for its XSRF id and its token cache key), on
+/// the base URL so every server sees it. OAuth tokens issued in the session carry the id;
+/// logout revokes them by it.
+pub(super) const SESSION_ID_COOKIE: &str = "jupyterhub-session-id";
+
+/// The `Set-Cookie` value of the session-id cookie: HttpOnly, SameSite=Lax, `Path={base}`,
+/// Secure when the hub is served over HTTPS, and no Max-Age (it ends with the browser
+/// session, as JupyterHub's).
+pub(super) fn session_id_cookie(state: &WebState, session_id: &str) -> String {
+    session_cookie::set_cookie(
+        SESSION_ID_COOKIE,
+        session_id,
+        state.base(),
+        None,
+        state.settings().secure_cookies,
+    )
+}
+
 /// `?next=`.
 #[derive(Debug, Deserialize)]
 pub(super) struct Next {
@@ -297,7 +316,7 @@ async fn log_in(state: &WebState, name: &str, next: Option<&str>) -> Result<Resp
     }
     let lifetime =
         chrono::Duration::from_std(settings.session_lifetime).unwrap_or(chrono::Duration::days(14));
-    let (id, _) = db
+    let (id, record) = db
         .create_session(name, now, now + lifetime)
         .await
         .map_err(|e| WebError::db(state, None, e))?;
@@ -316,8 +335,15 @@ async fn log_in(state: &WebState, name: &str, next: Option<&str>) -> Result<Resp
         Some(0),
         settings.secure_cookies,
     );
+    let session_id = record
+        .session_id
+        .as_deref()
+        .map(|id| session_id_cookie(state, id));
     let mut response = redirect(&next_or_home(state, next));
-    for cookie in [session, clear_xsrf] {
+    for cookie in [Some(session), session_id, Some(clear_xsrf)]
+        .into_iter()
+        .flatten()
+    {
         if let Ok(value) = HeaderValue::from_str(&cookie) {
             response.headers_mut().append(header::SET_COOKIE, value);
         }
@@ -325,30 +351,46 @@ async fn log_in(state: &WebState, name: &str, next: Option<&str>) -> Result<Resp
     Ok(response)
 }
 
-/// `GET {base}hub/logout`: ends the session, clears the cookie, back to login.
+/// `GET {base}hub/logout`: revokes the OAuth tokens (and unused codes) issued in the
+/// session, so the servers it logged into stop accepting it (within their 5-minute cache),
+/// ends the session, clears the login and session-id cookies, back to login.
 pub(super) async fn logout(State(state): State<WebState>, headers: HeaderMap) -> Response {
     let viewer: Option<Viewer> = match session::current(&state, &headers).await {
         Ok(viewer) => viewer,
         Err(error) => return error.into_response(),
     };
     if let Some(viewer) = viewer {
-        if let Err(error) = state.db().delete_session(&viewer.session_id).await {
+        if let Err(error) = end_session(&state, &viewer).await {
             return WebError::db(&state, None, error).into_response();
         }
-        tracing::info!(user = %viewer.name(), "logged out");
     }
-    let clear = session_cookie::set_cookie(
-        SESSION_COOKIE,
-        "",
-        state.base(),
-        Some(0),
-        state.settings().secure_cookies,
-    );
+    let secure = state.settings().secure_cookies;
+    let clear = [
+        session_cookie::set_cookie(SESSION_COOKIE, "", state.base(), Some(0), secure),
+        session_cookie::set_cookie(SESSION_ID_COOKIE, "", state.base(), Some(0), secure),
+    ];
     let mut response = redirect(&state.hub_url("/login"));
-    if let Ok(value) = HeaderValue::from_str(&clear) {
-        response.headers_mut().append(header::SET_COOKIE, value);
+    for cookie in clear {
+        if let Ok(value) = HeaderValue::from_str(&cookie) {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
     }
     response
+}
+
+/// Revokes what the session handed out, then deletes it. The stored session id is used,
+/// not the cookie's: a planted cookie cannot revoke another session's tokens.
+async fn end_session(state: &WebState, viewer: &Viewer) -> Result<(), crate::db::DbError> {
+    let db = state.db();
+    let record = db.lookup_session(&viewer.session_id, state.now()).await?;
+    if let Some(session_id) = record.and_then(|r| r.session_id) {
+        let tokens = db.revoke_session_tokens(&session_id).await?;
+        db.delete_session_oauth_codes(&session_id).await?;
+        tracing::info!(user = %viewer.name(), tokens, "revoked the session's tokens");
+    }
+    db.delete_session(&viewer.session_id).await?;
+    tracing::info!(user = %viewer.name(), "logged out");
+    Ok(())
 }
 
 #[cfg(test)]

@@ -14,7 +14,9 @@
 //! - `GET {base}`, `{base}hub`, `{base}hub/` — to home when logged in, else to login.
 //! - `GET|POST {base}hub/login?next=` — the form; pre-login XSRF is a signed double-submit
 //!   cookie; failures are rate limited per user name and per client address.
-//! - `GET {base}hub/logout`.
+//! - `GET {base}hub/logout` — also revokes the OAuth tokens issued in the session.
+//! - `GET|POST {base}hub/api/oauth2/authorize` — the OAuth2 authorization page
+//!   notebook servers send the browser to (`oauth`).
 //! - `GET {base}hub/home` — the user's servers as cards, with start, stop and progress.
 //! - `GET|POST {base}hub/spawn`, `{base}hub/spawn/{user}`, `{base}hub/spawn/{user}/{server}`
 //!   — the spawn form (JupyterHub's paths; only for one's own servers).
@@ -50,6 +52,7 @@ mod error_target;
 mod groups;
 mod headers;
 mod login;
+mod oauth;
 mod pages;
 mod ratelimit;
 mod session;
@@ -228,6 +231,10 @@ pub fn router(state: WebState) -> Router {
         .route(&p("/"), get(login::root))
         .route(&p("/login"), get(login::form).post(login::submit))
         .route(&p("/logout"), get(login::logout))
+        .route(
+            &p("/api/oauth2/authorize"),
+            get(oauth::authorize).post(oauth::confirm),
+        )
         .route(&p("/home"), get(pages::home))
         .route(&p("/admin"), get(pages::admin))
         .route(&p("/admin/stop/{user}"), post(spawn::admin_stop_default))

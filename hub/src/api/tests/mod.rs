@@ -1,6 +1,7 @@
 //! Router tests: the whole API over a SQLite database in a temp dir and a fake spawner.
 
 pub(crate) mod fake;
+mod oauth;
 mod routes;
 
 use std::collections::BTreeSet;

@@ -95,6 +95,14 @@ async fn the_current_user_is_the_tokens_owner_with_its_scopes() {
         .map(|s| s.as_str().unwrap())
         .collect();
     assert!(scopes.contains(&"servers!user=alice"), "{scopes:?}");
+    // Expanded: every scope a held one implies, with its filter, and never a bare filter.
+    for implied in ["start:servers!user=alice", "read:users:name!user=alice"] {
+        assert!(scopes.contains(&implied), "{implied} missing in {scopes:?}");
+    }
+    assert!(scopes
+        .iter()
+        .all(|s| !s.ends_with('=') && !s.ends_with("!user")));
+    assert_eq!(me["session_id"], Value::Null);
 
     let root = get(&hub, "/hub/api/user", Some(&hub.root)).await.json();
     assert_eq!(root["admin"], true, "admin by config");

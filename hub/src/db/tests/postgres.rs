@@ -94,6 +94,36 @@ mod pg {
     for_each_check!(postgres_tests);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: .ci/postgres-up.sh"]
+async fn postgres_database_at_migration_0001_upgrades() {
+    let server = server_url();
+    sqlx::any::install_default_drivers();
+    let database = format!("bh_upgrade_{}", std::process::id());
+    let mut admin = sqlx::AnyConnection::connect(&server)
+        .await
+        .expect("connect to the PostgreSQL server");
+    admin
+        .execute(format!("DROP DATABASE IF EXISTS {database}").as_str())
+        .await
+        .unwrap();
+    admin
+        .execute(format!("CREATE DATABASE {database}").as_str())
+        .await
+        .unwrap();
+    let url = with_database(&server, &database);
+    let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+    super::super::migrate::run_these(&pool, &super::super::migrate::POSTGRES[..1])
+        .await
+        .unwrap();
+    suite::upgrades_from_0001(pool, &url).await;
+    admin
+        .execute(format!("DROP DATABASE {database} WITH (FORCE)").as_str())
+        .await
+        .unwrap();
+    admin.close().await.unwrap();
+}
+
 #[test]
 fn database_names_are_swapped_in_urls() {
     assert_eq!(

@@ -116,3 +116,18 @@ async fn unsupported_urls_are_refused() {
         "{err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_at_migration_0001_upgrades() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("old.sqlite").display()
+    );
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+    super::super::migrate::run_these(&pool, &super::super::migrate::SQLITE[..1])
+        .await
+        .unwrap();
+    suite::upgrades_from_0001(pool, &url).await;
+}

@@ -25,6 +25,7 @@ macro_rules! for_each_check {
             oauth_codes_are_single_use,
             oauth_codes_concurrent_consume,
             sessions_round_trip,
+            session_ids_carry_to_codes_and_tokens,
             deleting_a_user_cascades,
         );
     };
@@ -514,6 +515,7 @@ fn new_code(expires_at: chrono::DateTime<chrono::Utc>) -> NewOAuthCode {
         code_challenge: Some("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into()),
         code_challenge_method: Some("S256".into()),
         expires_at,
+        session_id: Some("0123456789abcdef0123456789abcdef".into()),
     }
 }
 
@@ -552,6 +554,7 @@ pub(super) async fn oauth_codes_are_single_use(f: &Fixture) {
     assert_eq!(got.code_challenge_method, new.code_challenge_method);
     assert_eq!(got.created, t0());
     assert_eq!(got.expires_at, at(300));
+    assert_eq!(got.session_id, new.session_id);
     assert_eq!(db.consume_oauth_code(&code, at(11)).await.unwrap(), None);
 
     // An expired code is refused (and gone); an unknown one too.
@@ -672,4 +675,141 @@ pub(super) async fn deleting_a_user_cascades(f: &Fixture) {
         .await
         .unwrap()
         .is_some());
+}
+
+pub(super) async fn session_ids_carry_to_codes_and_tokens(f: &Fixture) {
+    let db = &f.db;
+    with_client(db).await;
+    let (id, record) = db.create_session("alice", t0(), at(3600)).await.unwrap();
+    let session_id = record
+        .session_id
+        .clone()
+        .expect("a new session has a session id");
+    assert_eq!(session_id.len(), 32);
+    assert_eq!(
+        db.ensure_session_id(&id).await.unwrap(),
+        Some(session_id.clone())
+    );
+    assert_eq!(db.ensure_session_id("nope").await.unwrap(), None);
+    let (other, other_record) = db.create_session("alice", t0(), at(3600)).await.unwrap();
+    assert_ne!(other_record.session_id, record.session_id);
+
+    // Two tokens of this session, one of another, one of none.
+    let mut issued = user_token("alice", Some(at(600)));
+    issued.oauth_client = Some("jupyterhub-user-alice".into());
+    let (a, _) = db
+        .create_session_token(&issued, Some(&session_id), t0())
+        .await
+        .unwrap();
+    let (b, _) = db
+        .create_session_token(&issued, Some(&session_id), t0())
+        .await
+        .unwrap();
+    let other_id = other_record.session_id.clone().unwrap();
+    let (c, _) = db
+        .create_session_token(&issued, Some(&other_id), t0())
+        .await
+        .unwrap();
+    let (d, _) = db
+        .create_token(&user_token("alice", None), t0())
+        .await
+        .unwrap();
+    assert_eq!(
+        db.get_token(a)
+            .await
+            .unwrap()
+            .unwrap()
+            .session_id
+            .as_deref(),
+        Some(session_id.as_str())
+    );
+    assert_eq!(db.get_token(d).await.unwrap().unwrap().session_id, None);
+    let mut code = new_code(at(300));
+    code.session_id = Some(session_id.clone());
+    let clear_code = db.create_oauth_code(&code, t0()).await.unwrap();
+
+    // Logout of the first session: its tokens and codes go, the others stay.
+    assert_eq!(db.revoke_session_tokens(&session_id).await.unwrap(), 2);
+    assert_eq!(db.delete_session_oauth_codes(&session_id).await.unwrap(), 1);
+    assert_eq!(db.get_token(a).await.unwrap(), None);
+    assert_eq!(db.get_token(b).await.unwrap(), None);
+    assert!(db.get_token(c).await.unwrap().is_some());
+    assert!(db.get_token(d).await.unwrap().is_some());
+    assert_eq!(
+        db.consume_oauth_code(&clear_code, at(1)).await.unwrap(),
+        None
+    );
+    assert!(db.lookup_session(&other, at(1)).await.unwrap().is_some());
+}
+
+/// Upgrading a database that only has migration 0001 (what the first release created),
+/// with a row in every table: the rows survive, an old session gets a session id when
+/// first asked, old tokens and codes have none. `pool` holds such a database at `url`.
+pub(super) async fn upgrades_from_0001(pool: sqlx::AnyPool, url: &str) {
+    let statements = [
+        "INSERT INTO users (name, admin, created) VALUES ('alice', 0, 1)",
+        "INSERT INTO oauth_clients (client_id, secret_hash, redirect_uri, description, created) \
+         VALUES ('jupyterhub-user-alice', 'h', '/user/alice/oauth_callback', '', 1)",
+        "INSERT INTO api_tokens (hash, prefix, user_name, oauth_client_id, scopes, created) \
+         VALUES ('tokenhash', 'abcd', 'alice', 'jupyterhub-user-alice', '[]', 1)",
+        "INSERT INTO oauth_codes (code_hash, client_id, user_name, scopes, redirect_uri, \
+           created, expires_at) \
+         VALUES ('codehash', 'jupyterhub-user-alice', 'alice', '[]', '/cb', 1, 9999999999999999)",
+    ];
+    for sql in statements {
+        sqlx::query(sql).execute(&pool).await.unwrap();
+    }
+    // A session as 0001 stored it, whose clear id is "old-session".
+    sqlx::query(
+        "INSERT INTO sessions (id_hash, user_name, xsrf_token, created, expires_at) \
+         VALUES ($1, 'alice', 'x', 1, 9999999999999999)",
+    )
+    .bind(crate::db::secret::hash_secret("old-session"))
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+
+    let db = Db::connect(url).await.expect("the 0001 database upgrades");
+    let versions: Vec<i64> =
+        sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version")
+            .fetch_all(db.pool())
+            .await
+            .unwrap();
+    assert_eq!(versions, [1, 2]);
+    let session = db
+        .lookup_session("old-session", t0())
+        .await
+        .unwrap()
+        .expect("the old session is kept");
+    assert_eq!(session.user, "alice");
+    assert_eq!(session.session_id, None);
+    let given = db.ensure_session_id("old-session").await.unwrap().unwrap();
+    assert_eq!(given.len(), 32);
+    let session = db
+        .lookup_session("old-session", t0())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(session.session_id, Some(given));
+    let tokens = db
+        .list_tokens(&TokenOwner::User("alice".into()), t0())
+        .await
+        .unwrap();
+    assert_eq!(tokens.len(), 1);
+    assert_eq!(tokens[0].session_id, None);
+    assert_eq!(
+        tokens[0].oauth_client.as_deref(),
+        Some("jupyterhub-user-alice")
+    );
+    let codes: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM oauth_codes WHERE session_id IS NULL")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+    assert_eq!(codes, 1);
+    // New rows get session ids.
+    let (_, fresh) = db.create_session("alice", t0(), at(60)).await.unwrap();
+    assert!(fresh.session_id.is_some());
+    db.close().await;
 }

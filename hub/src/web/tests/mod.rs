@@ -4,6 +4,7 @@
 mod actions;
 mod cards;
 mod login;
+mod oauth;
 mod pages;
 mod security;
 
