@@ -8,6 +8,7 @@
 //! Layout:
 //! - [`scheduler`] — the [`Scheduler`] trait and the rules every implementation keeps.
 //! - [`job`] — [`JobSpec`], [`JobId`], [`JobStatus`], [`JobState`] (every PBS state letter).
+//! - [`cluster`] — [`ClusterSummary`]: queue length and free nodes, for the admin page.
 //! - [`error`] — [`SchedulerError`], classified transient or permanent.
 //! - [`resources`] — the PBS resource grammar (`select`, `place`, walltime, sizes) with the
 //!   error texts and codes PBS gives for bad requests; shared by the PBS driver and the
@@ -15,12 +16,14 @@
 //! - [`pbs`] — the production PBS Pro driver (`qsub`, `qstat`, `qdel`).
 #![deny(missing_docs)]
 
+pub mod cluster;
 pub mod error;
 pub mod job;
 pub mod pbs;
 pub mod resources;
 pub mod scheduler;
 
+pub use cluster::ClusterSummary;
 pub use error::{ErrorClass, SchedulerError};
 pub use job::{JobId, JobName, JobSpec, JobState, JobStatus, JobTimes, UserName};
 pub use scheduler::{Scheduler, StatusMap};

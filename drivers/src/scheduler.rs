@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 
+use crate::cluster::ClusterSummary;
 use crate::error::SchedulerError;
 use crate::job::{JobId, JobSpec, JobStatus};
 
@@ -31,6 +32,15 @@ pub trait Scheduler: Send + Sync {
 
     /// Asks the scheduler to delete the job, whatever its state.
     async fn cancel(&self, id: &JobId) -> Result<(), SchedulerError>;
+
+    /// How busy the cluster is (queue length, free nodes), for the admin page. Two or three
+    /// scheduler queries: callers cache the answer rather than ask per page view. The
+    /// default says the scheduler cannot tell.
+    async fn cluster_summary(&self) -> Result<ClusterSummary, SchedulerError> {
+        Err(SchedulerError::Unavailable {
+            reason: "this scheduler does not report a cluster summary".into(),
+        })
+    }
 }
 
 #[cfg(test)]
@@ -75,5 +85,10 @@ mod tests {
         let status = &map[&JobId::new("1.pbs02").unwrap()];
         assert_eq!(status.state, JobState::Unknown);
         assert_eq!(status.query_error.as_deref(), Some("no cluster"));
+        let summary = scheduler.cluster_summary().await;
+        assert!(
+            matches!(summary, Err(SchedulerError::Unavailable { .. })),
+            "the default cluster summary is unsupported: {summary:?}"
+        );
     }
 }

@@ -6,11 +6,14 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use drivers::resources::Walltime;
+use drivers::{ClusterSummary, JobId};
 use tokio::sync::watch;
 
 use crate::form::FieldError;
 use crate::spawner::progress::ProgressEvent;
 use crate::spawner::state::{ServerKey, ServerState};
+use crate::spawner::Position;
 
 /// A server as the front shows it (JupyterHub's server model is built from this).
 #[derive(Debug, Clone, PartialEq)]
@@ -29,6 +32,15 @@ pub struct ServerView {
     pub last_activity: Option<DateTime<Utc>>,
     /// The user options it was started with (the spawn form's submitted values).
     pub user_options: BTreeMap<String, String>,
+    /// Its place in the hub's line while waiting for a spawn slot or queued.
+    pub place: Option<Position>,
+    /// The walltime its job asked for, when the options name one.
+    pub walltime: Option<Walltime>,
+    /// When its job was first seen running (the walltime counts from there), if known.
+    pub job_started: Option<DateTime<Utc>>,
+    /// The job of the current or latest run, kept after it ends (its output is still worth
+    /// reading); `None` after a restart of the hub for a server that had stopped.
+    pub last_job: Option<JobId>,
 }
 
 impl ServerView {
@@ -47,6 +59,140 @@ impl ServerView {
     /// JupyterHub's `ready`.
     pub fn ready(&self) -> bool {
         matches!(self.state, ServerState::Running { .. })
+    }
+
+    /// A server that never ran: what a page shows for a default server without a record.
+    pub fn never_started(key: ServerKey) -> ServerView {
+        ServerView {
+            key,
+            state: ServerState::new(),
+            url: None,
+            progress: None,
+            started: None,
+            last_activity: None,
+            user_options: BTreeMap::new(),
+            place: None,
+            walltime: None,
+            job_started: None,
+            last_job: None,
+        }
+    }
+
+    /// The job the state tracks, else the latest one (a failed or ended run's).
+    pub fn job(&self) -> Option<&JobId> {
+        match &self.state {
+            ServerState::Failed { job: Some(job), .. } => Some(job),
+            state => state.job().or(self.last_job.as_ref()),
+        }
+    }
+
+    /// The queue a queued job waits in.
+    pub fn queue(&self) -> Option<&str> {
+        match &self.state {
+            ServerState::Queued { info, .. } => info.queue.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// What the scheduler last said about the job: why it waits, or how it ended.
+    pub fn comment(&self) -> Option<&str> {
+        match &self.state {
+            ServerState::Queued { info, .. } => info.comment.as_deref(),
+            ServerState::Failed {
+                reason: crate::spawner::FailReason::JobEndedBeforeReady { comment },
+                ..
+            } => comment.as_deref(),
+            ServerState::Stopped {
+                last: Some(ended), ..
+            } => match &ended.cause {
+                crate::spawner::state::EndCause::JobEnded { comment, .. } => comment.as_deref(),
+                crate::spawner::state::EndCause::Requested => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// When the scheduler expects a queued job to start.
+    pub fn estimated_start(&self) -> Option<DateTime<Utc>> {
+        match &self.state {
+            ServerState::Queued { info, .. } => info.estimated_start,
+            _ => None,
+        }
+    }
+
+    /// The node the job runs on: the first host of `exec_host` while starting, the host of
+    /// the server's address once running.
+    pub fn exec_host(&self) -> Option<String> {
+        match &self.state {
+            ServerState::Starting {
+                exec_host: Some(hosts),
+                ..
+            } => {
+                // `node0088/1*2+node0094/1*2`: the first chunk's host runs the server.
+                let first = hosts.split('+').next().unwrap_or(hosts);
+                let host = first.split('/').next().unwrap_or(first);
+                (!host.is_empty()).then(|| host.to_string())
+            }
+            ServerState::Running { url, .. } => host_of(url),
+            _ => None,
+        }
+    }
+
+    /// How much of the walltime is left at `now` while running: the walltime minus the time
+    /// since the job started (or, if the hub did not see the start, since the server
+    /// reported). `None` when not running or no walltime is known; never negative.
+    pub fn time_left(&self, now: DateTime<Utc>) -> Option<std::time::Duration> {
+        let ServerState::Running { since, .. } = &self.state else {
+            return None;
+        };
+        let walltime = self.walltime?.as_duration();
+        let start = self.job_started.unwrap_or(*since);
+        let elapsed = now
+            .signed_duration_since(start)
+            .to_std()
+            .unwrap_or_default();
+        Some(walltime.saturating_sub(elapsed))
+    }
+}
+
+/// The host of `http://node0088:50065/…` (`node0088`); an IPv6 literal keeps its brackets.
+fn host_of(url: &str) -> Option<String> {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split('/').next().unwrap_or(rest);
+    let host = if authority.starts_with('[') {
+        authority.split_inclusive(']').next().unwrap_or(authority)
+    } else {
+        authority.split(':').next().unwrap_or(authority)
+    };
+    (!host.is_empty()).then(|| host.to_string())
+}
+
+/// The longest server name accepted.
+pub const MAX_SERVER_NAME: usize = 64;
+
+/// Whether `name` may name a server: 1 to [`MAX_SERVER_NAME`] ASCII letters, digits, `-`,
+/// `_` or `.`, starting with a letter or digit. The name becomes a URL path segment
+/// (`/user/alice/{name}/`), an OAuth client id and a job environment value, so nothing that
+/// needs escaping in any of them is allowed.
+pub fn check_server_name(name: &str) -> Result<(), String> {
+    let first_ok = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphanumeric());
+    let chars_ok = name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if name.len() > MAX_SERVER_NAME {
+        Err(format!(
+            "a server name has at most {MAX_SERVER_NAME} characters"
+        ))
+    } else if !first_ok || !chars_ok {
+        Err(format!(
+            "{name:?} is not a valid server name: use letters, digits, '-', '_' and '.', \
+             starting with a letter or a digit"
+        ))
+    } else {
+        Ok(())
     }
 }
 
@@ -82,7 +228,8 @@ pub enum ControlError {
     /// It is already running or starting (400, as JupyterHub).
     #[error("{0}'s server is already running or starting")]
     AlreadyActive(String),
-    /// Named servers are off, or the user is at their limit (400).
+    /// Named servers are off, the user is at their limit, or the name is not acceptable
+    /// ([`check_server_name`]) (400).
     #[error("{0}")]
     NamedServerLimit(String),
     /// The spawn form's values are not acceptable (400): each error names its field.
@@ -130,4 +277,114 @@ pub trait ServerControl: Send + Sync {
     /// Progress events of a server as they happen (JupyterHub's SSE progress stream);
     /// `None` for a server that does not exist.
     fn progress(&self, user: &str, server: &str) -> Option<watch::Receiver<ProgressEvent>>;
+
+    /// The last lines of the output file of the server's current or latest job, read only
+    /// if its user owns it; `None` when there is no job or nothing readable. The caller
+    /// checks who may see it.
+    async fn output_tail(&self, _user: &str, _server: &str) -> Option<String> {
+        None
+    }
+
+    /// How busy the cluster is, cached by the implementation so that page views do not
+    /// each query the scheduler. The default: not known.
+    async fn cluster_summary(&self) -> Result<ClusterSummary, ControlError> {
+        Err(ControlError::Unavailable(
+            "the spawner does not report the cluster's state".to_string(),
+        ))
+    }
+
+    /// Whether users may have named servers (the home page offers to create one).
+    fn allows_named_servers(&self) -> bool {
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spawner::state::QueueInfo;
+    use chrono::TimeZone;
+
+    fn at(h: u32, m: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 25, h, m, 0).unwrap()
+    }
+
+    fn view(state: ServerState) -> ServerView {
+        ServerView {
+            state,
+            ..ServerView::never_started(ServerKey::new("alice", ""))
+        }
+    }
+
+    #[test]
+    fn server_names_are_plain_path_segments() {
+        for good in ["gpu", "a", "run-2.x_y", &"a".repeat(MAX_SERVER_NAME)] {
+            assert_eq!(check_server_name(good), Ok(()), "{good:?}");
+        }
+        for bad in [
+            "",
+            "-x",
+            ".x",
+            "a/b",
+            "a b",
+            "é",
+            "<script>",
+            "a%2f",
+            &"a".repeat(65),
+        ] {
+            assert!(check_server_name(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_exec_host_comes_from_the_state_or_the_servers_address() {
+        let job = JobId::new("7.pbs").unwrap();
+        let starting = view(ServerState::Starting {
+            job: job.clone(),
+            since: at(10, 0),
+            exec_host: Some("node0088/1*2+node0094/1*2".into()),
+            query_error: None,
+        });
+        assert_eq!(starting.exec_host().as_deref(), Some("node0088"));
+        let running = view(ServerState::Running {
+            job,
+            url: "http://node0093.cluster:50065".into(),
+            since: at(10, 0),
+            query_error: None,
+        });
+        assert_eq!(running.exec_host().as_deref(), Some("node0093.cluster"));
+        assert_eq!(host_of("http://[::1]:8888/").as_deref(), Some("[::1]"));
+        assert_eq!(view(ServerState::new()).exec_host(), None);
+    }
+
+    #[test]
+    fn time_left_is_the_walltime_minus_the_time_since_the_job_started() {
+        let mut running = view(ServerState::Running {
+            job: JobId::new("7.pbs").unwrap(),
+            url: "http://n:1".into(),
+            since: at(10, 5),
+            query_error: None,
+        });
+        assert_eq!(running.time_left(at(10, 30)), None, "no walltime known");
+        running.walltime = Some(Walltime::from_hours(1));
+        let secs = |d: Option<std::time::Duration>| d.map(|d| d.as_secs());
+        assert_eq!(secs(running.time_left(at(10, 35))), Some(30 * 60));
+        running.job_started = Some(at(10, 0));
+        assert_eq!(secs(running.time_left(at(10, 35))), Some(25 * 60));
+        assert_eq!(
+            secs(running.time_left(at(12, 0))),
+            Some(0),
+            "never negative"
+        );
+        let queued = ServerView {
+            walltime: Some(Walltime::from_hours(1)),
+            ..view(ServerState::Queued {
+                job: JobId::new("8.pbs").unwrap(),
+                since: at(10, 0),
+                info: QueueInfo::default(),
+                query_error: None,
+            })
+        };
+        assert_eq!(queued.time_left(at(10, 1)), None);
+    }
 }

@@ -473,3 +473,56 @@ async fn named_servers_are_limited() {
     ));
     assert_eq!(s.servers("alice").await.len(), 4);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_view_carries_what_the_cards_show() {
+    let world = world(&["alice"]).await;
+    let cluster = cluster(Behaviour::default(), false);
+    let s = spawning(&world, &cluster, None).await;
+    s.start(
+        "alice",
+        "",
+        options(&[("ncpus", "2"), ("walltime", "02:00:00")]),
+    )
+    .await
+    .unwrap();
+    let view = wait_for(&s, "alice", "", "starting", starting).await;
+    let job = job_of(&view);
+    assert_eq!(view.walltime.map(|w| w.as_secs()), Some(7200));
+    assert!(view.job_started.is_some());
+    assert!(
+        view.exec_host().is_some_and(|h| h.starts_with('n')),
+        "{view:?}"
+    );
+    assert_eq!(view.job(), Some(&job));
+
+    s.report("alice", "", "127.0.0.1", 47406).await.unwrap();
+    let view = s.server("alice", "").await.unwrap();
+    assert_eq!(view.exec_host().as_deref(), Some("127.0.0.1"));
+    let left = view
+        .time_left(Utc::now())
+        .expect("a running server with a walltime");
+    assert!(left.as_secs() > 7000 && left.as_secs() <= 7200, "{left:?}");
+
+    s.stop("alice", "").await.unwrap();
+    let view = wait_for(&s, "alice", "", "stopped", |v| {
+        matches!(v.state, ServerState::Stopped { .. })
+    })
+    .await;
+    assert_eq!(
+        view.job(),
+        Some(&job),
+        "the last job is kept for its output"
+    );
+    assert_eq!(view.time_left(Utc::now()), None);
+
+    // A bad named server name is refused before anything is submitted; the simulated
+    // scheduler has no cluster summary.
+    let err = s.start("alice", "a b", BTreeMap::new()).await.unwrap_err();
+    assert!(matches!(err, ControlError::NamedServerLimit(_)), "{err:?}");
+    assert!(matches!(
+        s.cluster_summary().await,
+        Err(ControlError::Unavailable(_))
+    ));
+    assert!(s.allows_named_servers());
+}

@@ -24,6 +24,8 @@ pub struct PbsConfig {
     pub qstat: String,
     /// The `qdel` program.
     pub qdel: String,
+    /// The `pbsnodes` program (the admin page's count of free nodes).
+    pub pbsnodes: String,
     /// The argv prefix that runs `qsub` and `qdel` as the job's owner; `{user}` is replaced
     /// by the (validated) user name, e.g. `["sudo", "-n", "-u", "{user}", "--"]`. Empty: run
     /// them as the hub's own user (a single-user setup, or tests).
@@ -55,6 +57,7 @@ impl Default for PbsConfig {
             qsub: "qsub".into(),
             qstat: "qstat".into(),
             qdel: "qdel".into(),
+            pbsnodes: "pbsnodes".into(),
             run_as: Vec::new(),
             manage_as: Vec::new(),
             env_allowlist: [

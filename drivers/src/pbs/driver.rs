@@ -11,6 +11,7 @@ use super::command::{CommandOutput, CommandRunner, CommandSpec, ProcessRunner, R
 use super::config::{PbsConfig, QstatFormat};
 use super::parse;
 use super::script::{render, ScriptError};
+use crate::cluster::ClusterSummary;
 use crate::error::SchedulerError;
 use crate::job::{JobId, JobSpec, JobStatus, UserName};
 use crate::resources::{PbsError, Pbse};
@@ -295,6 +296,52 @@ impl Unreadable {
     }
 }
 
+impl Commands {
+    /// Runs `argv` as the hub's user and returns its stdout, or the error it is.
+    async fn query(&self, argv: Vec<String>) -> Result<String, SchedulerError> {
+        let spec = self.spec(argv, None);
+        let out = self.run(&spec).await?;
+        if out.success() {
+            Ok(out.stdout)
+        } else {
+            Err(Commands::failure(&spec, &out))
+        }
+    }
+
+    /// `qstat -B -f` and `pbsnodes -a`, one after the other (two light queries; the hub
+    /// caches the answer).
+    async fn cluster_summary(&self) -> Result<ClusterSummary, SchedulerError> {
+        let bad = |command: &str, e: parse::ParseError| SchedulerError::BadOutput {
+            command: command.to_string(),
+            reason: e.to_string(),
+        };
+        let qstat = vec![self.config.qstat.clone(), "-B".into(), "-f".into()];
+        let server = self.query(qstat).await?;
+        let jobs = parse::qstat_server_state_count(&server).map_err(|e| bad("qstat -B -f", e))?;
+        let pbsnodes = vec![self.config.pbsnodes.clone(), "-a".into()];
+        let nodes = match self.query(pbsnodes).await {
+            Ok(text) => parse::pbsnodes_states(&text).map_err(|e| bad("pbsnodes -a", e))?,
+            // An empty cluster: `pbsnodes: No nodes found`, exit 0 on most versions, 1 on
+            // some.
+            Err(SchedulerError::CommandFailed { stderr, .. })
+                if stderr.contains("No nodes found") =>
+            {
+                parse::NodeCount::default()
+            }
+            Err(e) => return Err(e),
+        };
+        Ok(ClusterSummary {
+            queued: jobs.queued,
+            running: jobs.running,
+            held: jobs.held,
+            waiting: jobs.waiting,
+            nodes_total: nodes.total,
+            nodes_free: nodes.free,
+            nodes_unavailable: nodes.unavailable,
+        })
+    }
+}
+
 #[async_trait]
 impl Scheduler for PbsDriver {
     async fn submit(&self, spec: &JobSpec) -> Result<JobId, SchedulerError> {
@@ -361,6 +408,9 @@ impl Scheduler for PbsDriver {
             ));
         }
         Ok(())
+    }
+    async fn cluster_summary(&self) -> Result<ClusterSummary, SchedulerError> {
+        self.commands.cluster_summary().await
     }
 }
 

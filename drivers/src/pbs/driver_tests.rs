@@ -316,3 +316,65 @@ async fn json_the_old_generator_broke_is_asked_again_as_text() {
     let argvs: Vec<Vec<String>> = runner.calls().into_iter().map(|c| c.argv).collect();
     assert_eq!(argvs[1], ["qstat", "-f", "-x", "7.pbs02"]);
 }
+
+#[tokio::test]
+async fn the_cluster_summary_is_qstat_b_and_pbsnodes_a() {
+    let runner = Scripted::new(|spec| match spec.argv[0].as_str() {
+        "qstat" => out(
+            0,
+            "Server: pbs02\n    server_state = Active\n    state_count = Transit:0 Queued:17 \
+             Held:8 Waiting:0 Running:7 Exiting:0 Begun:0 \n\n",
+            "",
+        ),
+        _ => out(
+            0,
+            "n1\n     state = free\n\nn2\n     state = job-busy\n\nn3\n     state = down\n\n",
+            "",
+        ),
+    });
+    let driver = PbsDriver::with_runner(PbsConfig::default(), runner.clone(), env());
+    let summary = driver.cluster_summary().await.unwrap();
+    assert_eq!((summary.queued, summary.running, summary.held), (17, 7, 8));
+    assert_eq!(
+        (
+            summary.nodes_total,
+            summary.nodes_free,
+            summary.nodes_unavailable
+        ),
+        (3, 1, 1)
+    );
+    assert_eq!(summary.nodes_busy(), 1);
+    let argv: Vec<Vec<String>> = runner.calls().into_iter().map(|c| c.argv).collect();
+    assert_eq!(argv, [vec!["qstat", "-B", "-f"], vec!["pbsnodes", "-a"]]);
+}
+
+#[tokio::test]
+async fn a_failing_or_garbled_cluster_summary_is_a_typed_error() {
+    let down = Scripted::new(|_| {
+        out(
+            162,
+            "",
+            "qstat: cannot connect to server pbs02 (errno=15010)\n",
+        )
+    });
+    let driver = PbsDriver::with_runner(PbsConfig::default(), down, env());
+    let error = driver.cluster_summary().await.unwrap_err();
+    assert!(
+        matches!(error, SchedulerError::Unavailable { .. }),
+        "{error:?}"
+    );
+    let garbled = Scripted::new(|_| out(0, "Server: pbs02\n    state_count = lots\n", ""));
+    let driver = PbsDriver::with_runner(PbsConfig::default(), garbled, env());
+    let error = driver.cluster_summary().await.unwrap_err();
+    assert!(
+        matches!(error, SchedulerError::BadOutput { .. }),
+        "{error:?}"
+    );
+    let no_nodes = Scripted::new(|spec| match spec.argv[0].as_str() {
+        "qstat" => out(0, "Server: a\n    state_count = Queued:2\n", ""),
+        _ => out(1, "", "pbsnodes: No nodes found\n"),
+    });
+    let driver = PbsDriver::with_runner(PbsConfig::default(), no_nodes, env());
+    let summary = driver.cluster_summary().await.unwrap();
+    assert_eq!((summary.queued, summary.nodes_total), (2, 0));
+}

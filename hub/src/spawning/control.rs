@@ -3,7 +3,8 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
-use drivers::UserName;
+use drivers::resources::Walltime;
+use drivers::{ClusterSummary, UserName};
 use tokio::sync::watch;
 
 use super::core::{Entry, Inner};
@@ -61,6 +62,7 @@ impl Inner {
                 "named servers are not enabled".to_string(),
             ));
         }
+        crate::control::check_server_name(server).map_err(ControlError::NamedServerLimit)?;
         let limit = self.config.named_server_limit_per_user as usize;
         if limit == 0 {
             return Ok(());
@@ -98,6 +100,10 @@ impl Inner {
                 None
             }
         };
+        let walltime = entry
+            .options
+            .get(form::spec::WALLTIME)
+            .and_then(|text| text.parse::<Walltime>().ok());
         ServerView {
             key: key.clone(),
             url: matches!(entry.state, ServerState::Running { .. }).then_some(prefix),
@@ -105,6 +111,10 @@ impl Inner {
             started: entry.started,
             last_activity,
             user_options: entry.options,
+            place,
+            walltime,
+            job_started: entry.job_started,
+            last_job: entry.last_job,
             state: entry.state,
         }
     }
@@ -242,5 +252,23 @@ impl ServerControl for Spawning {
     fn progress(&self, user: &str, server: &str) -> Option<watch::Receiver<ProgressEvent>> {
         let slot = self.inner.slot(&ServerKey::new(user, server))?;
         Some(slot.progress.subscribe())
+    }
+
+    async fn output_tail(&self, user: &str, server: &str) -> Option<String> {
+        let slot = self.inner.slot(&ServerKey::new(user, server))?;
+        let entry = slot.entry();
+        let job = match &entry.state {
+            ServerState::Failed { job: Some(job), .. } => Some(job.clone()),
+            state => state.job().cloned().or(entry.last_job),
+        }?;
+        self.inner.output_tail(user, &job).await
+    }
+
+    async fn cluster_summary(&self) -> Result<ClusterSummary, ControlError> {
+        super::cluster::summary(&self.inner).await
+    }
+
+    fn allows_named_servers(&self) -> bool {
+        self.inner.config.allow_named_servers
     }
 }

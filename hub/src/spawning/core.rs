@@ -30,6 +30,12 @@ pub(super) struct Entry {
     pub options: BTreeMap<String, String>,
     /// When the current run was asked for, while it is active.
     pub started: Option<DateTime<Utc>>,
+    /// When the current run's job was first seen running (kept while it runs): the walltime
+    /// counts from there. Not persisted: after a restart the running state's own time is
+    /// used instead.
+    pub job_started: Option<DateTime<Utc>>,
+    /// The job of the current or latest run, kept after it ends so its output can be read.
+    pub last_job: Option<JobId>,
 }
 
 /// One server: its turn (events one at a time), its latest entry, its progress channel.
@@ -74,6 +80,9 @@ pub(super) struct Inner {
     pub config: SpawningConfig,
     pub clock: Clock,
     servers: Mutex<BTreeMap<ServerKey, Arc<Slot>>>,
+    /// The latest cluster summary and when it was asked for (see `super::cluster`). An
+    /// async mutex: one query at a time, the others wait for its answer.
+    pub cluster: tokio::sync::Mutex<Option<super::cluster::Cached>>,
     /// One admission run at a time, so two runs never both hand out the same free slot.
     admission: tokio::sync::Mutex<()>,
     /// Told after every change: places in the lines moved for the servers still in them.
@@ -134,6 +143,7 @@ impl Inner {
             config,
             clock,
             servers: Mutex::new(BTreeMap::new()),
+            cluster: tokio::sync::Mutex::new(None),
             admission: tokio::sync::Mutex::new(()),
             lines_moved: tokio::sync::Notify::new(),
         }
@@ -246,6 +256,16 @@ impl Inner {
         }
         if !transition.state().is_active() {
             entry.started = None;
+        }
+        match transition.state() {
+            ServerState::Starting { since, .. } => entry.job_started = Some(*since),
+            ServerState::Running { .. } => {}
+            _ => entry.job_started = None,
+        }
+        if let Some(job) = transition.state().job() {
+            entry.last_job = Some(job.clone());
+        } else if event == Event::StartRequested {
+            entry.last_job = None;
         }
         tracing::debug!(server = %key, from = before.state.name(), to = transition.state().name(), ?event, "transition");
         let db = self.db.clone();
@@ -492,7 +512,7 @@ impl Inner {
     }
 
     /// The end of `job`'s output file, if the user owns it (see [`super::output_tail`]).
-    async fn output_tail(&self, user: &str, job: &JobId) -> Option<String> {
+    pub async fn output_tail(&self, user: &str, job: &JobId) -> Option<String> {
         let dir = self.working_dir(user).await.ok()?;
         let path = super::output_tail::output_path(&dir, self.config.job_name.as_str(), job);
         let name = user.to_string();

@@ -61,10 +61,17 @@ fn entry_of(record: ServerRecord) -> (ServerKey, Entry) {
         })
     };
     let options = serde_json::from_value(record.user_options).unwrap_or_default();
+    let job_started = match &state {
+        ServerState::Starting { since, .. } => Some(*since),
+        _ => None,
+    };
+    let last_job = state.job().cloned().or(record.job_id);
     let entry = Entry {
         state,
         options,
         started: record.started,
+        job_started,
+        last_job,
     };
     (key, entry)
 }

@@ -23,19 +23,34 @@
 //! - `GET {base}hub/spawn-pending/{user}[/{server}]` — progress, live through the API's
 //!   progress stream, refreshed without JavaScript.
 //! - `POST {base}hub/stop[/{server}]` — stop one's own server (form with `_xsrf`).
-//! - `GET {base}hub/admin`, `POST {base}hub/admin/stop/{user}[/{server}]` — admins only.
+//! - `POST {base}hub/relaunch[/{server}]` — start a stopped or failed server again with the
+//!   options of its last run.
+//! - `POST {base}hub/new-server` — check a new named server's name, then to its spawn form.
+//! - `GET {base}hub/output/{user}[/{server}]` — the end of the job's output (owner or admin;
+//!   404 to anyone else).
+//! - `GET {base}hub/admin[?q=&state=&offset=]`, `POST {base}hub/admin/stop/{user}[/{server}]`
+//!   — admins only: the cluster summary, users filtered by name and server state.
+//! - `GET {base}hub/error/{code}?url=` — hub-proxy's `--error-target`: "your server is not
+//!   running" with a Start link for a user URL, a generic page otherwise; no login needed.
+//! - `GET {base}hub/static/batchhub.css`, `…/pending.js` — the only style and script (the
+//!   Content-Security-Policy forbids inline ones).
 //! - `GET {base}hub/user/{name}[/…]`, `{base}user/{name}[/…]` — a user URL that reached the
 //!   hub: to the server when ready (with a `redirects=N` loop guard), to the pending page
 //!   while it starts, else the "not running" page (424).
 //!
 //! Every page is rendered by [`maud`] (escaped by construction); every POST form carries the
-//! session's XSRF token. Layout: `session` (who is logged in, the login redirect), `login`
-//! (login, logout, rate limiting, `next` checking, groups), `pages` (home, admin),
-//! `spawn` (form, pending page, stop), `user_url` (user URLs reaching the hub), `templates`
-//! (the HTML), `error` (error pages), `ratelimit` and `groups` (pure helpers).
+//! session's XSRF token; every response carries a Content-Security-Policy and
+//! `X-Content-Type-Options: nosniff` (`headers`). Layout: `session` (who is logged in, the login redirect), `login`
+//! (login, logout, rate limiting, `next` checking, groups), `pages` (home, output, admin),
+//! `spawn` (form, pending page, stop, relaunch), `user_url` (user URLs reaching the hub),
+//! `error_target` (the proxy's error pages), `templates` (the HTML, one file per page),
+//! `assets` (style and script), `headers` (security headers), `error` (error pages), `ratelimit` and `groups` (pure helpers).
 
+mod assets;
 mod error;
+mod error_target;
 mod groups;
+mod headers;
 mod login;
 mod oauth;
 mod pages;
@@ -242,7 +257,15 @@ pub fn router(state: WebState) -> Router {
             get(spawn::pending_named),
         )
         .route(&p("/stop"), post(spawn::stop_default))
-        .route(&p("/stop/{server}"), post(spawn::stop_named));
+        .route(&p("/stop/{server}"), post(spawn::stop_named))
+        .route(&p("/relaunch"), post(spawn::relaunch_default))
+        .route(&p("/relaunch/{server}"), post(spawn::relaunch_named))
+        .route(&p("/new-server"), post(pages::new_server))
+        .route(&p("/output/{user}"), get(pages::output_default))
+        .route(&p("/output/{user}/{server}"), get(pages::output_named))
+        .route(&p("/error/{code}"), get(error_target::error_target))
+        .route(&p(assets::CSS_PATH), get(assets::css))
+        .route(&p(assets::PENDING_JS_PATH), get(assets::pending_js));
     for prefix in [p("/user"), format!("{base}user")] {
         router = router
             .route(&format!("{prefix}/{{name}}"), get(user_url::user_url))
@@ -256,7 +279,9 @@ pub fn router(state: WebState) -> Router {
         // `/jupyter` without its slash.
         router = router.route(base.trim_end_matches('/'), get(login::root));
     }
-    router.with_state(state)
+    router
+        .with_state(state)
+        .layer(axum::middleware::map_response(headers::add))
 }
 
 /// The pages merged with the REST API `api` (from [`crate::api::router`]), with one fallback
@@ -267,6 +292,7 @@ pub fn with_api(state: WebState, api: Router) -> Router {
     router(state)
         .merge(api)
         .fallback(move |uri: Uri, headers: HeaderMap| not_found(fallback.clone(), uri, headers))
+        .layer(axum::middleware::map_response(headers::add))
 }
 
 async fn not_found(state: WebState, uri: Uri, headers: HeaderMap) -> Response {

@@ -15,7 +15,7 @@ use super::templates::{self, server_url, user_page, PendingPage, SpawnPage};
 use super::WebState;
 use crate::control::{ControlError, ServerView};
 use crate::form::describe;
-use crate::spawner::state::ServerState;
+use crate::spawner::state::{EndCause, ServerState};
 
 /// A form with only `_xsrf` (stop buttons).
 #[derive(Debug, Deserialize)]
@@ -90,8 +90,17 @@ async fn show_form(state: &WebState, viewer: &Viewer, user: &str, server: &str) 
     if let Some(response) = view.as_ref().and_then(|v| active_redirect(state, v)) {
         return response;
     }
-    // The last options used are the default next time.
-    let values = view.map(|v| v.user_options).unwrap_or_default();
+    // The last options used are the default next time: this server's, else (a new named
+    // server) those of the user's default server, else of any of theirs. Still validated
+    // on submit, like anything typed.
+    let mut values = view.map(|v| v.user_options).unwrap_or_default();
+    if values.is_empty() {
+        let mut others = state.control().servers(user).await;
+        others.sort_by(|a, b| a.key.name.cmp(&b.key.name));
+        if let Some(last) = others.into_iter().find(|v| !v.user_options.is_empty()) {
+            values = last.user_options;
+        }
+    }
     render_form(
         state,
         viewer,
@@ -182,6 +191,18 @@ async fn submit(
     if let Err(error) = own(state, viewer, user) {
         return error.into_response();
     }
+    submit_checked(state, viewer, user, server, options).await
+}
+
+/// Starts the server with `options` (the XSRF token and ownership already checked): to the
+/// pending page, or the form again with each error by its field.
+async fn submit_checked(
+    state: &WebState,
+    viewer: &Viewer,
+    user: &str,
+    server: &str,
+    options: BTreeMap<String, String>,
+) -> Response {
     let pending = user_page(state.base(), "spawn-pending", user, server);
     match state.control().start(user, server, options.clone()).await {
         Ok(_) | Err(ControlError::AlreadyActive(_)) => redirect(&pending),
@@ -201,6 +222,46 @@ async fn submit(
         }
         Err(error) => control_error(state, viewer, error).into_response(),
     }
+}
+
+/// `POST {base}hub/relaunch`: starts one's stopped or failed default server again with the
+/// options of its last run.
+pub(super) async fn relaunch_default(
+    State(state): State<WebState>,
+    viewer: Viewer,
+    Form(form): Form<XsrfForm>,
+) -> Response {
+    relaunch(&state, &viewer, "", &form).await
+}
+
+/// `POST {base}hub/relaunch/{server}`.
+pub(super) async fn relaunch_named(
+    State(state): State<WebState>,
+    viewer: Viewer,
+    Path(server): Path<String>,
+    Form(form): Form<XsrfForm>,
+) -> Response {
+    relaunch(&state, &viewer, &server, &form).await
+}
+
+async fn relaunch(state: &WebState, viewer: &Viewer, server: &str, form: &XsrfForm) -> Response {
+    if let Err(error) = viewer.check_xsrf(state, Some(&form.xsrf)) {
+        return error.into_response();
+    }
+    let user = viewer.name().to_string();
+    let Some(view) = state.control().server(&user, server).await else {
+        return WebError::not_found(state, Some(viewer), "You have no such server.")
+            .into_response();
+    };
+    if view.state.is_active() {
+        return redirect(&user_page(state.base(), "spawn-pending", &user, server));
+    }
+    if view.user_options.is_empty() {
+        // Never ran: nothing to relaunch with; the form asks.
+        return redirect(&user_page(state.base(), "spawn", &user, server));
+    }
+    tracing::info!(%user, %server, "relaunch with the last options");
+    submit_checked(state, viewer, &user, server, view.user_options).await
 }
 
 /// The page for a refusal of the spawner.
@@ -278,9 +339,18 @@ async fn pending(state: &WebState, viewer: &Viewer, user: &str, server: &str) ->
             .unwrap_or_else(|| server_url(state.base(), user, server));
         return redirect(&url);
     }
-    // Stopped (not failed: a failure is shown here, with why): start it again.
-    if own && matches!(view.state, ServerState::Stopped { .. }) {
-        return redirect(&user_page(state.base(), "spawn", user, server));
+    // Stopped (not failed: a failure is shown here, with why): start it again — unless its
+    // job ended by itself (a `qdel` from outside, walltime): home, where its card says how.
+    if own {
+        if let ServerState::Stopped { last } = &view.state {
+            let ended_by_itself = last
+                .as_ref()
+                .is_some_and(|e| matches!(e.cause, EndCause::JobEnded { .. }));
+            if ended_by_itself {
+                return redirect(&state.hub_url("/home"));
+            }
+            return redirect(&user_page(state.base(), "spawn", user, server));
+        }
     }
     let progress = progress_url(state.base(), user, server);
     let page = PendingPage {

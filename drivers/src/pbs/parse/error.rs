@@ -28,6 +28,12 @@ pub enum ParseError {
         /// The line as printed.
         text: String,
     },
+    /// `qstat -B -f` or `pbsnodes -a` printed something the cluster summary cannot read.
+    #[error("the cluster summary could not be read: {what}")]
+    BadSummary {
+        /// What was wrong.
+        what: String,
+    },
     /// `qsub` exited successfully but printed no job id.
     #[error("qsub printed no job id")]
     NoQsubJobId,

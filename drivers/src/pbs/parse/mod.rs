@@ -7,6 +7,8 @@
 //! - `json` — [`qstat_json`]: both JSON generators (old 4-space with bare numbers, new cJSON).
 //! - `text` — [`qstat_full_text`]: the `qstat -f` text, 78-column wrapped values re-joined.
 //! - `status` — the attributes both read, turned into a [`JobStatus`].
+//! - `cluster` — [`qstat_server_state_count`] and [`pbsnodes_states`]: the admin page's
+//!   cluster summary.
 //! - `ctime` — [`ctime()`]: PBS's `ctime()` timestamps, in the local zone.
 //! - `qsub` — [`qsub_job_id`].
 //! - `stderr` — [`pbs_error`]: an error line read back into a [`PbsError`](crate::resources::PbsError).
@@ -42,6 +44,7 @@
 //! run it on a machine with another zone). In the repeated hour when clocks go back the
 //! earlier instant is chosen.
 
+mod cluster;
 mod ctime;
 mod error;
 mod json;
@@ -57,6 +60,7 @@ mod render;
 #[cfg(test)]
 mod tests;
 
+pub use cluster::{pbsnodes_states, qstat_server_state_count, NodeCount, StateCount};
 pub use ctime::ctime;
 pub use error::ParseError;
 pub use json::qstat_json;

@@ -22,6 +22,12 @@ pub struct FakeControl {
     pub start_answer: Mutex<Option<Result<Started, ControlError>>>,
     pub stop_answer: Mutex<Option<Result<Stopped, ControlError>>>,
     pub report_answer: Mutex<Option<Result<(), ControlError>>>,
+    /// What `output_tail` answers, per server (the web pages' output page).
+    pub outputs: Mutex<BTreeMap<Key, String>>,
+    /// What `cluster_summary` answers (the admin page); `None`: unavailable.
+    pub cluster: Mutex<Option<drivers::ClusterSummary>>,
+    /// What `allows_named_servers` answers.
+    pub named_servers: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for FakeControl {
@@ -53,13 +59,11 @@ impl FakeControl {
     ) -> watch::Sender<ProgressEvent> {
         let url = matches!(state, ServerState::Running { .. }).then(|| format!("/user/{user}/"));
         let view = ServerView {
-            key: ServerKey::new(user, name),
             state,
             url,
             progress: Some(first.clone()),
             started,
-            last_activity: None,
-            user_options: BTreeMap::new(),
+            ..ServerView::never_started(ServerKey::new(user, name))
         };
         let key = (user.to_string(), name.to_string());
         self.servers.lock().unwrap().insert(key.clone(), view);
@@ -135,5 +139,22 @@ impl ServerControl for FakeControl {
             .unwrap()
             .get(&key)
             .map(|s| s.subscribe())
+    }
+
+    async fn output_tail(&self, user: &str, server: &str) -> Option<String> {
+        let key = (user.to_string(), server.to_string());
+        self.outputs.lock().unwrap().get(&key).cloned()
+    }
+
+    async fn cluster_summary(&self) -> Result<drivers::ClusterSummary, ControlError> {
+        self.cluster
+            .lock()
+            .unwrap()
+            .clone()
+            .ok_or_else(|| ControlError::Unavailable("qstat: cannot connect to server".into()))
+    }
+
+    fn allows_named_servers(&self) -> bool {
+        self.named_servers.load(std::sync::atomic::Ordering::SeqCst)
     }
 }

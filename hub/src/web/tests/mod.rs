@@ -1,9 +1,12 @@
 //! Router tests: the pages merged with the REST API (as the binary serves them) over a
 //! SQLite database in a temp dir, the API's fake spawner and a counting authenticator.
 
+mod actions;
+mod cards;
 mod login;
 mod oauth;
 mod pages;
+mod security;
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;

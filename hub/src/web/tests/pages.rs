@@ -178,7 +178,7 @@ async fn the_pending_page_shows_the_queue_wait() {
         "data-progress-url=\"/jupyter/hub/api/users/alice/server/progress\"",
         "data-server-url=\"/jupyter/user/alice/\"",
         "<noscript><meta http-equiv=\"refresh\"",
-        "new EventSource(",
+        "<script src=\"/jupyter/hub/static/pending.js\"></script>",
         "action=\"/jupyter/hub/stop\"",
     ] {
         assert!(html.contains(text), "{text:?} not in {html}");
@@ -186,11 +186,14 @@ async fn the_pending_page_shows_the_queue_wait() {
     // Home shows the same card; the spawn page sends to the pending page.
     let home = web.get("/jupyter/hub/home", Some(&cookie)).await;
     assert!(
-        home.body.contains("The scheduler says: Not Running"),
+        home.body
+            .contains("The scheduler says</dt><dd class=\"comment\">Not Running"),
         "{}",
         home.body
     );
-    assert!(home.body.contains("Estimated start: 2026-11-25 19:30 UTC"));
+    assert!(home
+        .body
+        .contains("Estimated start</dt><dd class=\"estimated\">2026-11-25 19:30 UTC"));
     let spawn = web.get("/jupyter/hub/spawn", Some(&cookie)).await;
     assert_eq!(spawn.location(), "/jupyter/hub/spawn-pending/alice");
     // Someone else's pending page is not theirs to see.
