@@ -344,6 +344,7 @@ mod tests {
             since: at(10, 0),
             exec_host: Some("node0088/1*2+node0094/1*2".into()),
             query_error: None,
+            reported: None,
         });
         assert_eq!(starting.exec_host().as_deref(), Some("node0088"));
         let running = view(ServerState::Running {

@@ -151,6 +151,10 @@ fn config(limit: Option<usize>) -> SpawningConfig {
 }
 
 async fn spawning(world: &World, cluster: &Arc<Cluster>, limit: Option<usize>) -> Spawning {
+    spawning_with(world, cluster, config(limit)).await
+}
+
+async fn spawning_with(world: &World, cluster: &Arc<Cluster>, config: SpawningConfig) -> Spawning {
     let db = Db::connect(&world.db_url).await.unwrap();
     let hub_route = HubRoute {
         spec: "/".to_string(),
@@ -160,7 +164,7 @@ async fn spawning(world: &World, cluster: &Arc<Cluster>, limit: Option<usize>) -
         db,
         cluster.clone(),
         world.proxy.clone(),
-        config(limit),
+        config,
         Clock::starting_at(Utc::now()),
         Some(hub_route),
     )
@@ -525,4 +529,61 @@ async fn the_view_carries_what_the_cards_show() {
         Err(ControlError::Unavailable(_))
     ));
     assert!(s.allows_named_servers());
+}
+
+/// A notebook server that listens only after it reported (as the real
+/// `jupyterhub-singleuser` does), across a hub restart in that window: the first hub keeps
+/// the address, the second waits for it again, and the server is routed once it answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_reported_before_it_listens_is_routed_once_it_answers_even_across_a_restart() {
+    let world = world(&["alice"]).await;
+    let cluster = cluster(Behaviour::default(), false);
+    let waiting = SpawningConfig {
+        wait_until_answering: true,
+        ..config(None)
+    };
+    let first = spawning_with(&world, &cluster, waiting.clone()).await;
+    first.start("alice", "", BTreeMap::new()).await.unwrap();
+    let job = job_of(&wait_for(&first, "alice", "", "starting", starting).await);
+
+    // The port is reported; nothing listens there yet.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    first.report("alice", "", "127.0.0.1", port).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let alice = first.server("alice", "").await.unwrap();
+    assert!(!alice.ready(), "routed before it answers: {alice:?}");
+    assert!(!world
+        .proxy
+        .routes()
+        .await
+        .unwrap()
+        .contains_key("/user/alice/"));
+    first.shutdown().await;
+
+    // A new hub; then the server starts listening. It never reports again.
+    let second = spawning_with(&world, &cluster, waiting).await;
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let app = axum::Router::new().route(
+        "/user/alice/api",
+        axum::routing::get(|| async { r#"{"version": "2.14.2"}"# }),
+    );
+    let server = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let alice = wait_for(&second, "alice", "", "ready", |v| v.ready()).await;
+    assert_eq!(job_of(&alice), job, "the same job, not resubmitted");
+    let routes = world.proxy.routes().await.unwrap();
+    assert_eq!(
+        routes["/user/alice/"].target,
+        format!("http://127.0.0.1:{port}")
+    );
+    assert!(
+        cluster.cancels.lock().unwrap().is_empty(),
+        "nothing deleted"
+    );
+    server.abort();
 }

@@ -22,7 +22,16 @@ pub enum Event {
         /// What the scheduler said.
         status: JobStatus,
     },
-    /// The notebook server reported where it listens.
+    /// The notebook server reported where it listens; the hub now waits for it to answer
+    /// HTTP before routing it ([`Event::Reported`]).
+    AddressReported {
+        /// The host (from the report, or the job's exec host).
+        host: String,
+        /// The port the server bound.
+        port: u16,
+    },
+    /// The notebook server answers at the address it reported (or, when the hub does not
+    /// wait for that, reported it): route it.
     Reported {
         /// The host (from the report, or the job's exec host).
         host: String,

@@ -53,8 +53,8 @@ pub use poll::{queue_positions, PollPlan, Position};
 pub use progress::{progress, ProgressEvent};
 pub use routes::wanted_routes;
 pub use state::{
-    describe_exit_status, EndCause, Ended, FailReason, QueueInfo, ServerKey, ServerState,
-    StopReason,
+    describe_exit_status, EndCause, Ended, FailReason, QueueInfo, ReportedAddress, ServerKey,
+    ServerState, StopReason,
 };
 pub use step::{server_url, step};
 pub use transition::{Action, Refusal, Transition};

@@ -76,6 +76,11 @@ pub enum ServerState {
         exec_host: Option<String>,
         /// The error of the last status query if it failed.
         query_error: Option<String>,
+        /// Where the server said it listens, while the hub waits for it to answer HTTP
+        /// before routing it. Persisted so that a hub restarted in that window waits again
+        /// instead of waiting for a report that will not come.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reported: Option<ReportedAddress>,
     },
     /// The server reported its address and is routed.
     Running {
@@ -204,6 +209,15 @@ pub struct QueueInfo {
     pub queue: Option<String>,
     /// When the job entered that queue (orders the hub's jobs for queue positions).
     pub queued_at: Option<DateTime<Utc>>,
+}
+
+/// A notebook server's reported address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportedAddress {
+    /// The host (from the report, or the job's exec host).
+    pub host: String,
+    /// The port the server bound.
+    pub port: u16,
 }
 
 /// Why a server is being stopped.

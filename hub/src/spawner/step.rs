@@ -16,7 +16,9 @@ use drivers::{JobId, JobState, JobStatus};
 
 use super::config::SpawnerConfig;
 use super::event::{CancelError, Event, SubmitError};
-use super::state::{EndCause, Ended, FailReason, QueueInfo, ServerState, StopReason};
+use super::state::{
+    EndCause, Ended, FailReason, QueueInfo, ReportedAddress, ServerState, StopReason,
+};
 use super::transition::{Action, Refusal, Transition};
 
 /// One step of one server's state machine.
@@ -33,6 +35,7 @@ pub fn step(
         Event::Admitted => on_admitted(state, now),
         Event::Submitted(result) => on_submitted(state, result, now),
         Event::Polled { job, status } => on_polled(state, job, status, config, now),
+        Event::AddressReported { host, port } => on_address_reported(state, host, *port, now),
         Event::Reported { host, port } => on_reported(state, host, *port, now),
         Event::StopRequested => on_stop_requested(state, now),
         Event::Cancelled { job, result } => on_cancelled(state, job, result, config, now),
@@ -181,7 +184,9 @@ fn on_polled(
                 Next::to(queued(job, *since, status), Vec::new())
             }
         }
-        ServerState::Starting { since, .. } => {
+        ServerState::Starting {
+            since, reported, ..
+        } => {
             if ended {
                 failed_before_ready(job, status, now)
             } else if runs {
@@ -191,6 +196,7 @@ fn on_polled(
                         since: *since,
                         exec_host: status.exec_host.clone(),
                         query_error: None,
+                        reported: reported.clone(),
                     },
                     Vec::new(),
                 )
@@ -225,6 +231,44 @@ fn on_polled(
         | ServerState::Waiting { .. }
         | ServerState::Submitting { .. }
         | ServerState::Failed { .. } => Next::same(state),
+    }
+}
+
+/// A report while the job is queued (the poll has not seen it run yet) or starting: the
+/// address is kept, and the start timeout keeps counting from when the job ran.
+fn on_address_reported(state: &ServerState, host: &str, port: u16, now: DateTime<Utc>) -> Next {
+    let reported = Some(ReportedAddress {
+        host: host.to_string(),
+        port,
+    });
+    match state {
+        ServerState::Queued { job, .. } => Next::to(
+            ServerState::Starting {
+                job: job.clone(),
+                since: now,
+                exec_host: None,
+                query_error: None,
+                reported,
+            },
+            Vec::new(),
+        ),
+        ServerState::Starting {
+            job,
+            since,
+            exec_host,
+            query_error,
+            ..
+        } => Next::to(
+            ServerState::Starting {
+                job: job.clone(),
+                since: *since,
+                exec_host: exec_host.clone(),
+                query_error: query_error.clone(),
+                reported,
+            },
+            Vec::new(),
+        ),
+        _ => Next::refuse(state, Refusal::NotExpectingReport),
     }
 }
 
@@ -405,6 +449,7 @@ fn on_restarted(state: &ServerState, config: &SpawnerConfig, now: DateTime<Utc>)
             job,
             exec_host,
             query_error,
+            reported,
             ..
         } => Next::to(
             ServerState::Starting {
@@ -412,6 +457,7 @@ fn on_restarted(state: &ServerState, config: &SpawnerConfig, now: DateTime<Utc>)
                 since: now,
                 exec_host: exec_host.clone(),
                 query_error: query_error.clone(),
+                reported: reported.clone(),
             },
             Vec::new(),
         ),
@@ -547,6 +593,7 @@ fn starting(job: JobId, status: &JobStatus, now: DateTime<Utc>) -> ServerState {
         since: now,
         exec_host: status.exec_host.clone(),
         query_error: None,
+        reported: None,
     }
 }
 

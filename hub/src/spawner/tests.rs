@@ -70,6 +70,7 @@ fn starting(n: u32) -> ServerState {
         since: t(100),
         exec_host: Some("node0088/0*2".into()),
         query_error: None,
+        reported: None,
     }
 }
 
@@ -709,6 +710,82 @@ fn a_report_is_refused_unless_the_job_is_submitted_and_not_stopping() {
                 }]
             );
         }
+    }
+}
+
+#[test]
+fn a_reported_address_is_kept_unrouted_until_the_server_answers_and_survives_a_restart() {
+    let config = SpawnerConfig::default();
+    let report = Event::AddressReported {
+        host: "node0088".into(),
+        port: 50065,
+    };
+    let address = Some(ReportedAddress {
+        host: "node0088".into(),
+        port: 50065,
+    });
+    // From Starting: kept, no route yet, the start timeout still counts from the job's start.
+    let (s, a) = run(&starting(3), report.clone(), t(130));
+    assert!(a.is_empty(), "{a:?}");
+    match &s {
+        ServerState::Starting {
+            since, reported, ..
+        } => {
+            assert_eq!(*since, t(100));
+            assert_eq!(*reported, address);
+        }
+        other => panic!("{other:?}"),
+    }
+    // A poll that sees the job still running keeps the address.
+    let (s, _) = run(&s, polled(3, JobState::Running), t(131));
+    assert!(matches!(&s, ServerState::Starting { reported, .. } if *reported == address));
+    // A restart keeps it too (the shell waits again for the server to answer).
+    let (s, _) = run(&s, Event::Restarted, t(200));
+    assert!(matches!(&s, ServerState::Starting { reported, .. } if *reported == address));
+    // It survives the database: the state round-trips through JSON.
+    let json = serde_json::to_value(&s).unwrap();
+    assert_eq!(serde_json::from_value::<ServerState>(json).unwrap(), s);
+    // A state saved before the field existed still reads.
+    let mut old = serde_json::to_value(&starting(3)).unwrap();
+    old.as_object_mut().unwrap().values_mut().for_each(|v| {
+        if let Some(o) = v.as_object_mut() {
+            o.remove("reported");
+        }
+    });
+    assert_eq!(
+        serde_json::from_value::<ServerState>(old).unwrap(),
+        starting(3)
+    );
+    // The server answers: routed and running.
+    let (s, a) = run(
+        &s,
+        Event::Reported {
+            host: "node0088".into(),
+            port: 50065,
+        },
+        t(210),
+    );
+    assert!(matches!(s, ServerState::Running { .. }), "{s:?}");
+    assert_eq!(
+        a,
+        vec![Action::AddRoute {
+            url: "http://node0088:50065".into()
+        }]
+    );
+    // From Queued (the poll has not yet seen the job run): Starting, from now.
+    let (s, a) = run(&queued(4), report.clone(), t(50));
+    assert!(a.is_empty());
+    assert!(
+        matches!(&s, ServerState::Starting { since, reported, .. } if *since == t(50) && *reported == address)
+    );
+    // Elsewhere it is refused.
+    for state in every_state() {
+        let tr = step(&state, &report, &config, t(60));
+        let expected = matches!(
+            state,
+            ServerState::Queued { .. } | ServerState::Starting { .. }
+        );
+        assert_eq!(tr.refusal().is_none(), expected, "{state:?}");
     }
 }
 

@@ -1,6 +1,7 @@
 //! [`ServerControl`] for [`Spawning`]: the front's requests as events.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use drivers::resources::Walltime;
@@ -29,7 +30,7 @@ fn no_such_server(user: &str, server: &str) -> ControlError {
 impl Inner {
     /// Feeds a server's address report to its state machine: routed, running.
     async fn take_report(
-        self: &std::sync::Arc<Self>,
+        self: &Arc<Self>,
         key: &ServerKey,
         host: &str,
         port: u16,
@@ -50,6 +51,27 @@ impl Inner {
         // A reported server frees its spawn slot.
         self.admit().await;
         Ok(())
+    }
+
+    /// Routes the server once `host:port` answers HTTP, in a task of its own; if it never
+    /// does, the state machine's start timeout fails the spawn.
+    pub(super) fn wait_until_answering(self: &Arc<Self>, key: ServerKey, host: String, port: u16) {
+        let inner = self.clone();
+        let limit = inner.config.spawner.start_timeout;
+        let probe = format!(
+            "{}{}api",
+            spawner::server_url(&host, port),
+            inner.prefix(&key)
+        );
+        tokio::spawn(async move {
+            if super::wait_up::answers_within(&probe, limit).await {
+                if let Err(e) = inner.take_report(&key, &host, port).await {
+                    tracing::warn!(server = %key, error = %e, "the server's report was not taken");
+                }
+            } else {
+                tracing::warn!(server = %key, url = probe, "the reported server never answered");
+            }
+        });
     }
 
     /// Refuses a named server beyond what the config allows.
@@ -210,42 +232,37 @@ impl ServerControl for Spawning {
         if !self.inner.config.wait_until_answering {
             return self.inner.take_report(&key, host, port).await;
         }
-        // Refuse at once what the state machine would refuse (the reporter must hear it),
-        // then route the server once it answers, in the background: the reporter starts
-        // the server only after this answer.
         let slot = self
             .inner
             .slot(&key)
             .ok_or_else(|| no_such_server(user, server))?;
-        let expecting = match &slot.entry().state {
-            ServerState::Queued { .. } | ServerState::Starting { .. } => true,
-            ServerState::Running { url, .. } => *url != spawner::server_url(host, port),
-            _ => false,
-        };
-        if !expecting {
-            if matches!(slot.entry().state, ServerState::Running { .. }) {
+        if let ServerState::Running { url, .. } = &slot.entry().state {
+            if *url == spawner::server_url(host, port) {
                 return Ok(()); // The reporter retried a report the hub already took.
             }
+            // The job moved (rerun elsewhere) while the hub thought it running: wait for
+            // the new address to answer, then re-route.
+            self.inner.wait_until_answering(key, host.to_string(), port);
+            return Ok(());
+        }
+        // Keep the address (persisted: a hub restarted now waits again), then route the
+        // server once it answers, in the background: the reporter starts the server only
+        // after this answer.
+        let event = Event::AddressReported {
+            host: host.to_string(),
+            port,
+        };
+        let applied = self
+            .inner
+            .apply(&key, event, None)
+            .await
+            .map_err(unavailable)?
+            .ok_or_else(|| no_such_server(user, server))?;
+        if applied.refusal.is_some() {
             return Err(ControlError::NotExpectingReport(key.to_string()));
         }
         tracing::info!(server = %key, host, port, "server reported; waiting for it to answer");
-        let inner = self.inner.clone();
-        let (host, limit) = (host.to_string(), inner.config.spawner.start_timeout);
-        let probe = format!(
-            "{}{}api",
-            spawner::server_url(&host, port),
-            inner.prefix(&key)
-        );
-        tokio::spawn(async move {
-            if super::wait_up::answers_within(&probe, limit).await {
-                if let Err(e) = inner.take_report(&key, &host, port).await {
-                    tracing::warn!(server = %key, error = %e, "the server's report was not taken");
-                }
-            } else {
-                // The start timeout (counted by the state machine) fails the spawn.
-                tracing::warn!(server = %key, url = probe, "the reported server never answered");
-            }
-        });
+        self.inner.wait_until_answering(key, host.to_string(), port);
         Ok(())
     }
 

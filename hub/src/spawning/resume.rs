@@ -38,7 +38,18 @@ pub(super) async fn resume(
     let keys: Vec<ServerKey> = inner.snapshot().into_keys().collect();
     tracing::info!(servers = keys.len(), "re-adopting servers");
     for key in &keys {
-        inner.apply(key, Event::Restarted, None).await?;
+        let applied = inner.apply(key, Event::Restarted, None).await?;
+        // A server that reported while the hub was waiting for it to answer: wait again
+        // (it will not report a second time).
+        if let Some(ServerState::Starting {
+            reported: Some(address),
+            ..
+        }) = applied.map(|a| a.state)
+        {
+            if inner.config.wait_until_answering {
+                inner.wait_until_answering(key.clone(), address.host, address.port);
+            }
+        }
     }
     inner.refresh_progress();
     reconcile_routes(inner, hub_route).await;

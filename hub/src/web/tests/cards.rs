@@ -99,6 +99,7 @@ async fn cards_show_each_states_fields_and_buttons() {
             since: t0(),
             exec_host: Some("node0088/1*2+node0094/1*2".into()),
             query_error: None,
+            reported: None,
         },
         |_| {},
     );
