@@ -746,7 +746,7 @@ fn a_reported_address_is_kept_unrouted_until_the_server_answers_and_survives_a_r
     let json = serde_json::to_value(&s).unwrap();
     assert_eq!(serde_json::from_value::<ServerState>(json).unwrap(), s);
     // A state saved before the field existed still reads.
-    let mut old = serde_json::to_value(&starting(3)).unwrap();
+    let mut old = serde_json::to_value(starting(3)).unwrap();
     old.as_object_mut().unwrap().values_mut().for_each(|v| {
         if let Some(o) = v.as_object_mut() {
             o.remove("reported");
