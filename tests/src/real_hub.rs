@@ -27,7 +27,7 @@ pub struct RealHub {
     pub hub: String,
     /// The token of the `idle-culler` service.
     pub culler_token: String,
-    /// The first user.
+    /// The first user (an admin: the admin page is hers to see).
     pub alice: LocalAccount,
     /// Another user, who must never reach alice's server.
     pub bob: LocalAccount,
@@ -83,6 +83,7 @@ check_interval = "1s"
 authenticator = "pam"
 pam_service = "login"
 allowed_users = ["{alice}", "{bob}"]
+admin_users = ["{alice}"]
 
 [spawner]
 scheduler = "pbs"

@@ -1,7 +1,8 @@
 //! The web pages in a real browser (Debian's headless Chromium through chromedriver) against
 //! the real hub (see `real_jupyter.rs` for what runs): log in with PAM, the spawn form with
 //! a validation error and then good values, the pending page with its live progress, the
-//! notebook (JupyterLab rendered), the home page, and stop from there. A screenshot of each
+//! notebook (JupyterLab rendered), the home page, stop from there, the stopped server's
+//! URL, and the admin page. A screenshot of each
 //! page goes to `docs/screenshots/` with `BATCHHUB_UPDATE_SCREENSHOTS=1`.
 
 use std::time::{Duration, Instant};
@@ -131,7 +132,25 @@ async fn in_chromium_login_form_with_an_error_pending_notebook_and_stop_from_hom
         .unwrap();
     hub.wait_stopped(&alice.name, Duration::from_secs(60)).await;
     c.goto(&hub.url("hub/home")).await.expect("home");
+    wait_for(c, ".card", Duration::from_secs(10)).await;
     chrome.screenshot("home-stopped").await;
+
+    // The notebook's URL now: the hub says the server is not running, with a way to start it.
+    c.goto(&hub.url(&format!("user/{}/lab", alice.name)))
+        .await
+        .expect("the user URL");
+    let page = wait_for(c, "main, body", Duration::from_secs(10)).await;
+    let text = page.text().await.unwrap().to_lowercase();
+    assert!(text.contains("not running"), "{text}");
+    chrome.screenshot("server-not-running").await;
+
+    // The admin page (alice is an admin): users, servers and the cluster.
+    c.goto(&hub.url("hub/admin")).await.expect("admin");
+    let page = wait_for(c, "main, body", Duration::from_secs(10)).await;
+    let text = page.text().await.unwrap();
+    assert!(text.contains(&alice.name), "{text}");
+    assert!(text.to_lowercase().contains("nodes"), "{text}");
+    chrome.screenshot("admin").await;
     chrome.close().await;
     hub.stop();
 }
