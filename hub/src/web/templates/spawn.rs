@@ -64,23 +64,30 @@ pub(in crate::web) fn spawn_page(page: &SpawnPage<'_>) -> Markup {
                 }
             }
             @for field in &page.form.fields {
+                // A field with an error points at it, so a screen reader says why.
+                @let invalid = page.errors.contains_key(&field.name);
+                @let described = invalid.then(|| format!("error-{}", field.name));
+                @let invalid_attr = invalid.then_some("true");
                 div.field {
                     label for={ "field-" (field.name) } { (field.label) }
                     @match &field.input {
                         InputDescription::Integer { min, max, default } => {
                             input id={ "field-" (field.name) } type="number" name=(field.name)
-                                min=(min) max=(max) value=(value(&field.name, &default.to_string()));
+                                min=(min) max=(max) value=(value(&field.name, &default.to_string()))
+                                aria-invalid=[invalid_attr] aria-describedby=[described.as_deref()];
                             span.hint { " " (min) "–" (max) }
                         }
                         InputDescription::Size { min, max, default }
                         | InputDescription::Duration { min, max, default } => {
                             input id={ "field-" (field.name) } type="text" name=(field.name)
-                                value=(value(&field.name, default));
+                                value=(value(&field.name, default))
+                                aria-invalid=[invalid_attr] aria-describedby=[described.as_deref()];
                             span.hint { " " (min) " – " (max) }
                         }
                         InputDescription::Choice { choices, default } => {
                             @let chosen = value(&field.name, default);
-                            select id={ "field-" (field.name) } name=(field.name) {
+                            select id={ "field-" (field.name) } name=(field.name)
+                                aria-invalid=[invalid_attr] aria-describedby=[described.as_deref()] {
                                 @for choice in choices {
                                     option value=(choice.key) selected[chosen == choice.key] { (choice.label) }
                                 }

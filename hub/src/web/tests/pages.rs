@@ -101,6 +101,15 @@ async fn invalid_spawn_options_show_the_form_again_with_the_error_by_its_field()
         .expect(html);
     let next_field = html.find("id=\"field-queue\"").unwrap();
     assert!(field < error && error < next_field, "{html}");
+    // The input points at its error (screen readers say it); a field without one does not.
+    assert!(
+        html.contains(r#"aria-invalid="true" aria-describedby="error-ncpus""#),
+        "{html}"
+    );
+    assert!(
+        !html.contains(r#"aria-describedby="error-queue""#),
+        "{html}"
+    );
     // The submitted values are kept.
     assert!(html.contains("value=\"99\""), "{html}");
     assert!(html.contains("<option value=\"gpu\" selected>"), "{html}");
