@@ -132,6 +132,7 @@ pub fn progress(
             job,
             exec_host,
             query_error,
+            reported: None,
             ..
         } => {
             let mut text = format!("Job {job} is running");
@@ -141,6 +142,19 @@ pub fn progress(
             text.push_str("; waiting for the notebook server to start");
             push_query_error(&mut text, query_error.as_deref());
             ProgressEvent::step(60, text)
+        }
+        ServerState::Starting {
+            job,
+            query_error,
+            reported: Some(address),
+            ..
+        } => {
+            let mut text = format!(
+                "Job {job}: the notebook server is starting on {}:{}; connecting",
+                address.host, address.port
+            );
+            push_query_error(&mut text, query_error.as_deref());
+            ProgressEvent::step(80, text)
         }
         ServerState::Running { .. } => ProgressEvent {
             progress: Some(100),

@@ -736,6 +736,13 @@ fn a_reported_address_is_kept_unrouted_until_the_server_answers_and_survives_a_r
         }
         other => panic!("{other:?}"),
     }
+    // The pending page says the hub is connecting.
+    let event = progress(&s, None, "/user/alice/", t(130)).unwrap();
+    assert!(
+        event.message.contains("node0088:50065; connecting"),
+        "{event:?}"
+    );
+    assert_eq!(event.progress, Some(80));
     // A poll that sees the job still running keeps the address.
     let (s, _) = run(&s, polled(3, JobState::Running), t(131));
     assert!(matches!(&s, ServerState::Starting { reported, .. } if *reported == address));
