@@ -44,6 +44,12 @@ async fn wait_for_path(client: &Client, suffix: &str, limit: Duration) {
     }
 }
 
+/// Clicks the element `css`.
+async fn click(client: &Client, css: &str) {
+    let element = client.find(Locator::Css(css)).await.expect(css);
+    element.click().await.expect("clicked");
+}
+
 /// Replaces the value of the input `css` with `text`.
 async fn type_into(client: &Client, css: &str, text: &str) {
     let input = client.find(Locator::Css(css)).await.expect(css);
@@ -65,22 +71,12 @@ async fn in_chromium_login_form_with_an_error_pending_notebook_and_stop_from_hom
     chrome.screenshot("login").await;
     type_into(c, "#username_input", &alice.name).await;
     type_into(c, "#password_input", "not-the-password").await;
-    c.find(Locator::Css("#login_submit"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(c, "#login_submit").await;
     let error = wait_for(c, ".login_error", Duration::from_secs(10)).await;
     assert!(!error.text().await.unwrap().is_empty());
     type_into(c, "#username_input", &alice.name).await;
     type_into(c, "#password_input", &alice.password).await;
-    c.find(Locator::Css("#login_submit"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(c, "#login_submit").await;
     wait_for_path(c, "/hub/home", Duration::from_secs(10)).await;
     chrome.screenshot("home-empty").await;
 
@@ -90,12 +86,7 @@ async fn in_chromium_login_form_with_an_error_pending_notebook_and_stop_from_hom
     wait_for(c, "#spawn_form", Duration::from_secs(10)).await;
     chrome.screenshot("spawn-form").await;
     type_into(c, "#field-mem", "lots").await;
-    c.find(Locator::Css("#spawn_form [type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(c, "#spawn_form [type=submit]").await;
     let error = wait_for(c, "#error-mem", Duration::from_secs(10)).await;
     assert!(!error.text().await.unwrap().is_empty());
     chrome.screenshot("spawn-form-error").await;
@@ -103,12 +94,7 @@ async fn in_chromium_login_form_with_an_error_pending_notebook_and_stop_from_hom
 
     // Good values: the pending page with its progress, then (by itself) the notebook.
     type_into(c, "#field-mem", "2gb").await;
-    c.find(Locator::Css("#spawn_form [type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(c, "#spawn_form [type=submit]").await;
     wait_for(c, "#progress", Duration::from_secs(10)).await;
     chrome.screenshot("spawn-pending").await;
     let lab = format!("/user/{}/lab", alice.name);
