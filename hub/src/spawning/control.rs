@@ -64,7 +64,7 @@ impl Inner {
             inner.prefix(&key)
         );
         tokio::spawn(async move {
-            if super::wait_up::answers_within(&probe, limit).await {
+            if super::wait_up::answers_within(&inner.probe, &probe, limit).await {
                 if let Err(e) = inner.take_report(&key, &host, port).await {
                     tracing::warn!(server = %key, error = %e, "the server's report was not taken");
                 }

@@ -83,6 +83,8 @@ pub(super) struct Inner {
     /// The latest cluster summary and when it was asked for (see `super::cluster`). An
     /// async mutex: one query at a time, the others wait for its answer.
     pub cluster: tokio::sync::Mutex<Option<super::cluster::Cached>>,
+    /// Asks reported servers whether they answer yet (`super::wait_up`).
+    pub probe: reqwest::Client,
     /// One admission run at a time, so two runs never both hand out the same free slot.
     admission: tokio::sync::Mutex<()>,
     /// Told after every change: places in the lines moved for the servers still in them.
@@ -144,6 +146,7 @@ impl Inner {
             clock,
             servers: Mutex::new(BTreeMap::new()),
             cluster: tokio::sync::Mutex::new(None),
+            probe: super::wait_up::probe_client(),
             admission: tokio::sync::Mutex::new(()),
             lines_moved: tokio::sync::Notify::new(),
         }

@@ -14,20 +14,23 @@ const RETRY: Duration = Duration::from_millis(200);
 /// How long one attempt may take (a server that accepted but hangs is retried).
 const ATTEMPT: Duration = Duration::from_secs(5);
 
-/// Whether `url` (e.g. `http://node0088:50065/user/alice/api`) answered with a status below
-/// 500 within `limit`. Redirects are not followed: a redirect is an answer.
-pub(super) async fn answers_within(url: &str, limit: Duration) -> bool {
-    let client = match reqwest::Client::builder()
+/// The HTTP client the probes share (one connection pool, built once per hub, not once
+/// per report: a spawn storm reports thousands of servers).
+pub(super) fn probe_client() -> reqwest::Client {
+    reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(ATTEMPT)
         .build()
-    {
-        Ok(client) => client,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot build an HTTP client");
-            return false;
-        }
-    };
+        .unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "cannot build the probe client; using the defaults");
+            reqwest::Client::new()
+        })
+}
+
+/// Whether `url` (e.g. `http://node0088:50065/user/alice/api`) answered with a status below
+/// 500 within `limit`, asked with `client` ([`probe_client`]: redirects are not followed, a
+/// redirect is an answer).
+pub(super) async fn answers_within(client: &reqwest::Client, url: &str, limit: Duration) -> bool {
     let deadline = tokio::time::Instant::now() + limit;
     loop {
         match client.get(url).send().await {
@@ -66,7 +69,7 @@ mod tests {
             );
             axum::serve(listener, app).await.unwrap();
         });
-        assert!(answers_within(&url, Duration::from_secs(10)).await);
+        assert!(answers_within(&probe_client(), &url, Duration::from_secs(10)).await);
         server.abort();
     }
 
@@ -76,7 +79,7 @@ mod tests {
         let addr = listener.local_addr().unwrap();
         drop(listener);
         let url = format!("http://{addr}/user/alice/api");
-        assert!(!answers_within(&url, Duration::from_millis(500)).await);
+        assert!(!answers_within(&probe_client(), &url, Duration::from_millis(500)).await);
     }
 
     #[tokio::test]
@@ -89,7 +92,7 @@ mod tests {
         );
         let server = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         let url = format!("http://{addr}/user/alice/api");
-        assert!(!answers_within(&url, Duration::from_millis(700)).await);
+        assert!(!answers_within(&probe_client(), &url, Duration::from_millis(700)).await);
         server.abort();
     }
 }
