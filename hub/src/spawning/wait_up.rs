@@ -14,12 +14,15 @@ const RETRY: Duration = Duration::from_millis(200);
 /// How long one attempt may take (a server that accepted but hangs is retried).
 const ATTEMPT: Duration = Duration::from_secs(5);
 
-/// The HTTP client the probes share (one connection pool, built once per hub, not once
-/// per report: a spawn storm reports thousands of servers).
+/// The HTTP client the probes share (built once per hub, not once per report: a spawn
+/// storm reports thousands of servers). It keeps no idle connection: each server is asked
+/// until it answers once, and 2,000 pooled connections would be memory and descriptors
+/// held for nothing.
 pub(super) fn probe_client() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(ATTEMPT)
+        .pool_max_idle_per_host(0)
         .build()
         .unwrap_or_else(|e| {
             tracing::warn!(error = %e, "cannot build the probe client; using the defaults");
