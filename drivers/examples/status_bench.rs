@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use drivers::pbs::command::{CommandRunner, CommandSpec, ProcessRunner};
+use drivers::command::{CommandRunner, CommandSpec, ProcessRunner};
 use drivers::pbs::config::PbsConfig;
 use drivers::pbs::driver::PbsDriver;
 use drivers::pbs::parse;

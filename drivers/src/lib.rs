@@ -9,6 +9,11 @@
 //! - [`scheduler`] — the [`Scheduler`] trait and the rules every implementation keeps.
 //! - [`job`] — [`JobSpec`], [`JobId`], [`JobStatus`], [`JobState`] (every PBS state letter).
 //! - [`cluster`] — [`ClusterSummary`]: queue length and free nodes, for the admin page.
+//! - [`command`] — running a scheduler command: fixed argv, allowlisted environment,
+//!   script on stdin, timeout that kills its process group.
+//! - [`job_script`] — the site's job body template and the quoting both drivers' scripts
+//!   use.
+//! - [`misses`] — when a job absent from status answers counts as gone.
 //! - [`error`] — [`SchedulerError`], classified transient or permanent.
 //! - [`resources`] — the PBS resource grammar (`select`, `place`, walltime, sizes) with the
 //!   error texts and codes PBS gives for bad requests; shared by the PBS driver and the
@@ -17,8 +22,11 @@
 #![deny(missing_docs)]
 
 pub mod cluster;
+pub mod command;
 pub mod error;
 pub mod job;
+pub mod job_script;
+pub mod misses;
 pub mod pbs;
 pub mod resources;
 pub mod scheduler;

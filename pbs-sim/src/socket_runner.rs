@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
-use drivers::pbs::command::{CommandOutput, CommandRunner, CommandSpec, RunError};
+use drivers::command::{CommandOutput, CommandRunner, CommandSpec, RunError};
 
 use crate::client::{cannot_connect, check_args, host_name, DEFAULT_SERVER};
 use crate::daemon::protocol::{read_reply, write_request, Command, Invocation, Request};

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use cluster::Cluster;
-use drivers::pbs::command::{CommandOutput, CommandRunner, CommandSpec, ProcessRunner, RunError};
+use drivers::command::{CommandOutput, CommandRunner, CommandSpec, ProcessRunner, RunError};
 use drivers::pbs::config::{PbsConfig, QstatFormat};
 use drivers::pbs::driver::PbsDriver;
 use drivers::resources::ResourceList;

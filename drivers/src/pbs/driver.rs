@@ -6,14 +6,18 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::answers::{id_key, only_missing_jobs, Misses};
-use super::command::{CommandOutput, CommandRunner, CommandSpec, ProcessRunner, RunError};
+use super::answers::{id_key, only_missing_jobs};
 use super::config::{PbsConfig, QstatFormat};
 use super::parse;
 use super::script::{render, ScriptError};
 use crate::cluster::ClusterSummary;
+use crate::command::{
+    allowlisted_env, as_user, id_batches, run_command, CommandOutput, CommandRunner, CommandSpec,
+    ProcessRunner,
+};
 use crate::error::SchedulerError;
 use crate::job::{JobId, JobSpec, JobStatus, UserName};
+use crate::misses::Misses;
 use crate::resources::{PbsError, Pbse};
 use crate::scheduler::{Scheduler, StatusMap};
 
@@ -47,9 +51,7 @@ impl PbsDriver {
     /// A driver running real processes, its commands' environment taken from this
     /// process's through `config.env_allowlist`.
     pub fn new(config: PbsConfig) -> PbsDriver {
-        let env = std::env::vars()
-            .filter(|(name, _)| config.env_allowlist.contains(name))
-            .collect();
+        let env = allowlisted_env(&config.env_allowlist);
         PbsDriver::with_runner(config, Arc::new(ProcessRunner), env)
     }
 
@@ -66,7 +68,7 @@ impl PbsDriver {
                 runner,
                 env: Arc::new(env),
             },
-            misses: Mutex::new(Misses::default()),
+            misses: Mutex::new(Misses::new("PBS", "qstat")),
             owners: Mutex::new(BTreeMap::new()),
         }
     }
@@ -79,27 +81,15 @@ impl PbsDriver {
 
     /// The `qstat` argv for `ids`, in groups whose ids stay under `max_arg_bytes`.
     fn qstat_calls<'a>(&self, ids: &'a [JobId]) -> Vec<(Vec<String>, &'a [JobId])> {
-        let config = &self.commands.config;
         let base = self.commands.qstat_argv();
-        let mut calls = Vec::new();
-        let mut start = 0;
-        while start < ids.len() {
-            let mut bytes = 0;
-            let mut end = start;
-            while end < ids.len() {
-                let len = ids[end].as_str().len() + 1;
-                if end > start && bytes + len > config.max_arg_bytes {
-                    break;
-                }
-                bytes += len;
-                end += 1;
-            }
-            let mut argv = base.clone();
-            argv.extend(ids[start..end].iter().map(|id| id.as_str().to_string()));
-            calls.push((argv, &ids[start..end]));
-            start = end;
-        }
-        calls
+        id_batches(ids, self.commands.config.max_arg_bytes)
+            .into_iter()
+            .map(|group| {
+                let mut argv = base.clone();
+                argv.extend(group.iter().map(|id| id.as_str().to_string()));
+                (argv, group)
+            })
+            .collect()
     }
 }
 
@@ -123,28 +113,9 @@ impl Commands {
         }
     }
 
-    /// `prefix` with `{user}` replaced, then `program` and `args`.
-    fn as_user(prefix: &[String], user: &str, program: &str, args: &[&str]) -> Vec<String> {
-        prefix
-            .iter()
-            .map(|word| word.replace("{user}", user))
-            .chain(std::iter::once(program.to_string()))
-            .chain(args.iter().map(|a| a.to_string()))
-            .collect()
-    }
-
     /// Runs a command, turning a run failure into the scheduler error it is.
     async fn run(&self, spec: &CommandSpec) -> Result<CommandOutput, SchedulerError> {
-        self.runner.run(spec).await.map_err(|e| match e {
-            RunError::Timeout(timeout) => SchedulerError::Timeout {
-                command: spec.display(),
-                timeout,
-            },
-            RunError::Spawn { source, .. } | RunError::Io(source) => SchedulerError::Io {
-                command: spec.display(),
-                source,
-            },
-        })
+        run_command(self.runner.as_ref(), spec).await
     }
 
     /// What a command that exited non-zero means: PBS's own error when its stderr names
@@ -189,10 +160,7 @@ impl Commands {
             args.extend(["-W", "force"]);
         }
         args.push(id.as_str());
-        let spec = self.spec(
-            Commands::as_user(prefix, user, &self.config.qdel, &args),
-            None,
-        );
+        let spec = self.spec(as_user(prefix, user, &self.config.qdel, &args), None);
         let out = self.run(&spec).await?;
         if out.success() {
             return Ok(());
@@ -350,7 +318,7 @@ impl Scheduler for PbsDriver {
             ScriptError::Resources(error) => SchedulerError::Rejected(error),
             other => SchedulerError::Invalid(other.to_string()),
         })?;
-        let argv = Commands::as_user(
+        let argv = as_user(
             &commands.config.run_as,
             spec.owner.as_str(),
             &commands.config.qsub,

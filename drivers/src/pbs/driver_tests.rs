@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::command::{CommandOutput, CommandRunner, CommandSpec, RunError};
 use super::config::PbsConfig;
 use super::driver::PbsDriver;
+use crate::command::{CommandOutput, CommandRunner, CommandSpec, RunError};
 use crate::job::{JobId, JobName, JobSpec, JobState, UserName};
 use crate::resources::ResourceList;
 use crate::scheduler::Scheduler;

@@ -1,7 +1,6 @@
 //! The production PBS Pro driver: `qsub`, `qstat` and `qdel` behind [`crate::Scheduler`].
 //!
 //! - [`driver`] — [`driver::PbsDriver`], the [`crate::Scheduler`] itself.
-//! - [`command`] — running a command: fixed argv, allowlisted environment, stdin, timeout.
 //! - [`script`] — the job script rendered from a typed [`crate::JobSpec`]; how secrets
 //!   travel.
 //! - [`config`] — programs, the run-as prefix, the environment allowlist, patience.
@@ -9,7 +8,6 @@
 //! - [`parse`] — reading `qstat` (both JSON generators, `-f` text), `qsub` and errors.
 
 pub mod answers;
-pub mod command;
 pub mod config;
 pub mod driver;
 pub mod parse;

@@ -7,6 +7,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio::io::AsyncWriteExt;
 
+use crate::error::SchedulerError;
+use crate::job::JobId;
+
 /// One command to run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommandSpec {
@@ -132,6 +135,67 @@ impl CommandRunner for ProcessRunner {
     }
 }
 
+/// `prefix` with `{user}` replaced by `user`, then `program` and `args`: the argv that runs
+/// a scheduler command as a job's owner (`sudo -n -u {user} --`), or as the hub itself when
+/// the prefix is empty.
+pub fn as_user(prefix: &[String], user: &str, program: &str, args: &[&str]) -> Vec<String> {
+    prefix
+        .iter()
+        .map(|word| word.replace("{user}", user))
+        .chain(std::iter::once(program.to_string()))
+        .chain(args.iter().map(|a| a.to_string()))
+        .collect()
+}
+
+/// The variables of this process's environment whose names are in `allowlist`: all a
+/// scheduler command gets.
+pub fn allowlisted_env(allowlist: &[String]) -> Vec<(String, String)> {
+    std::env::vars()
+        .filter(|(name, _)| allowlist.contains(name))
+        .collect()
+}
+
+/// Runs `spec` through `runner`, turning a failure to run into the scheduler error it is
+/// (a timeout is transient; a program that cannot be started is not).
+pub async fn run_command(
+    runner: &dyn CommandRunner,
+    spec: &CommandSpec,
+) -> Result<CommandOutput, SchedulerError> {
+    runner.run(spec).await.map_err(|e| match e {
+        RunError::Timeout(timeout) => SchedulerError::Timeout {
+            command: spec.display(),
+            timeout,
+        },
+        RunError::Spawn { source, .. } | RunError::Io(source) => SchedulerError::Io {
+            command: spec.display(),
+            source,
+        },
+    })
+}
+
+/// `ids` in consecutive groups whose ids, one separator byte each, stay within `max_bytes`
+/// (a group holds at least one id): one status query per group keeps each command line far
+/// below the kernel's limit however many jobs the hub tracks.
+pub fn id_batches(ids: &[JobId], max_bytes: usize) -> Vec<&[JobId]> {
+    let mut batches = Vec::new();
+    let mut start = 0;
+    while start < ids.len() {
+        let mut bytes = 0;
+        let mut end = start;
+        while end < ids.len() {
+            let len = ids[end].as_str().len() + 1;
+            if end > start && bytes + len > max_bytes {
+                break;
+            }
+            bytes += len;
+            end += 1;
+        }
+        batches.push(&ids[start..end]);
+        start = end;
+    }
+    batches
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -198,6 +262,35 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         assert!(gone, "the command's child survived the timeout");
+    }
+
+    #[test]
+    fn id_batches_stay_under_the_limit_and_keep_every_id_in_order() {
+        let ids: Vec<JobId> = (0..100)
+            .map(|i| JobId::new(format!("{i}.pbs02")).unwrap())
+            .collect();
+        let batches = id_batches(&ids, 64);
+        assert!(batches.len() > 1);
+        for batch in &batches {
+            let bytes: usize = batch.iter().map(|id| id.as_str().len() + 1).sum();
+            assert!(bytes <= 64 || batch.len() == 1, "{bytes} bytes");
+        }
+        let flat: Vec<&JobId> = batches.iter().flat_map(|b| b.iter()).collect();
+        assert_eq!(flat, ids.iter().collect::<Vec<_>>());
+        assert!(id_batches(&[], 64).is_empty());
+        // One id longer than the limit still gets its own query.
+        let long = [JobId::new("9".repeat(100)).unwrap()];
+        assert_eq!(id_batches(&long, 64).len(), 1);
+    }
+
+    #[test]
+    fn as_user_fills_the_prefix() {
+        let prefix = ["sudo", "-n", "-u", "{user}", "--"].map(String::from);
+        assert_eq!(
+            as_user(&prefix, "alice", "qdel", &["7.pbs02"]),
+            ["sudo", "-n", "-u", "alice", "--", "qdel", "7.pbs02"]
+        );
+        assert_eq!(as_user(&[], "alice", "qstat", &[]), ["qstat"]);
     }
 
     #[tokio::test]
