@@ -39,6 +39,22 @@ pub enum SchedulerError {
         error: PbsError,
     },
 
+    /// The scheduler refused the request in its own words (Slurm's `sbatch: error: …`),
+    /// shown to the user as they are.
+    #[error("{message}")]
+    Declined {
+        /// The command, as run (argv joined by spaces).
+        command: String,
+        /// Its exit code.
+        code: Option<i32>,
+        /// Its standard error, verbatim.
+        stderr: String,
+        /// The scheduler's reason, without the program's prefix.
+        message: String,
+        /// Whether the scheduler said to try again later (busy, timed out).
+        transient: bool,
+    },
+
     /// The job cannot be submitted as specified (found before asking the scheduler).
     #[error("the job cannot be submitted as specified: {0}")]
     Invalid(String),
@@ -102,6 +118,8 @@ impl SchedulerError {
             SchedulerError::Rejected(_) => ErrorClass::Permanent,
             SchedulerError::Refused { error, .. } if error.is_transient() => ErrorClass::Transient,
             SchedulerError::Refused { .. } => ErrorClass::Permanent,
+            SchedulerError::Declined { transient, .. } if *transient => ErrorClass::Transient,
+            SchedulerError::Declined { .. } => ErrorClass::Permanent,
             SchedulerError::Invalid(_) => ErrorClass::Permanent,
             SchedulerError::UnknownJob(_) => ErrorClass::Permanent,
             SchedulerError::Timeout { .. } => ErrorClass::Transient,
