@@ -61,7 +61,9 @@ Environment:
   SLURM_WAIT_SECS       how long up/down/start-ctld wait (default 60)
 
 Partitions: batch (default, no time limit) and debug (MaxTime=00:30:00), both over all nodes.
-Accounting is off (sacct says so).
+Accounting is off (sacct says so). Run as root, jobs run as whoever submits them; run as
+another user, the daemons run as that user and so do all jobs. `up` over a directory left
+by an earlier cluster resumes its state (jobs, munge key): use `down --clean` for a fresh one.
 EOF
 }
 
