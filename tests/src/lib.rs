@@ -10,6 +10,7 @@ pub mod accounts;
 pub mod chrome;
 pub mod jupyter;
 pub mod real_hub;
+pub mod slurm;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
