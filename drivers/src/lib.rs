@@ -2,8 +2,7 @@
 //!
 //! The hub sees a cluster only as an `Arc<dyn Scheduler>`: it submits a typed [`JobSpec`],
 //! asks for the [`JobStatus`] of all the jobs it tracks in one batched call, and cancels.
-//! Implementations are the production drivers (PBS Pro and Slurm command lines, added by
-//! their own issues) and the in-process simulated cluster in the `pbs-sim` crate.
+//! Implementations are the production drivers (PBS Pro and Slurm command lines) and the in-process simulated cluster in the `pbs-sim` crate.
 //!
 //! Layout:
 //! - [`scheduler`] — the [`Scheduler`] trait and the rules every implementation keeps.
@@ -19,6 +18,7 @@
 //!   error texts and codes PBS gives for bad requests; shared by the PBS driver and the
 //!   simulator so that both read a request the same way.
 //! - [`pbs`] — the production PBS Pro driver (`qsub`, `qstat`, `qdel`).
+//! - [`slurm`] — the production Slurm driver (`sbatch`, `squeue`, `scancel`).
 #![deny(missing_docs)]
 
 pub mod cluster;
@@ -30,6 +30,9 @@ pub mod misses;
 pub mod pbs;
 pub mod resources;
 pub mod scheduler;
+#[cfg(test)]
+mod scripted;
+pub mod slurm;
 
 pub use cluster::ClusterSummary;
 pub use error::{ErrorClass, SchedulerError};

@@ -3,57 +3,16 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-use async_trait::async_trait;
 
 use super::config::PbsConfig;
 use super::driver::PbsDriver;
-use crate::command::{CommandOutput, CommandRunner, CommandSpec, RunError};
+use crate::command::RunError;
 use crate::job::{JobId, JobName, JobSpec, JobState, UserName};
 use crate::resources::ResourceList;
 use crate::scheduler::Scheduler;
+use crate::scripted::{out, Scripted};
 use crate::SchedulerError;
-
-type Answer = Box<dyn Fn(&CommandSpec) -> Result<CommandOutput, RunError> + Send + Sync>;
-
-/// Records every command and answers with `answer`.
-struct Scripted {
-    calls: Mutex<Vec<CommandSpec>>,
-    answer: Answer,
-}
-
-impl Scripted {
-    fn new(
-        answer: impl Fn(&CommandSpec) -> Result<CommandOutput, RunError> + Send + Sync + 'static,
-    ) -> Arc<Scripted> {
-        Arc::new(Scripted {
-            calls: Mutex::new(Vec::new()),
-            answer: Box::new(answer),
-        })
-    }
-
-    fn calls(&self) -> Vec<CommandSpec> {
-        self.calls.lock().unwrap().clone()
-    }
-}
-
-#[async_trait]
-impl CommandRunner for Scripted {
-    async fn run(&self, spec: &CommandSpec) -> Result<CommandOutput, RunError> {
-        self.calls.lock().unwrap().push(spec.clone());
-        (self.answer)(spec)
-    }
-}
-
-fn out(code: i32, stdout: &str, stderr: &str) -> Result<CommandOutput, RunError> {
-    Ok(CommandOutput {
-        code: Some(code),
-        stdout: stdout.into(),
-        stderr: stderr.into(),
-    })
-}
 
 /// A `qstat -f -F json` answer (old generator) describing `jobs` as (id, state letter).
 fn qstat_json(jobs: &[(&str, &str)]) -> String {

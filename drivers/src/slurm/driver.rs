@@ -346,7 +346,12 @@ impl Scheduler for SlurmDriver {
         let config = &self.config;
         let owner = self.owners.lock().expect("owners lock").get(id).cloned();
         let argv = match &owner {
-            Some(owner) => as_user(&config.run_as, owner.as_str(), &config.scancel, &[id.as_str()]),
+            Some(owner) => as_user(
+                &config.run_as,
+                owner.as_str(),
+                &config.scancel,
+                &[id.as_str()],
+            ),
             None => as_user(&config.manage_as, "", &config.scancel, &[id.as_str()]),
         };
         let spec = self.spec(argv, None);

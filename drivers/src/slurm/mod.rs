@@ -20,4 +20,8 @@ pub mod script;
 pub mod state;
 
 #[cfg(test)]
+mod driver_tests;
+#[cfg(test)]
+mod fixture_tests;
+#[cfg(test)]
 mod proptests;

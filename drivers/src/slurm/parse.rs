@@ -219,9 +219,21 @@ pub fn sinfo_nodes(text: &str) -> Result<NodeCount, ParseError> {
         let unavailable = suffix_down
             || matches!(
                 base,
-                "down" | "drained" | "drain" | "fail" | "failing" | "maint" | "unknown" | "inval"
-                    | "future" | "reboot_issued" | "reboot_requested" | "powered_down"
-                    | "powering_down" | "powering_up" | "unk"
+                "down"
+                    | "drained"
+                    | "drain"
+                    | "fail"
+                    | "failing"
+                    | "maint"
+                    | "unknown"
+                    | "inval"
+                    | "future"
+                    | "reboot_issued"
+                    | "reboot_requested"
+                    | "powered_down"
+                    | "powering_down"
+                    | "powering_up"
+                    | "unk"
             );
         if unavailable {
             count.unavailable += 1;
@@ -286,21 +298,25 @@ pub fn invalid_job_id(stderr: &str) -> bool {
     stderr.contains("Invalid job id specified")
 }
 
-/// The reason in a Slurm command's error output: its last `error:` line without the
-/// program's prefix (`sbatch: error: Batch job submission failed: Invalid partition name
-/// specified` → `Batch job submission failed: Invalid partition name specified`).
+/// The reason in a Slurm command's error output: its `error:` lines without the program's
+/// prefix, joined by `; ` (`sbatch: error: Memory specification can not be satisfied` and
+/// `sbatch: error: Batch job submission failed: Requested node configuration is not
+/// available` say more together); the last line when none says `error:`.
 pub fn error_message(stderr: &str) -> String {
-    let lines: Vec<&str> = stderr.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
-    let chosen = lines
+    let lines: Vec<&str> = stderr
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let errors: Vec<&str> = lines
         .iter()
-        .rev()
-        .find(|l| l.contains("error:"))
-        .or(lines.last())
-        .copied()
-        .unwrap_or("");
-    match chosen.split_once("error:") {
-        Some((_, rest)) => rest.trim().to_string(),
-        None => chosen.to_string(),
+        .filter_map(|l| l.split_once("error:").map(|(_, rest)| rest.trim()))
+        .filter(|rest| !rest.is_empty())
+        .collect();
+    if errors.is_empty() {
+        lines.last().copied().unwrap_or("").to_string()
+    } else {
+        errors.join("; ")
     }
 }
 
@@ -325,7 +341,9 @@ fn status(
     let Some(hub_state) = job_state(state, reason) else {
         return JobStatus {
             queue: partition,
-            ..JobStatus::unknown(format!("Slurm printed a job state this driver does not know: {state:?}"))
+            ..JobStatus::unknown(format!(
+                "Slurm printed a job state this driver does not know: {state:?}"
+            ))
         };
     };
     let base = state.split_whitespace().next().unwrap_or(state);
@@ -339,7 +357,11 @@ fn status(
         None
     };
     let ended = hub_state.is_final();
-    let started = times.start.filter(|_| hub_state.holds_nodes() || ended);
+    // A job cancelled while pending has a start time too (its end): only one that got
+    // nodes started.
+    let started = times
+        .start
+        .filter(|_| hub_state.holds_nodes() || (ended && host.is_some()));
     JobStatus {
         state: hub_state,
         substate: None,
@@ -381,7 +403,10 @@ fn job_id_field(text: &str) -> Result<String, String> {
 /// prints for "no time".
 fn epoch(text: &str) -> Result<Option<DateTime<Utc>>, String> {
     let text = text.trim();
-    if matches!(text, "" | "N/A" | "NONE" | "None" | "Unknown" | "0" | "(null)") {
+    if matches!(
+        text,
+        "" | "N/A" | "NONE" | "None" | "Unknown" | "0" | "(null)"
+    ) {
         return Ok(None);
     }
     let seconds: i64 = text
@@ -411,7 +436,9 @@ fn key_values(line: &str) -> Vec<(&str, String)> {
     let mut fields: Vec<(&str, String)> = Vec::new();
     for word in line.split_whitespace() {
         let key = word.split_once('=').map(|(k, _)| k).filter(|k| {
-            !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '/' | '_'))
+            !k.is_empty()
+                && k.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '/' | '_'))
         });
         match (key, fields.last_mut()) {
             (Some(key), _) => fields.push((key, word[key.len() + 1..].to_string())),
@@ -451,7 +478,11 @@ mod tests {
         let pending = &jobs[1].status;
         assert_eq!(pending.state, JobState::Queued);
         assert_eq!(pending.estimated_start.unwrap().timestamp(), 1795688823);
-        assert!(pending.comment.as_deref().unwrap().starts_with("Resources: "));
+        assert!(pending
+            .comment
+            .as_deref()
+            .unwrap()
+            .starts_with("Resources: "));
         assert_eq!(pending.exec_host, None);
         assert_eq!(pending.times.started, None);
 
@@ -465,7 +496,12 @@ mod tests {
         assert!(timeout.comment.as_deref().unwrap().contains("time limit"));
 
         // The reason is the last field: a `|` inside it shifts nothing.
-        assert!(jobs[4].status.comment.as_deref().unwrap().contains("UnavailableNodes:node[0001-0002]|x"));
+        assert!(jobs[4]
+            .status
+            .comment
+            .as_deref()
+            .unwrap()
+            .contains("UnavailableNodes:node[0001-0002]|x"));
     }
 
     #[test]
@@ -484,7 +520,12 @@ mod tests {
     fn an_unknown_state_is_unknown_never_gone() {
         let jobs = squeue("5|WIBBLING|alice|batch|0|0|0|1:00|||None\n").unwrap();
         assert_eq!(jobs[0].status.state, JobState::Unknown);
-        assert!(jobs[0].status.query_error.as_deref().unwrap().contains("WIBBLING"));
+        assert!(jobs[0]
+            .status
+            .query_error
+            .as_deref()
+            .unwrap()
+            .contains("WIBBLING"));
     }
 
     #[test]
@@ -538,7 +579,7 @@ mod tests {
             jobs,
             JobCounts {
                 queued: 1,
-                running: 1,
+                running: 2,
                 held: 1,
                 waiting: 1
             }
@@ -550,9 +591,13 @@ mod tests {
         assert!(controller_unreachable(
             "slurm_load_jobs error: Unable to contact slurm controller (connect failure)\n"
         ));
-        assert!(invalid_job_id("slurm_load_jobs error: Invalid job id specified\n"));
+        assert!(invalid_job_id(
+            "slurm_load_jobs error: Invalid job id specified\n"
+        ));
         assert_eq!(
-            error_message("sbatch: error: Batch job submission failed: Invalid partition name specified\n"),
+            error_message(
+                "sbatch: error: Batch job submission failed: Invalid partition name specified\n"
+            ),
             "Batch job submission failed: Invalid partition name specified"
         );
     }

@@ -196,7 +196,12 @@ impl SlurmRequest {
 pub fn slurm_time(time: Walltime) -> String {
     let secs = time.as_secs();
     let (days, rest) = (secs / 86_400, secs % 86_400);
-    let hms = format!("{:02}:{:02}:{:02}", rest / 3600, rest % 3600 / 60, rest % 60);
+    let hms = format!(
+        "{:02}:{:02}:{:02}",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    );
     if days > 0 {
         format!("{days}-{hms}")
     } else {
@@ -237,7 +242,10 @@ mod tests {
     #[test]
     fn a_notebook_chunk_becomes_one_node() {
         let request = map(
-            &["select=1:ncpus=4:mem=8gb:ngpus=1:gpu_model=a100:interconnect=hdr", "walltime=02:30:00"],
+            &[
+                "select=1:ncpus=4:mem=8gb:ngpus=1:gpu_model=a100:interconnect=hdr",
+                "walltime=02:30:00",
+            ],
             &palmetto(),
         )
         .unwrap();
@@ -258,7 +266,11 @@ mod tests {
     #[test]
     fn mpi_chunks_sizes_times_and_exclusivity() {
         let request = map(
-            &["select=2:ncpus=8:mpiprocs=4:mem=1500mb:ngpus=2", "place=scatter:excl", "walltime=72:00:00"],
+            &[
+                "select=2:ncpus=8:mpiprocs=4:mem=1500mb:ngpus=2",
+                "place=scatter:excl",
+                "walltime=72:00:00",
+            ],
             &ResourceMapping::default(),
         )
         .unwrap();
@@ -297,7 +309,10 @@ mod tests {
             (&["select=1:ncpus=2:interconnect=hdr"], "`interconnect`"),
             (&["select=1:ncpus=3:mpiprocs=2"], "ncpus=3"),
             (&["select=1:ncpus=0"], "ncpus=0"),
-            (&["select=1:ncpus=1", "software=matlab"], "job-wide resource `software`"),
+            (
+                &["select=1:ncpus=1", "software=matlab"],
+                "job-wide resource `software`",
+            ),
             (&["select=1:vmem=1gb"], "`vmem`"),
         ];
         for (items, expected) in cases {

@@ -90,7 +90,12 @@ mod tests {
 
     #[test]
     fn directives_then_the_default_body() {
-        let script = render(&spec(), &BodyTemplate::default(), &ResourceMapping::default()).unwrap();
+        let script = render(
+            &spec(),
+            &BodyTemplate::default(),
+            &ResourceMapping::default(),
+        )
+        .unwrap();
         assert_eq!(
             script,
             "#!/bin/bash\n\
@@ -117,7 +122,10 @@ mod tests {
         job.queue = Some("batch --mem=1T".into());
         assert!(matches!(
             render(&job, &BodyTemplate::default(), &mapping),
-            Err(ScriptError::Directive { what: "partition", .. })
+            Err(ScriptError::Directive {
+                what: "partition",
+                ..
+            })
         ));
         let mut job = spec();
         job.working_dir = PathBuf::from("/home/al%ice");

@@ -34,7 +34,10 @@ pub fn job_state(name: &str, reason: &str) -> Option<JobState> {
 /// A pending job's state from its reason: held, waiting for a time, or queued.
 fn pending_state(reason: &str) -> JobState {
     match reason_word(reason) {
-        "JobHeldUser" | "JobHeldAdmin" | "Dependency" | "DependencyNeverSatisfied"
+        "JobHeldUser"
+        | "JobHeldAdmin"
+        | "Dependency"
+        | "DependencyNeverSatisfied"
         | "launch failed requeued held" => JobState::Held,
         "BeginTime" => JobState::Waiting,
         _ => JobState::Queued,
@@ -86,6 +89,7 @@ pub fn pending_comment(reason: &str) -> String {
         "PartitionDown" | "PartitionInactive" => "its partition is not accepting jobs to run",
         "PartitionNodeLimit" => "it asks for more nodes than its partition allows",
         "PartitionTimeLimit" => "it asks for more time than its partition allows",
+        "PartitionConfig" => "it asks for more than any node of its partition has",
         "Reservation" => "waiting for its reservation to start",
         "NodeDown" => "a node it needs is down",
         "Licenses" => "waiting for a license",
@@ -186,7 +190,10 @@ mod tests {
         );
         assert!(pending_comment("QOSMaxJobsPerUserLimit").contains("limit"));
         assert_eq!(pending_comment("SomethingNew"), "SomethingNew");
-        assert_eq!(pending_comment("None"), "waiting for the scheduler's next pass");
+        assert_eq!(
+            pending_comment("None"),
+            "waiting for the scheduler's next pass"
+        );
     }
 
     #[test]
