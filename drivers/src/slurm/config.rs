@@ -40,6 +40,9 @@ pub struct SlurmConfig {
     pub gone_after_misses: u32,
     /// The most bytes of job ids one `squeue` gets; more ids are split over several calls.
     pub max_arg_bytes: usize,
+    /// The most `scontrol`/`sacct` lookups one poll runs (for jobs `squeue` no longer lists,
+    /// and ended jobs' exit codes); the rest wait for later polls.
+    pub max_lookups_per_poll: usize,
     /// The site's job body.
     pub body: BodyTemplate,
     /// The site's own chunk resources in Slurm's terms.
@@ -63,6 +66,7 @@ impl Default for SlurmConfig {
             timeout: Duration::from_secs(30),
             gone_after_misses: 3,
             max_arg_bytes: 128 * 1024,
+            max_lookups_per_poll: 50,
             body: BodyTemplate::default(),
             mapping: ResourceMapping::default(),
         }

@@ -318,6 +318,9 @@ impl Scheduler for SlurmDriver {
     async fn status(&self, ids: &[JobId]) -> StatusMap {
         let mut map = StatusMap::new();
         let gone_after = self.config.gone_after_misses;
+        // Lookups are one process each: a hub back after a long outage, whose jobs all
+        // ended and were purged meanwhile, must not run thousands in one poll.
+        let mut lookups_left = self.config.max_lookups_per_poll;
         for batch in id_batches(ids, self.config.max_arg_bytes) {
             let mut answer = self.squeue(batch).await;
             for id in batch {
@@ -326,14 +329,27 @@ impl Scheduler for SlurmDriver {
                     Answer::Jobs(jobs) => match jobs.remove(id.as_str()) {
                         Some(job) => {
                             self.learn_owner(id, &job);
-                            let status = self.with_exit_code(id, job).await;
+                            let needs_lookup = job.status.state.is_final();
+                            let status = if needs_lookup && lookups_left > 0 {
+                                lookups_left -= 1;
+                                self.with_exit_code(id, job).await
+                            } else {
+                                job.status
+                            };
                             self.misses.lock().expect("misses lock").judge(
                                 id,
                                 Ok(Some(&status)),
                                 gone_after,
                             )
                         }
-                        None => self.resolve_missing(id).await,
+                        None if lookups_left > 0 => {
+                            lookups_left -= 1;
+                            self.resolve_missing(id).await
+                        }
+                        None => JobStatus::unknown(
+                            "not in squeue's answer; looked up at a later poll (too many to \
+                             look up in this one)",
+                        ),
                     },
                 };
                 map.insert(id.clone(), status);

@@ -339,3 +339,33 @@ async fn the_cluster_summary_counts_nodes_once_and_jobs_by_state() {
     );
     assert_eq!((summary.running, summary.queued, summary.held), (1, 2, 1));
 }
+
+#[tokio::test]
+async fn lookups_per_poll_are_bounded_and_the_rest_wait_without_counting() {
+    let runner = Scripted::new(|spec| match program(spec) {
+        "squeue" => out(0, "", ""),
+        "scontrol" => out(1, "", "slurm_load_jobs error: Invalid job id specified\n"),
+        "sacct" => out(1, "", "Slurm accounting storage is disabled\n"),
+        other => panic!("unexpected {other}"),
+    });
+    let config = SlurmConfig {
+        max_lookups_per_poll: 2,
+        ..config()
+    };
+    let driver = SlurmDriver::with_runner(config, runner.clone(), env());
+    let tracked = ids(&["1", "2", "3", "4", "5"]);
+    let statuses = driver.status(&tracked).await;
+    let looked_up = runner
+        .calls()
+        .iter()
+        .filter(|c| program(c) == "scontrol")
+        .count();
+    assert_eq!(looked_up, 2);
+    assert!(statuses.values().all(|s| s.state == JobState::Unknown));
+    let waiting = &statuses[&JobId::new("5").unwrap()];
+    assert!(waiting
+        .query_error
+        .as_deref()
+        .unwrap()
+        .contains("later poll"));
+}
