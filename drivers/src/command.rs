@@ -173,6 +173,25 @@ pub async fn run_command(
     })
 }
 
+/// Submits a job: runs `command` (its script on stdin: no file, and nothing of it on a
+/// command line) and reads the job id from its stdout with `read_id`; a non-zero exit is
+/// the error `failure` makes of it.
+pub async fn submit_on_stdin<E: std::fmt::Display>(
+    runner: &dyn CommandRunner,
+    command: &CommandSpec,
+    read_id: impl FnOnce(&str) -> Result<JobId, E>,
+    failure: impl FnOnce(&CommandSpec, &CommandOutput) -> SchedulerError,
+) -> Result<JobId, SchedulerError> {
+    let out = run_command(runner, command).await?;
+    if !out.success() {
+        return Err(failure(command, &out));
+    }
+    read_id(&out.stdout).map_err(|e| SchedulerError::BadOutput {
+        command: command.display(),
+        reason: e.to_string(),
+    })
+}
+
 /// `ids` in consecutive groups whose ids, one separator byte each, stay within `max_bytes`
 /// (a group holds at least one id): one status query per group keeps each command line far
 /// below the kernel's limit however many jobs the hub tracks.

@@ -12,8 +12,8 @@ use super::parse;
 use super::script::{render, ScriptError};
 use crate::cluster::ClusterSummary;
 use crate::command::{
-    allowlisted_env, as_user, id_batches, run_command, CommandOutput, CommandRunner, CommandSpec,
-    ProcessRunner,
+    allowlisted_env, as_user, id_batches, run_command, submit_on_stdin, CommandOutput,
+    CommandRunner, CommandSpec, ProcessRunner,
 };
 use crate::error::SchedulerError;
 use crate::job::{JobId, JobSpec, JobStatus, UserName};
@@ -324,16 +324,14 @@ impl Scheduler for PbsDriver {
             &commands.config.qsub,
             &[],
         );
-        // The script on stdin: no file, and nothing of it on a command line.
         let command = commands.spec(argv, Some(script.into_bytes()));
-        let out = commands.run(&command).await?;
-        if !out.success() {
-            return Err(Commands::failure(&command, &out));
-        }
-        let id = parse::qsub_job_id(&out.stdout).map_err(|e| SchedulerError::BadOutput {
-            command: command.display(),
-            reason: e.to_string(),
-        })?;
+        let id = submit_on_stdin(
+            commands.runner.as_ref(),
+            &command,
+            parse::qsub_job_id,
+            Commands::failure,
+        )
+        .await?;
         self.owners
             .lock()
             .expect("owners lock")

@@ -17,8 +17,8 @@ use super::parse::{self, SlurmJob};
 use super::script::render;
 use crate::cluster::ClusterSummary;
 use crate::command::{
-    allowlisted_env, as_user, id_batches, run_command, CommandOutput, CommandRunner, CommandSpec,
-    ProcessRunner,
+    allowlisted_env, as_user, id_batches, run_command, submit_on_stdin, CommandOutput,
+    CommandRunner, CommandSpec, ProcessRunner,
 };
 use crate::error::SchedulerError;
 use crate::job::{JobId, JobSpec, JobStatus, UserName};
@@ -298,16 +298,14 @@ impl Scheduler for SlurmDriver {
             &config.sbatch,
             &["--parsable"],
         );
-        // The script on stdin: no file, and nothing of it on a command line.
         let command = self.spec(argv, Some(script.into_bytes()));
-        let out = self.run(&command).await?;
-        if !out.success() {
-            return Err(SlurmDriver::failure(&command, &out));
-        }
-        let id = parse::sbatch_job_id(&out.stdout).map_err(|e| SchedulerError::BadOutput {
-            command: command.display(),
-            reason: e.to_string(),
-        })?;
+        let id = submit_on_stdin(
+            self.runner.as_ref(),
+            &command,
+            parse::sbatch_job_id,
+            SlurmDriver::failure,
+        )
+        .await?;
         self.owners
             .lock()
             .expect("owners lock")
