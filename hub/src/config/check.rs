@@ -92,11 +92,14 @@ impl Reader<'_> {
                     }
                 }
                 "services" => config.services = self.services(item, &path),
+                "slurm" => self.read(item, &path, &mut config.slurm),
                 "sim" => self.read(item, &path, &mut config.sim),
                 _ => self.unknown(
                     key,
                     &path,
-                    &["hub", "proxy", "auth", "spawner", "services", "sim"],
+                    &[
+                        "hub", "proxy", "auth", "spawner", "services", "slurm", "sim",
+                    ],
                 ),
             }
         }

@@ -1,8 +1,8 @@
 //! The hub's one TOML config file, with names close to JupyterHub's.
 //!
 //! - [`HubConfig`] and its sections ([`sections`]): `[hub]`, `[proxy]`, `[auth]`,
-//!   `[spawner]` with `[spawner.form]`, `[[services]]` and `[sim]`. Every setting has a default,
-//!   so an empty file is a valid config.
+//!   `[spawner]` with `[spawner.form]`, `[[services]]`, `[slurm]` and `[sim]`. Every setting
+//!   has a default, so an empty file is a valid config.
 //! - [`generate_config`] — the commented default file (`hub generate-config`).
 //! - [`check_config`] — every error with its place (`hub check-config`); [`load`] reads a
 //!   file through it.
@@ -30,7 +30,7 @@ pub use error::{ConfigError, LoadError};
 pub use generate::generate_config;
 pub use sections::{
     AuthSection, AuthenticatorKind, HubSection, ProxySection, SchedulerKind, ServiceConfig,
-    SimSection, SpawnerSection,
+    SimSection, SlurmSection, SpawnerSection,
 };
 
 /// The whole config.
@@ -46,6 +46,8 @@ pub struct HubConfig {
     pub spawner: SpawnerSection,
     /// `[[services]]`.
     pub services: Vec<ServiceConfig>,
+    /// `[slurm]`: the site's resources in Slurm's terms (`spawner.scheduler = "slurm"`).
+    pub slurm: SlurmSection,
     /// `[sim]`: the in-process simulated cluster (`spawner.scheduler = "sim"`).
     pub sim: SimSection,
 }

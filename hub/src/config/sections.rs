@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use drivers::slurm::request::ResourceMapping;
 use drivers::{JobName, UserName};
 use serde::Deserialize;
 
@@ -235,6 +236,44 @@ pub struct ServiceConfig {
     pub scopes: Vec<String>,
     /// Built-in roles granted to the token: `admin`, `user`, `server`, `token`.
     pub roles: Vec<String>,
+}
+
+/// `[slurm]`: how the form's PBS-style resources are asked of Slurm when
+/// `spawner.scheduler = "slurm"`. A chunk is a node; `ncpus`, `mem`, `ngpus` and `mpiprocs`
+/// map by themselves, a site's own chunk resources only as listed here.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SlurmSection {
+    /// Form fields (chunk resources) whose value is a node feature, asked with
+    /// `--constraint` (e.g. `interconnect`).
+    pub features: Vec<String>,
+    /// The form field (chunk resource) whose value is the GPU type in
+    /// `--gres=gpu:TYPE:N` (e.g. `gpu_model`).
+    pub gpu_type: Option<String>,
+    /// Ask accounting (`sacct`) about a job the controller has forgotten; `false` where the
+    /// site keeps no accounting.
+    pub sacct: bool,
+}
+
+impl SlurmSection {
+    /// These names as the Slurm driver's mapping: what it asks of Slurm, and what the config
+    /// checker proves the form against.
+    pub fn mapping(&self) -> ResourceMapping {
+        ResourceMapping {
+            features: self.features.clone(),
+            gpu_type: self.gpu_type.clone(),
+        }
+    }
+}
+
+impl Default for SlurmSection {
+    fn default() -> Self {
+        SlurmSection {
+            features: Vec::new(),
+            gpu_type: None,
+            sacct: true,
+        }
+    }
 }
 
 /// `[sim]`: the simulated PBS Pro cluster the hub runs in its own process when
