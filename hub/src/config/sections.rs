@@ -10,6 +10,7 @@ use serde::Deserialize;
 use super::base_url::BaseUrl;
 use super::duration::HumanDuration;
 use crate::form::FormConfig;
+use crate::spawner::SchedulerTerms;
 
 /// `[hub]`: where the hub and its public face listen, its database and secrets, limits.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -155,6 +156,16 @@ pub enum SchedulerKind {
     Slurm,
     /// The in-process simulated PBS cluster (demos and tests).
     Sim,
+}
+
+impl SchedulerKind {
+    /// The words the pages use for this scheduler's queues and time limits.
+    pub fn terms(self) -> SchedulerTerms {
+        match self {
+            SchedulerKind::Pbs | SchedulerKind::Sim => SchedulerTerms::PBS,
+            SchedulerKind::Slurm => SchedulerTerms::SLURM,
+        }
+    }
 }
 
 /// `[spawner]`: how servers are submitted and watched. The form is `[spawner.form]`.

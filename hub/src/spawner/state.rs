@@ -11,6 +11,8 @@ use chrono::{DateTime, Utc};
 use drivers::JobId;
 use serde::{Deserialize, Serialize};
 
+use super::terms::SchedulerTerms;
+
 /// Which server: a user's default server has the name `""`, named servers their name.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct ServerKey {
@@ -328,12 +330,13 @@ impl FailReason {
     }
 }
 
-/// Explains a PBS exit status: `0`, a plain exit code, `256 + signal`, or one of PBS's
-/// negative codes for jobs that could not run.
-pub fn describe_exit_status(status: i32) -> String {
+/// Explains an exit status as the drivers report it (PBS's conventions, which the Slurm
+/// driver follows): `0`, a plain exit code, `256 + signal`, or a negative code for a job the
+/// scheduler could not run (`-29`: it exceeded its time limit), in `terms`' words.
+pub fn describe_exit_status(status: i32, terms: &SchedulerTerms) -> String {
     match status {
-        -29 => "-29: the job exceeded its walltime".to_string(),
-        s if s < 0 => format!("{s}: PBS could not run the job"),
+        -29 => format!("-29: the job exceeded its {}", terms.walltime_in_text()),
+        s if s < 0 => format!("{s}: {} could not run the job", terms.scheduler),
         s if s > 256 => format!("{s}: killed by signal {}", s - 256),
         s => format!("exit status {s}"),
     }
