@@ -5,7 +5,8 @@
 //!   has a default, so an empty file is a valid config.
 //! - [`generate_config`] — the commented default file (`hub generate-config`).
 //! - [`check_config`] — every error with its place (`hub check-config`); [`load`] reads a
-//!   file through it.
+//!   file through it. On Slurm, every request the form can make is mapped at that check by
+//!   the driver's own rules (`slurm_form`), so a field Slurm cannot be asked is refused.
 //! - [`HumanDuration`] (`"30s"`, `"1h30m"`) and [`BaseUrl`] (`/…/`), the value types.
 
 mod base_url;
@@ -17,6 +18,7 @@ mod generate;
 mod locate;
 pub mod sections;
 mod semantic;
+mod slurm_form;
 
 #[cfg(test)]
 mod tests;
