@@ -10,7 +10,7 @@ use super::sections::{SchedulerKind, SlurmSection};
 use super::HubConfig;
 use crate::form::validate::build_request;
 use crate::form::value::{default_value, parse_value};
-use crate::form::{Field, FieldKind, FieldValue};
+use crate::form::{Field, FieldKind, FieldValue, FormConfig};
 
 /// The chunk resources Slurm is asked for by themselves (see the driver's mapping).
 const BUILT_IN: [&str; 4] = ["ncpus", "mem", "ngpus", "mpiprocs"];
@@ -25,11 +25,28 @@ pub(crate) fn check(config: &HubConfig, problems: &mut Vec<Problem>) {
     let mapping = config.slurm.mapping();
     let form = &config.spawner.form;
     let at = ConfigPath::root("spawner").key("form");
-    let defaults: Vec<(&str, FieldValue)> = form
-        .fields
+    // Profiles would inherit a refused field's problem: they are checked over good fields.
+    if fields(form, &mapping, &at, problems) {
+        profiles(form, &mapping, &at, problems);
+    }
+}
+
+/// The form's fields' defaults, by name.
+fn defaults(form: &FormConfig) -> Vec<(&str, FieldValue)> {
+    form.fields
         .iter()
         .map(|f| (f.name.as_str(), default_value(f)))
-        .collect();
+        .collect()
+}
+
+/// Checks every value each field can take; whether all pass.
+fn fields(
+    form: &FormConfig,
+    mapping: &ResourceMapping,
+    at: &ConfigPath,
+    problems: &mut Vec<Problem>,
+) -> bool {
+    let defaults = defaults(form);
     // Each value a field can take: alone first, so a field is blamed only for itself, then
     // beside the defaults of the fields that passed alone.
     let alone: Vec<bool> = form
@@ -45,12 +62,12 @@ pub(crate) fn check(config: &HubConfig, problems: &mut Vec<Problem>) {
                     values.extend(defaults.iter().filter(|(n, _)| *n == "ngpus").cloned());
                     with_most_gpus(&form.fields, &mut values);
                 }
-                slurm_request(&values, &mapping)
+                slurm_request(&values, mapping)
                     .err()
                     .map(|why| (sample, why))
             });
             if let Some((sample, why)) = &refused {
-                problems.push(field_problem(&at, field, sample, why));
+                problems.push(field_problem(at, field, sample, why));
             }
             refused.is_none()
         })
@@ -79,20 +96,25 @@ pub(crate) fn check(config: &HubConfig, problems: &mut Vec<Problem>) {
             if mapping.gpu_type.as_deref() == Some(field.name.as_str()) {
                 with_most_gpus(&form.fields, &mut values);
             }
-            if let Err(why) = slurm_request(&values, &mapping) {
-                problems.push(field_problem(&at, field, &sample, &why));
+            if let Err(why) = slurm_request(&values, mapping) {
+                problems.push(field_problem(at, field, &sample, &why));
                 any_refused = true;
                 break;
             }
         }
     }
-    if any_refused {
-        // Every profile would inherit the refused fields' problems.
-        return;
-    }
-    // Each profile as it fills the form.
+    !any_refused
+}
+
+/// Checks each profile as it fills the form.
+fn profiles(
+    form: &FormConfig,
+    mapping: &ResourceMapping,
+    at: &ConfigPath,
+    problems: &mut Vec<Problem>,
+) {
     for profile in &form.profiles {
-        let mut values = defaults.clone();
+        let mut values = defaults(form);
         for (name, value) in &mut values {
             let given = profile.values.get(*name);
             let field = form.field(name);
@@ -102,7 +124,7 @@ pub(crate) fn check(config: &HubConfig, problems: &mut Vec<Problem>) {
                 }
             }
         }
-        if let Err(why) = slurm_request(&values, &mapping) {
+        if let Err(why) = slurm_request(&values, mapping) {
             problems.push((
                 at.key("profiles").key(&profile.name),
                 format!(
