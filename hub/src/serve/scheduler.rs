@@ -190,3 +190,23 @@ async fn start_sim(sim: &SimSection) -> anyhow::Result<SimCluster> {
         task,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn slurm_is_built_from_the_slurm_section() {
+        let text = "[spawner]\nscheduler = \"slurm\"\n\n[slurm]\nfeatures = [\"interconnect\"]\ngpu_type = \"gpu_model\"\nsacct = false\n";
+        let config = crate::config::check_config(text, "hub.toml").unwrap();
+        let built = build(&config).await.unwrap();
+        assert!(built.sim.is_none());
+        let slurm = slurm_config(&config.slurm);
+        assert_eq!(slurm.sacct, None);
+        assert_eq!(slurm.mapping.features, ["interconnect"]);
+        assert_eq!(slurm.mapping.gpu_type.as_deref(), Some("gpu_model"));
+        assert!(slurm.env_allowlist.iter().any(|name| name == "SLURM_CONF"));
+        let with_accounting = slurm_config(&SlurmSection::default());
+        assert_eq!(with_accounting.sacct.as_deref(), Some("sacct"));
+    }
+}
