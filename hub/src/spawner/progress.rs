@@ -65,7 +65,7 @@ impl ProgressEvent {
 /// `place` is the server's place in its line: [`waiting_positions`](super::waiting_positions)
 /// for a waiting server, [`queue_positions`](super::queue_positions) for a queued one.
 /// `server_prefix` is the server's public path (`/user/alice/`), `now` the hub's clock,
-/// `terms` the scheduler's words for exit statuses.
+/// `terms` the scheduler's words.
 pub fn progress(
     state: &ServerState,
     place: Option<Position>,
@@ -105,13 +105,14 @@ pub fn progress(
         } => {
             let held = info.letter == Some('H');
             let mut text = if held {
-                format!("Job {job} is held")
+                let mut text = format!("Job {job} is held");
+                if let Some(queue) = &info.queue {
+                    text.push_str(&format!(" ({} {queue})", terms.queue.to_lowercase()));
+                }
+                text
             } else {
-                format!("Job {job} is waiting in the queue")
+                format!("Job {job} {}", terms.waiting_in(info.queue.as_deref()))
             };
-            if let Some(queue) = &info.queue {
-                text.push_str(&format!(" {queue}"));
-            }
             text.push_str(&format!(", {}", waited(*since, now)));
             if let Some(p) = place {
                 text.push_str(&format!(
@@ -189,7 +190,7 @@ pub fn progress(
             exit_status,
             ..
         } => {
-            let mut text = format!("Spawn failed: {}", reason.message());
+            let mut text = format!("Spawn failed: {}", reason.message(terms));
             if let Some(status) = exit_status {
                 text.push_str(&format!(" ({})", describe_exit_status(*status, terms)));
             }

@@ -297,8 +297,8 @@ pub enum FailReason {
 }
 
 impl FailReason {
-    /// The explanation shown to the user.
-    pub fn message(&self) -> String {
+    /// The explanation shown to the user, in `terms`' words.
+    pub fn message(&self, terms: &SchedulerTerms) -> String {
         match self {
             FailReason::SubmitRefused { message } => {
                 format!("The scheduler refused the job: {message}")
@@ -307,9 +307,11 @@ impl FailReason {
                 "The scheduler could not be reached to submit the job ({message}). \
                  Try again in a few minutes."
             ),
-            FailReason::SubmitInterrupted => "The hub restarted while submitting your job. \
-                 If a job was created, it is not tracked: check with qstat and delete it."
-                .to_string(),
+            FailReason::SubmitInterrupted => format!(
+                "The hub restarted while submitting your job. If a job was created, it is \
+                 not tracked: check with {} and delete it with {}.",
+                terms.status_command, terms.cancel_command
+            ),
             FailReason::JobEndedBeforeReady { comment } => {
                 let mut text = "Your job ended before the notebook server started".to_string();
                 if let Some(comment) = comment {
@@ -324,7 +326,8 @@ impl FailReason {
             ),
             FailReason::QueueTimeout { after_secs } => format!(
                 "Your job waited in the queue for more than {after_secs} s, so it was \
-                 deleted. Ask for fewer resources or another queue, or try later."
+                 deleted. Ask for fewer resources or another {}, or try later.",
+                terms.queue.to_lowercase()
             ),
         }
     }

@@ -518,8 +518,12 @@ fn submit_errors_keep_the_schedulers_words() {
             panic!("{s:?}")
         };
         assert!(job.is_none());
-        assert!(reason.message().contains(text));
-        assert!(reason.message().contains(expected), "{}", reason.message());
+        assert!(reason.message(&SchedulerTerms::PBS).contains(text));
+        assert!(
+            reason.message(&SchedulerTerms::PBS).contains(expected),
+            "{}",
+            reason.message(&SchedulerTerms::PBS)
+        );
     }
     let from = SubmitError::from(&drivers::SchedulerError::Unavailable {
         reason: "no route".into(),
@@ -558,7 +562,7 @@ fn the_start_timeout_deletes_the_job_and_says_why() {
         panic!("{s:?}")
     };
     assert_eq!(reason, &FailReason::StartTimeout { after_secs: 300 });
-    assert!(reason.message().contains("300 s"));
+    assert!(reason.message(&SchedulerTerms::PBS).contains("300 s"));
 }
 
 #[test]
@@ -1018,4 +1022,30 @@ fn only_running_servers_want_a_route() {
     let wanted = wanted_routes(&all);
     assert_eq!(wanted.len(), 1);
     assert_eq!(wanted[&ServerKey::new("a", "")], "http://node0088:50065");
+}
+
+#[test]
+fn slurm_progress_and_failures_speak_slurm() {
+    let slurm = SchedulerTerms::SLURM;
+    let queued = ServerState::Queued {
+        job: job(9),
+        since: t(0),
+        info: QueueInfo {
+            queue: Some("batch".into()),
+            ..QueueInfo::default()
+        },
+        query_error: None,
+    };
+    let p = progress(&queued, None, "/user/alice/", t(5), &slurm).unwrap();
+    assert!(
+        p.message.contains("is pending in partition batch"),
+        "{}",
+        p.message
+    );
+    let interrupted = FailReason::SubmitInterrupted.message(&slurm);
+    assert!(interrupted.contains("check with squeue and delete it with scancel"));
+    let timeout = FailReason::QueueTimeout { after_secs: 60 }.message(&slurm);
+    assert!(timeout.contains("another partition"), "{timeout}");
+    let pbs = FailReason::SubmitInterrupted.message(&SchedulerTerms::PBS);
+    assert!(pbs.contains("check with qstat and delete it with qdel"));
 }

@@ -204,7 +204,7 @@ fn card(page: &HomePage<'_>, view: &ServerView) -> Markup {
                 }
             }
             @if let Some(reason) = failure {
-                p.error { strong { "Failed: " } (reason.message()) }
+                p.error { strong { "Failed: " } (reason.message(terms)) }
             }
             @if let ServerState::Failed { output_tail: Some(tail), .. } = &view.state {
                 details.output {

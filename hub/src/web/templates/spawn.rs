@@ -170,7 +170,7 @@ pub(in crate::web) fn pending_page(page: &PendingPage<'_>) -> Markup {
                 }
             }
             ServerState::Failed { reason, job, exit_status, output_tail, at } => {
-                p.error { strong { "Failed: " } (reason.message()) }
+                p.error { strong { "Failed: " } (reason.message(page.terms)) }
                 dl {
                     dt { "Failed at" } dd { (time(*at)) }
                     @if let Some(job) = job { dt { "Job" } dd { (job) } }
