@@ -80,7 +80,7 @@ command_timeout = "1m"
 http_timeout = "5m"
 # How long a job may wait in the queue. Default: as long as the scheduler keeps it.
 # queue_timeout = "12h"
-# The job's name (qsub -N).
+# The job's name (qsub -N, sbatch --job-name).
 job_name = "jupyterhub-singleuser"
 # A job script template to use instead of the built-in one.
 # batch_script_file = "/etc/batchhub/job.sh"

@@ -176,7 +176,8 @@ pub struct SpawnerSection {
     pub scheduler: SchedulerKind,
     /// How often one batched status query asks about every job (`poll_interval`).
     pub poll_interval: HumanDuration,
-    /// How long one scheduler command (`qsub`, `qstat`, `qdel`) may take.
+    /// How long one scheduler command (`qsub`, `qstat`, `qdel`; `sbatch`, `squeue`, `scancel`)
+    /// may take.
     pub command_timeout: HumanDuration,
     /// How long a running job may take to report its server's address and answer
     /// (JupyterHub's `http_timeout`): "running but not answering".
@@ -184,7 +185,7 @@ pub struct SpawnerSection {
     /// How long a job may wait in the queue; `None` (the default) waits as long as the
     /// scheduler keeps it.
     pub queue_timeout: Option<HumanDuration>,
-    /// The job's name (`qsub -N`).
+    /// The job's name (`qsub -N`, `sbatch --job-name`).
     pub job_name: JobName,
     /// A job script template to use instead of the built-in one.
     pub batch_script_file: Option<PathBuf>,
