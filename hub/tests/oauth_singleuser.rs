@@ -140,6 +140,7 @@ async fn start_hub(db: &Db, base: &str) -> SocketAddr {
             allowed_users: Default::default(),
             allowed_groups: Default::default(),
             form: Default::default(),
+            terms: Default::default(),
             cookie_secret: secret,
             secure_cookies: false,
             session_lifetime: WebSettings::DEFAULT_SESSION_LIFETIME,

@@ -17,7 +17,7 @@ use hub::control::{ControlError, ServerControl, ServerView, Stopped};
 use hub::db::Db;
 use hub::form::FormConfig;
 use hub::proxy_client::ProxyClient;
-use hub::spawner::{FailReason, ServerState, SpawnerConfig};
+use hub::spawner::{FailReason, SchedulerTerms, ServerState, SpawnerConfig};
 use hub::spawning::{Clock, HubRoute, Spawning, SpawningConfig};
 use pbs_sim::engine::config::{EngineConfig, Policy};
 use pbs_sim::engine::inventory::Inventory;
@@ -136,6 +136,7 @@ fn config(limit: Option<usize>) -> SpawningConfig {
             ..SpawnerConfig::default()
         },
         form: FormConfig::default(),
+        terms: SchedulerTerms::PBS,
         poll_interval: Duration::from_millis(20),
         base_url: "/".to_string(),
         api_url: "http://127.0.0.1:8081/hub/api".to_string(),

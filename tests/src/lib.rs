@@ -179,6 +179,12 @@ impl HubProcess {
             path_prefix.display(),
             std::env::var("PATH").unwrap_or_default()
         );
+        HubProcess::start_with_env(config, log, &[("PATH".to_string(), path)])
+    }
+
+    /// Starts `hub serve -f config` with `env` added to this process's environment (a
+    /// Slurm cluster's `SLURM_CONF`), its log appended to `log`.
+    pub fn start_with_env(config: &Path, log: &Path, env: &[(String, String)]) -> HubProcess {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -188,7 +194,7 @@ impl HubProcess {
             .arg("serve")
             .arg("-f")
             .arg(config)
-            .env("PATH", path)
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .env("TZ", "UTC")
             .env("NO_COLOR", "1")
             .stdout(Stdio::null())

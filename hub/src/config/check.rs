@@ -38,6 +38,7 @@ pub fn check_config(text: &str, origin: &str) -> Result<HubConfig, Vec<ConfigErr
     let mut reader = Reader {
         doc: &doc,
         errors: Vec::new(),
+        fields_written: false,
     };
     let config = reader.config();
     let mut problems: Vec<Problem> = Vec::new();
@@ -71,6 +72,8 @@ pub fn check_config(text: &str, origin: &str) -> Result<HubConfig, Vec<ConfigErr
 struct Reader<'d> {
     doc: &'d ImDocument<String>,
     errors: Vec<Located>,
+    /// Whether the file writes `[spawner.form.fields]` (else the built-in fields).
+    fields_written: bool,
 }
 
 impl Reader<'_> {
@@ -92,13 +95,21 @@ impl Reader<'_> {
                     }
                 }
                 "services" => config.services = self.services(item, &path),
+                "slurm" => self.read(item, &path, &mut config.slurm),
                 "sim" => self.read(item, &path, &mut config.sim),
                 _ => self.unknown(
                     key,
                     &path,
-                    &["hub", "proxy", "auth", "spawner", "services", "sim"],
+                    &[
+                        "hub", "proxy", "auth", "spawner", "services", "slurm", "sim",
+                    ],
                 ),
             }
+        }
+        if !self.fields_written {
+            // The built-in fields speak the scheduler's words; a site's own keep its labels.
+            config.spawner.form.fields =
+                FormConfig::built_in(&config.spawner.scheduler.terms()).fields;
         }
         config
     }
@@ -154,7 +165,10 @@ impl Reader<'_> {
             for (key, child) in table.iter() {
                 let at = path.key(key);
                 match key {
-                    "fields" => fields = Some(self.entries::<RawField>(child, &at)),
+                    "fields" => {
+                        self.fields_written = true;
+                        fields = Some(self.entries::<RawField>(child, &at));
+                    }
                     "profiles" => profiles = self.entries::<RawProfile>(child, &at),
                     _ => self.unknown(key, &at, &["fields", "profiles"]),
                 }

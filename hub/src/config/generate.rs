@@ -70,17 +70,17 @@ max_failed_logins = 5
 failed_login_window = "5m"
 
 [spawner]
-# The batch system: "pbs", "slurm" or "sim" (the simulated cluster, for demos).
+# The batch system: "pbs", "slurm" (see [slurm]) or "sim" (the simulated cluster, for demos).
 scheduler = "pbs"
 # How often one batched status query asks about every job.
 poll_interval = "30s"
-# How long one scheduler command (qsub, qstat, qdel) may take.
+# How long one scheduler command (qsub, qstat, qdel; sbatch, squeue, scancel) may take.
 command_timeout = "1m"
 # How long a running job may take to report its address and answer.
 http_timeout = "5m"
 # How long a job may wait in the queue. Default: as long as the scheduler keeps it.
 # queue_timeout = "12h"
-# The job's name (qsub -N).
+# The job's name (qsub -N, sbatch --job-name).
 job_name = "jupyterhub-singleuser"
 # A job script template to use instead of the built-in one.
 # batch_script_file = "/etc/batchhub/job.sh"
@@ -138,6 +138,18 @@ default = "01:00:00"
 # [spawner.form.profiles.small]
 # label = "Small: 1 core, 4 GB, 1 hour"
 # values = { ncpus = 1, mem = "4gb", walltime = "01:00:00" }
+
+# How the form's resources are asked of Slurm when spawner.scheduler = "slurm". A chunk
+# is a node: chunks -> --nodes, ncpus -> --cpus-per-task, mem -> --mem (per node),
+# ngpus -> --gres=gpu:N, walltime -> --time, queue -> --partition. Any other chunk
+# resource of the form must be listed here, or `hub check-config` refuses it.
+[slurm]
+# Form fields whose value is a node feature, asked with --constraint (e.g. ["interconnect"]).
+features = []
+# The form field whose value is the GPU type: --gres=gpu:TYPE:N.
+# gpu_type = "gpu_model"
+# Ask accounting (sacct) about jobs the controller no longer remembers; false without it.
+sacct = true
 
 # The simulated PBS Pro cluster run inside the hub when spawner.scheduler = "sim".
 [sim]

@@ -1,11 +1,12 @@
 //! The hub's one TOML config file, with names close to JupyterHub's.
 //!
 //! - [`HubConfig`] and its sections ([`sections`]): `[hub]`, `[proxy]`, `[auth]`,
-//!   `[spawner]` with `[spawner.form]`, `[[services]]` and `[sim]`. Every setting has a default,
-//!   so an empty file is a valid config.
+//!   `[spawner]` with `[spawner.form]`, `[[services]]`, `[slurm]` and `[sim]`. Every setting
+//!   has a default, so an empty file is a valid config.
 //! - [`generate_config`] — the commented default file (`hub generate-config`).
 //! - [`check_config`] — every error with its place (`hub check-config`); [`load`] reads a
-//!   file through it.
+//!   file through it. On Slurm, every request the form can make is mapped at that check by
+//!   the driver's own rules (`slurm_form`), so a field Slurm cannot be asked is refused.
 //! - [`HumanDuration`] (`"30s"`, `"1h30m"`) and [`BaseUrl`] (`/…/`), the value types.
 
 mod base_url;
@@ -17,6 +18,7 @@ mod generate;
 mod locate;
 pub mod sections;
 mod semantic;
+mod slurm_form;
 
 #[cfg(test)]
 mod tests;
@@ -30,7 +32,7 @@ pub use error::{ConfigError, LoadError};
 pub use generate::generate_config;
 pub use sections::{
     AuthSection, AuthenticatorKind, HubSection, ProxySection, SchedulerKind, ServiceConfig,
-    SimSection, SpawnerSection,
+    SimSection, SlurmSection, SpawnerSection,
 };
 
 /// The whole config.
@@ -46,6 +48,8 @@ pub struct HubConfig {
     pub spawner: SpawnerSection,
     /// `[[services]]`.
     pub services: Vec<ServiceConfig>,
+    /// `[slurm]`: the site's resources in Slurm's terms (`spawner.scheduler = "slurm"`).
+    pub slurm: SlurmSection,
     /// `[sim]`: the in-process simulated cluster (`spawner.scheduler = "sim"`).
     pub sim: SimSection,
 }

@@ -3,12 +3,14 @@
 
 use std::path::PathBuf;
 
+use drivers::slurm::request::ResourceMapping;
 use drivers::{JobName, UserName};
 use serde::Deserialize;
 
 use super::base_url::BaseUrl;
 use super::duration::HumanDuration;
 use crate::form::FormConfig;
+use crate::spawner::SchedulerTerms;
 
 /// `[hub]`: where the hub and its public face listen, its database and secrets, limits.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -156,6 +158,16 @@ pub enum SchedulerKind {
     Sim,
 }
 
+impl SchedulerKind {
+    /// The words the pages use for this scheduler's queues and time limits.
+    pub fn terms(self) -> SchedulerTerms {
+        match self {
+            SchedulerKind::Pbs | SchedulerKind::Sim => SchedulerTerms::PBS,
+            SchedulerKind::Slurm => SchedulerTerms::SLURM,
+        }
+    }
+}
+
 /// `[spawner]`: how servers are submitted and watched. The form is `[spawner.form]`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -164,7 +176,8 @@ pub struct SpawnerSection {
     pub scheduler: SchedulerKind,
     /// How often one batched status query asks about every job (`poll_interval`).
     pub poll_interval: HumanDuration,
-    /// How long one scheduler command (`qsub`, `qstat`, `qdel`) may take.
+    /// How long one scheduler command (`qsub`, `qstat`, `qdel`; `sbatch`, `squeue`, `scancel`)
+    /// may take.
     pub command_timeout: HumanDuration,
     /// How long a running job may take to report its server's address and answer
     /// (JupyterHub's `http_timeout`): "running but not answering".
@@ -172,7 +185,7 @@ pub struct SpawnerSection {
     /// How long a job may wait in the queue; `None` (the default) waits as long as the
     /// scheduler keeps it.
     pub queue_timeout: Option<HumanDuration>,
-    /// The job's name (`qsub -N`).
+    /// The job's name (`qsub -N`, `sbatch --job-name`).
     pub job_name: JobName,
     /// A job script template to use instead of the built-in one.
     pub batch_script_file: Option<PathBuf>,
@@ -235,6 +248,44 @@ pub struct ServiceConfig {
     pub scopes: Vec<String>,
     /// Built-in roles granted to the token: `admin`, `user`, `server`, `token`.
     pub roles: Vec<String>,
+}
+
+/// `[slurm]`: how the form's PBS-style resources are asked of Slurm when
+/// `spawner.scheduler = "slurm"`. A chunk is a node; `ncpus`, `mem`, `ngpus` and `mpiprocs`
+/// map by themselves, a site's own chunk resources only as listed here.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SlurmSection {
+    /// Form fields (chunk resources) whose value is a node feature, asked with
+    /// `--constraint` (e.g. `interconnect`).
+    pub features: Vec<String>,
+    /// The form field (chunk resource) whose value is the GPU type in
+    /// `--gres=gpu:TYPE:N` (e.g. `gpu_model`).
+    pub gpu_type: Option<String>,
+    /// Ask accounting (`sacct`) about a job the controller has forgotten; `false` where the
+    /// site keeps no accounting.
+    pub sacct: bool,
+}
+
+impl SlurmSection {
+    /// These names as the Slurm driver's mapping: what it asks of Slurm, and what the config
+    /// checker proves the form against.
+    pub fn mapping(&self) -> ResourceMapping {
+        ResourceMapping {
+            features: self.features.clone(),
+            gpu_type: self.gpu_type.clone(),
+        }
+    }
+}
+
+impl Default for SlurmSection {
+    fn default() -> Self {
+        SlurmSection {
+            features: Vec::new(),
+            gpu_type: None,
+            sacct: true,
+        }
+    }
 }
 
 /// `[sim]`: the simulated PBS Pro cluster the hub runs in its own process when

@@ -1,5 +1,6 @@
 //! The checks serde cannot make: URLs that parse, limits of at least 1, files named where
-//! a setting needs them, names unique. (The form's checks are in `form_toml`.)
+//! a setting needs them, names unique. (The form's checks are in `form_toml`; the form on
+//! Slurm is checked in `slurm_form`.)
 
 use std::time::Duration;
 
@@ -23,6 +24,7 @@ pub(crate) fn check(config: &HubConfig, problems: &mut Vec<Problem>) {
     spawner(&config.spawner, problems);
     services(&config.services, problems);
     sim(&config.sim, problems);
+    super::slurm_form::check(config, problems);
 }
 
 /// An `http(s)://host:port/path` URL; its path, or the message saying what is wrong.

@@ -95,7 +95,7 @@ fn unknown_sections_and_form_keys_are_errors() {
     assert_eq!(
         errors("[hubb]\n[spawner.form]\ntitle = \"x\"\n"),
         [
-            "hub.toml:1:1: hubb: unknown key `hubb`, expected one of hub, proxy, auth, spawner, services, sim",
+            "hub.toml:1:1: hubb: unknown key `hubb`, expected one of hub, proxy, auth, spawner, services, slurm, sim",
             "hub.toml:3:9: spawner.form.title: unknown key `title`, expected one of fields, profiles",
         ]
     );

@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 use drivers::resources::{Size, Walltime};
 use drivers::UserName;
 
+use crate::spawner::SchedulerTerms;
+
 /// The field whose integer value is the number of chunks (`select=N:…`).
 pub const CHUNKS: &str = "chunks";
 /// The field whose choice is the destination queue.
@@ -46,10 +48,18 @@ impl FormConfig {
     }
 }
 
-/// The form of an empty config: cores, memory and walltime of one chunk in the server's
-/// default queue; small enough to run anywhere, and every bound is there to be changed.
+/// The form of an empty config on PBS (see [`FormConfig::built_in`]).
 impl Default for FormConfig {
     fn default() -> Self {
+        FormConfig::built_in(&SchedulerTerms::PBS)
+    }
+}
+
+impl FormConfig {
+    /// The form of an empty config: cores, memory and walltime of one chunk in the server's
+    /// default queue; small enough to run anywhere, and every bound is there to be changed.
+    /// Its labels use `terms`' words (the walltime is a "Time limit" on Slurm).
+    pub fn built_in(terms: &SchedulerTerms) -> Self {
         FormConfig {
             fields: vec![
                 Field {
@@ -74,7 +84,7 @@ impl Default for FormConfig {
                 },
                 Field {
                     name: WALLTIME.to_string(),
-                    label: "Walltime".to_string(),
+                    label: terms.walltime.to_string(),
                     help: String::new(),
                     kind: FieldKind::Duration {
                         min: Walltime::from_secs(10 * 60),

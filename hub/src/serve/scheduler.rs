@@ -5,16 +5,19 @@
 //! - `sim` — a `pbs-sim` daemon (a simulated PBS Pro cluster whose jobs run as real local
 //!   processes) inside the hub's process, driven by the same [`PbsDriver`] through a
 //!   [`SocketRunner`]: the commands are PBS Pro's texts, only the `fork` is saved.
-//! - `slurm` — not built yet: refused with a clear error.
+//! - `slurm` — [`SlurmDriver`] running the site's `sbatch`/`squeue`/`scancel` the same way,
+//!   the form's resources mapped to Slurm's under `[slurm]`.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
+use drivers::job_script::BodyTemplate;
 use drivers::pbs::config::PbsConfig;
 use drivers::pbs::driver::PbsDriver;
-use drivers::pbs::script::BodyTemplate;
+use drivers::slurm::config::SlurmConfig;
+use drivers::slurm::driver::SlurmDriver;
 use drivers::Scheduler;
 use pbs_sim::client::{DEFAULT_PBS_VERSION, DEFAULT_SERVER};
 use pbs_sim::daemon::clock::Clock as SimClock;
@@ -26,7 +29,7 @@ use pbs_sim::socket_runner::SocketRunner;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{HubConfig, SchedulerKind, SimSection};
+use crate::config::{HubConfig, SchedulerKind, SimSection, SlurmSection};
 
 /// The scheduler, and the simulated cluster's task when there is one.
 pub(crate) struct BuiltScheduler {
@@ -60,28 +63,32 @@ impl SimCluster {
 /// Builds what `config.spawner.scheduler` names.
 pub(crate) async fn build(config: &HubConfig) -> anyhow::Result<BuiltScheduler> {
     let spawner = &config.spawner;
-    let mut pbs = PbsConfig {
+    let body = match &spawner.batch_script_file {
+        Some(file) => {
+            let text = std::fs::read_to_string(file).with_context(|| {
+                format!("cannot read spawner.batch_script_file {}", file.display())
+            })?;
+            BodyTemplate::parse(&text)
+                .with_context(|| format!("spawner.batch_script_file {}", file.display()))?
+        }
+        None => BodyTemplate::default(),
+    };
+    // Both drivers take `{user}` where the config, as JupyterHub, writes `{username}`.
+    let run_as: Vec<String> = spawner
+        .exec_prefix
+        .iter()
+        .map(|word| word.replace("{username}", "{user}"))
+        .collect();
+    let pbs = PbsConfig {
         timeout: spawner.command_timeout.get(),
+        body: body.clone(),
         ..PbsConfig::default()
     };
-    if let Some(file) = &spawner.batch_script_file {
-        let text = std::fs::read_to_string(file)
-            .with_context(|| format!("cannot read spawner.batch_script_file {}", file.display()))?;
-        pbs.body = BodyTemplate::parse(&text)
-            .with_context(|| format!("spawner.batch_script_file {}", file.display()))?;
-    }
     match spawner.scheduler {
-        SchedulerKind::Pbs => {
-            pbs.run_as = spawner
-                .exec_prefix
-                .iter()
-                .map(|word| word.replace("{username}", "{user}"))
-                .collect();
-            Ok(BuiltScheduler {
-                scheduler: Arc::new(PbsDriver::new(pbs)),
-                sim: None,
-            })
-        }
+        SchedulerKind::Pbs => Ok(BuiltScheduler {
+            scheduler: Arc::new(PbsDriver::new(PbsConfig { run_as, ..pbs })),
+            sim: None,
+        }),
         SchedulerKind::Sim => {
             let cluster = start_sim(&config.sim).await?;
             let runner = Arc::new(SocketRunner::new(cluster.socket.clone()));
@@ -91,9 +98,34 @@ pub(crate) async fn build(config: &HubConfig) -> anyhow::Result<BuiltScheduler> 
                 sim: Some(cluster),
             })
         }
-        SchedulerKind::Slurm => bail!(
-            "spawner.scheduler = \"slurm\": the Slurm driver is not built yet; use \"pbs\" or \"sim\""
-        ),
+        SchedulerKind::Slurm => {
+            // The commands' environment is the driver's default allowlist (PATH, SLURM_CONF,
+            // locale), as the PBS branch keeps PBS's; the job's own comes from `env_keep`.
+            let slurm = SlurmConfig {
+                run_as,
+                timeout: spawner.command_timeout.get(),
+                body,
+                ..slurm_config(&config.slurm)
+            };
+            Ok(BuiltScheduler {
+                scheduler: Arc::new(SlurmDriver::new(slurm)),
+                sim: None,
+            })
+        }
+    }
+}
+
+/// The driver's settings that `[slurm]` names; the rest are the driver's defaults.
+fn slurm_config(section: &SlurmSection) -> SlurmConfig {
+    let defaults = SlurmConfig::default();
+    SlurmConfig {
+        sacct: if section.sacct {
+            defaults.sacct.clone()
+        } else {
+            None
+        },
+        mapping: section.mapping(),
+        ..defaults
     }
 }
 
@@ -157,4 +189,24 @@ async fn start_sim(sim: &SimSection) -> anyhow::Result<SimCluster> {
         stop,
         task,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn slurm_is_built_from_the_slurm_section() {
+        let text = "[spawner]\nscheduler = \"slurm\"\n\n[slurm]\nfeatures = [\"interconnect\"]\ngpu_type = \"gpu_model\"\nsacct = false\n";
+        let config = crate::config::check_config(text, "hub.toml").unwrap();
+        let built = build(&config).await.unwrap();
+        assert!(built.sim.is_none());
+        let slurm = slurm_config(&config.slurm);
+        assert_eq!(slurm.sacct, None);
+        assert_eq!(slurm.mapping.features, ["interconnect"]);
+        assert_eq!(slurm.mapping.gpu_type.as_deref(), Some("gpu_model"));
+        assert!(slurm.env_allowlist.iter().any(|name| name == "SLURM_CONF"));
+        let with_accounting = slurm_config(&SlurmSection::default());
+        assert_eq!(with_accounting.sacct.as_deref(), Some("sacct"));
+    }
 }

@@ -57,6 +57,7 @@ pub(crate) fn web(
         allowed_users: names(&config.auth.allowed_users),
         allowed_groups: config.auth.allowed_groups.iter().cloned().collect(),
         form: config.spawner.form.clone(),
+        terms: config.spawner.scheduler.terms(),
         cookie_secret: cookie_secret.to_vec(),
         secure_cookies: config.hub.bind_url.starts_with("https://"),
         session_lifetime: WebSettings::DEFAULT_SESSION_LIFETIME,
@@ -142,6 +143,7 @@ pub(crate) fn spawning(
             ..SpawnerConfig::default()
         },
         form: spawner.form.clone(),
+        terms: spawner.scheduler.terms(),
         poll_interval: spawner.poll_interval.get(),
         base_url: base_url.clone(),
         api_url: format!("{connect}{base_url}hub/api"),

@@ -28,6 +28,7 @@
 //! - [`progress`](mod@progress) — JupyterHub progress events from a state: [`progress()`].
 //! - [`routes`] — [`wanted_routes`]: the route table to reconcile the proxy with at start-up.
 //! - [`config`] — [`SpawnerConfig`].
+//! - [`terms`] — [`SchedulerTerms`]: the scheduler's own words for queues and time limits.
 
 pub mod admission;
 pub mod config;
@@ -38,6 +39,7 @@ pub mod progress;
 pub mod routes;
 pub mod state;
 pub mod step;
+pub mod terms;
 pub mod transition;
 
 #[cfg(test)]
@@ -57,4 +59,5 @@ pub use state::{
     ServerState, StopReason,
 };
 pub use step::{server_url, step};
+pub use terms::SchedulerTerms;
 pub use transition::{Action, Refusal, Transition};

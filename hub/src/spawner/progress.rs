@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::poll::Position;
 use super::state::{describe_exit_status, EndCause, ServerState, StopReason};
+use super::terms::SchedulerTerms;
 
 /// One progress event, serialized as JupyterHub sends it (`data: <json>`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,12 +64,14 @@ impl ProgressEvent {
 ///
 /// `place` is the server's place in its line: [`waiting_positions`](super::waiting_positions)
 /// for a waiting server, [`queue_positions`](super::queue_positions) for a queued one.
-/// `server_prefix` is the server's public path (`/user/alice/`), `now` the hub's clock.
+/// `server_prefix` is the server's public path (`/user/alice/`), `now` the hub's clock,
+/// `terms` the scheduler's words.
 pub fn progress(
     state: &ServerState,
     place: Option<Position>,
     server_prefix: &str,
     now: DateTime<Utc>,
+    terms: &SchedulerTerms,
 ) -> Option<ProgressEvent> {
     let event = match state {
         ServerState::Stopped { last: None } => return None,
@@ -79,7 +82,7 @@ pub fn progress(
                 comment,
             } => {
                 let mut text = "Server stopped: its job ended".to_string();
-                push_exit(&mut text, *exit_status, comment.as_deref());
+                push_exit(&mut text, *exit_status, comment.as_deref(), terms);
                 ProgressEvent::failed(text)
             }
         },
@@ -102,13 +105,14 @@ pub fn progress(
         } => {
             let held = info.letter == Some('H');
             let mut text = if held {
-                format!("Job {job} is held")
+                let mut text = format!("Job {job} is held");
+                if let Some(queue) = &info.queue {
+                    text.push_str(&format!(" ({} {queue})", terms.queue.to_lowercase()));
+                }
+                text
             } else {
-                format!("Job {job} is waiting in the queue")
+                format!("Job {job} {}", terms.waiting_in(info.queue.as_deref()))
             };
-            if let Some(queue) = &info.queue {
-                text.push_str(&format!(" {queue}"));
-            }
             text.push_str(&format!(", {}", waited(*since, now)));
             if let Some(p) = place {
                 text.push_str(&format!(
@@ -186,9 +190,9 @@ pub fn progress(
             exit_status,
             ..
         } => {
-            let mut text = format!("Spawn failed: {}", reason.message());
+            let mut text = format!("Spawn failed: {}", reason.message(terms));
             if let Some(status) = exit_status {
-                text.push_str(&format!(" ({})", describe_exit_status(*status)));
+                text.push_str(&format!(" ({})", describe_exit_status(*status, terms)));
             }
             ProgressEvent::failed(text)
         }
@@ -196,9 +200,14 @@ pub fn progress(
     Some(event)
 }
 
-fn push_exit(text: &mut String, exit_status: Option<i32>, comment: Option<&str>) {
+fn push_exit(
+    text: &mut String,
+    exit_status: Option<i32>,
+    comment: Option<&str>,
+    terms: &SchedulerTerms,
+) {
     if let Some(status) = exit_status {
-        text.push_str(&format!(" ({})", describe_exit_status(status)));
+        text.push_str(&format!(" ({})", describe_exit_status(status, terms)));
     }
     if let Some(comment) = comment {
         text.push_str(&format!(". The scheduler says: {comment}"));

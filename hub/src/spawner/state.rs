@@ -11,6 +11,8 @@ use chrono::{DateTime, Utc};
 use drivers::JobId;
 use serde::{Deserialize, Serialize};
 
+use super::terms::SchedulerTerms;
+
 /// Which server: a user's default server has the name `""`, named servers their name.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct ServerKey {
@@ -295,8 +297,8 @@ pub enum FailReason {
 }
 
 impl FailReason {
-    /// The explanation shown to the user.
-    pub fn message(&self) -> String {
+    /// The explanation shown to the user, in `terms`' words.
+    pub fn message(&self, terms: &SchedulerTerms) -> String {
         match self {
             FailReason::SubmitRefused { message } => {
                 format!("The scheduler refused the job: {message}")
@@ -305,9 +307,11 @@ impl FailReason {
                 "The scheduler could not be reached to submit the job ({message}). \
                  Try again in a few minutes."
             ),
-            FailReason::SubmitInterrupted => "The hub restarted while submitting your job. \
-                 If a job was created, it is not tracked: check with qstat and delete it."
-                .to_string(),
+            FailReason::SubmitInterrupted => format!(
+                "The hub restarted while submitting your job. If a job was created, it is \
+                 not tracked: check with {} and delete it with {}.",
+                terms.status_command, terms.cancel_command
+            ),
             FailReason::JobEndedBeforeReady { comment } => {
                 let mut text = "Your job ended before the notebook server started".to_string();
                 if let Some(comment) = comment {
@@ -322,18 +326,20 @@ impl FailReason {
             ),
             FailReason::QueueTimeout { after_secs } => format!(
                 "Your job waited in the queue for more than {after_secs} s, so it was \
-                 deleted. Ask for fewer resources or another queue, or try later."
+                 deleted. Ask for fewer resources or another {}, or try later.",
+                terms.queue.to_lowercase()
             ),
         }
     }
 }
 
-/// Explains a PBS exit status: `0`, a plain exit code, `256 + signal`, or one of PBS's
-/// negative codes for jobs that could not run.
-pub fn describe_exit_status(status: i32) -> String {
+/// Explains an exit status as the drivers report it (PBS's conventions, which the Slurm
+/// driver follows): `0`, a plain exit code, `256 + signal`, or a negative code for a job the
+/// scheduler could not run (`-29`: it exceeded its time limit), in `terms`' words.
+pub fn describe_exit_status(status: i32, terms: &SchedulerTerms) -> String {
     match status {
-        -29 => "-29: the job exceeded its walltime".to_string(),
-        s if s < 0 => format!("{s}: PBS could not run the job"),
+        -29 => format!("-29: the job exceeded its {}", terms.walltime_in_text()),
+        s if s < 0 => format!("{s}: {} could not run the job", terms.scheduler),
         s if s > 256 => format!("{s}: killed by signal {}", s - 256),
         s => format!("exit status {s}"),
     }

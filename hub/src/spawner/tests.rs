@@ -263,6 +263,7 @@ fn a_queued_job_shows_the_schedulers_comment_and_estimated_start() {
         Some(Position { position: 2, of: 5 }),
         "/user/alice/",
         t(630),
+        &SchedulerTerms::PBS,
     )
     .unwrap();
     assert!(
@@ -323,7 +324,7 @@ fn a_job_that_ends_before_it_is_ready_fails_with_its_exit_status() {
         assert!(
             matches!(&s, ServerState::Failed { output_tail: Some(t), .. } if t.contains("jupyterhub"))
         );
-        let p = progress(&s, None, "/user/alice/", t(502)).unwrap();
+        let p = progress(&s, None, "/user/alice/", t(502), &SchedulerTerms::PBS).unwrap();
         assert!(p.failed && p.message.starts_with("Spawn failed: "));
         assert!(p.message.contains("exit status 1"), "{}", p.message);
     }
@@ -367,7 +368,7 @@ fn a_running_server_whose_job_ends_is_stopped_and_unrouted() {
             comment: None
         }
     );
-    let p = progress(&s, None, "/user/alice/", t(4001)).unwrap();
+    let p = progress(&s, None, "/user/alice/", t(4001), &SchedulerTerms::PBS).unwrap();
     assert!(p.message.contains("walltime"), "{}", p.message);
 }
 
@@ -517,8 +518,12 @@ fn submit_errors_keep_the_schedulers_words() {
             panic!("{s:?}")
         };
         assert!(job.is_none());
-        assert!(reason.message().contains(text));
-        assert!(reason.message().contains(expected), "{}", reason.message());
+        assert!(reason.message(&SchedulerTerms::PBS).contains(text));
+        assert!(
+            reason.message(&SchedulerTerms::PBS).contains(expected),
+            "{}",
+            reason.message(&SchedulerTerms::PBS)
+        );
     }
     let from = SubmitError::from(&drivers::SchedulerError::Unavailable {
         reason: "no route".into(),
@@ -557,7 +562,7 @@ fn the_start_timeout_deletes_the_job_and_says_why() {
         panic!("{s:?}")
     };
     assert_eq!(reason, &FailReason::StartTimeout { after_secs: 300 });
-    assert!(reason.message().contains("300 s"));
+    assert!(reason.message(&SchedulerTerms::PBS).contains("300 s"));
 }
 
 #[test]
@@ -737,7 +742,7 @@ fn a_reported_address_is_kept_unrouted_until_the_server_answers_and_survives_a_r
         other => panic!("{other:?}"),
     }
     // The pending page says the hub is connecting.
-    let event = progress(&s, None, "/user/alice/", t(130)).unwrap();
+    let event = progress(&s, None, "/user/alice/", t(130), &SchedulerTerms::PBS).unwrap();
     assert!(
         event.message.contains("node0088:50065; connecting"),
         "{event:?}"
@@ -915,6 +920,7 @@ fn the_spawn_limit_queues_excess_requests_and_shows_their_place() {
         Some(places[&ServerKey::new("e", "")]),
         "/user/e/",
         t(90),
+        &SchedulerTerms::PBS,
     )
     .unwrap();
     assert!(p.message.contains("position 3 of 3"), "{}", p.message);
@@ -928,10 +934,23 @@ fn the_spawn_limit_queues_excess_requests_and_shows_their_place() {
 #[test]
 fn progress_events_follow_jupyterhubs_shape() {
     assert_eq!(
-        progress(&ServerState::new(), None, "/user/alice/", t(0)),
+        progress(
+            &ServerState::new(),
+            None,
+            "/user/alice/",
+            t(0),
+            &SchedulerTerms::PBS
+        ),
         None
     );
-    let ready = progress(&running(7), None, "/user/alice/", t(0)).unwrap();
+    let ready = progress(
+        &running(7),
+        None,
+        "/user/alice/",
+        t(0),
+        &SchedulerTerms::PBS,
+    )
+    .unwrap();
     assert_eq!(
         serde_json::to_value(&ready).unwrap(),
         serde_json::json!({
@@ -947,13 +966,20 @@ fn progress_events_follow_jupyterhubs_shape() {
         t(1),
     )
     .0;
-    let p = progress(&cancelled, None, "/user/alice/", t(1)).unwrap();
+    let p = progress(&cancelled, None, "/user/alice/", t(1), &SchedulerTerms::PBS).unwrap();
     assert_eq!(
         serde_json::to_value(&p).unwrap(),
         serde_json::json!({"progress": 100, "message": "Spawn cancelled", "failed": true})
     );
     let unknown_queued = run(&queued(7), unknown(7), t(5)).0;
-    let p = progress(&unknown_queued, None, "/user/alice/", t(5)).unwrap();
+    let p = progress(
+        &unknown_queued,
+        None,
+        "/user/alice/",
+        t(5),
+        &SchedulerTerms::PBS,
+    )
+    .unwrap();
     assert!(!p.is_final());
     assert!(p.message.contains("qstat timed out"), "{}", p.message);
     assert!(p.message.contains("is kept"), "{}", p.message);
@@ -970,9 +996,20 @@ fn the_persisted_json_names_its_state() {
 
 #[test]
 fn exit_statuses_are_explained() {
-    assert_eq!(describe_exit_status(0), "exit status 0");
-    assert_eq!(describe_exit_status(271), "271: killed by signal 15");
-    assert!(describe_exit_status(-29).contains("walltime"));
+    let pbs = SchedulerTerms::PBS;
+    assert_eq!(describe_exit_status(0, &pbs), "exit status 0");
+    assert_eq!(describe_exit_status(271, &pbs), "271: killed by signal 15");
+    assert!(describe_exit_status(-29, &pbs).contains("walltime"));
+    assert!(describe_exit_status(-1, &pbs).contains("PBS could not run"));
+    let slurm = SchedulerTerms::SLURM;
+    assert_eq!(
+        describe_exit_status(-29, &slurm),
+        "-29: the job exceeded its time limit"
+    );
+    assert_eq!(
+        describe_exit_status(-2, &slurm),
+        "-2: Slurm could not run the job"
+    );
 }
 
 #[test]
@@ -985,4 +1022,30 @@ fn only_running_servers_want_a_route() {
     let wanted = wanted_routes(&all);
     assert_eq!(wanted.len(), 1);
     assert_eq!(wanted[&ServerKey::new("a", "")], "http://node0088:50065");
+}
+
+#[test]
+fn slurm_progress_and_failures_speak_slurm() {
+    let slurm = SchedulerTerms::SLURM;
+    let queued = ServerState::Queued {
+        job: job(9),
+        since: t(0),
+        info: QueueInfo {
+            queue: Some("batch".into()),
+            ..QueueInfo::default()
+        },
+        query_error: None,
+    };
+    let p = progress(&queued, None, "/user/alice/", t(5), &slurm).unwrap();
+    assert!(
+        p.message.contains("is pending in partition batch"),
+        "{}",
+        p.message
+    );
+    let interrupted = FailReason::SubmitInterrupted.message(&slurm);
+    assert!(interrupted.contains("check with squeue and delete it with scancel"));
+    let timeout = FailReason::QueueTimeout { after_secs: 60 }.message(&slurm);
+    assert!(timeout.contains("another partition"), "{timeout}");
+    let pbs = FailReason::SubmitInterrupted.message(&SchedulerTerms::PBS);
+    assert!(pbs.contains("check with qstat and delete it with qdel"));
 }

@@ -114,7 +114,13 @@ impl Inner {
     async fn view(&self, key: &ServerKey, entry: Entry) -> ServerView {
         let place = self.place(key, &entry.state);
         let prefix = self.prefix(key);
-        let progress = spawner::progress(&entry.state, place, &prefix, self.clock.now());
+        let progress = spawner::progress(
+            &entry.state,
+            place,
+            &prefix,
+            self.clock.now(),
+            &self.config.terms,
+        );
         let last_activity = match self.db.get_server(&key.user, &key.name).await {
             Ok(record) => record.and_then(|r| r.last_activity),
             Err(e) => {

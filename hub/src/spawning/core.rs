@@ -330,7 +330,9 @@ impl Inner {
     /// Sends `key`'s progress event for `state` (with its place in line) if it changed.
     fn send_progress(&self, key: &ServerKey, slot: &Slot, state: &ServerState) {
         let place = self.place(key, state);
-        let Some(event) = spawner::progress(state, place, &self.prefix(key), self.clock.now())
+        let now = self.clock.now();
+        let Some(event) =
+            spawner::progress(state, place, &self.prefix(key), now, &self.config.terms)
         else {
             return;
         };
@@ -351,7 +353,9 @@ impl Inner {
         let now = self.clock.now();
         for (key, entry) in &snapshot {
             let place = waiting.get(key).or_else(|| queued.get(key)).copied();
-            let Some(event) = spawner::progress(&entry.state, place, &self.prefix(key), now) else {
+            let prefix = self.prefix(key);
+            let terms = &self.config.terms;
+            let Some(event) = spawner::progress(&entry.state, place, &prefix, now, terms) else {
                 continue;
             };
             if let Some(slot) = self.slot(key) {

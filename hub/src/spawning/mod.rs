@@ -40,7 +40,7 @@ use tokio::task::JoinHandle;
 use crate::db::Db;
 use crate::form::FormConfig;
 use crate::proxy_client::ProxyClient;
-use crate::spawner::SpawnerConfig;
+use crate::spawner::{SchedulerTerms, SpawnerConfig};
 
 use self::core::Inner;
 
@@ -78,6 +78,8 @@ pub struct SpawningConfig {
     pub spawner: SpawnerConfig,
     /// The spawn form the options are validated against.
     pub form: FormConfig,
+    /// The scheduler's words, for the messages about jobs.
+    pub terms: SchedulerTerms,
     /// How often the poller asks the scheduler about every job (`spawner.poll_interval`).
     pub poll_interval: Duration,
     /// The hub's public base URL (`hub.base_url`, `/…/`): routes and prefixes live under it.

@@ -77,6 +77,7 @@ use crate::auth::Authenticator;
 use crate::control::ServerControl;
 use crate::db::Db;
 use crate::form::FormConfig;
+use crate::spawner::SchedulerTerms;
 
 pub use error::WebError;
 
@@ -95,6 +96,8 @@ pub struct WebSettings {
     pub allowed_groups: BTreeSet<String>,
     /// The spawn form.
     pub form: FormConfig,
+    /// The scheduler's words for queues and time limits.
+    pub terms: SchedulerTerms,
     /// The key that signs cookies (HMAC-SHA256); at least 32 bytes.
     pub cookie_secret: Vec<u8>,
     /// Mark cookies `Secure` (the hub is served over HTTPS).
@@ -125,6 +128,7 @@ impl std::fmt::Debug for WebSettings {
             .field("admin_users", &self.admin_users)
             .field("allowed_users", &self.allowed_users)
             .field("allowed_groups", &self.allowed_groups)
+            .field("terms", &self.terms)
             .field("secure_cookies", &self.secure_cookies)
             .field("session_lifetime", &self.session_lifetime)
             .field("max_failed_logins", &self.max_failed_logins)

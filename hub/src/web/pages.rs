@@ -101,6 +101,7 @@ fn home_response(
         now: state.now(),
         labels: &labels,
         choice_labels: &choice_labels,
+        terms: &state.settings().terms,
         named_servers: state.control().allows_named_servers(),
         name_error,
     };

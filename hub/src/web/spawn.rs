@@ -361,6 +361,7 @@ async fn pending(state: &WebState, viewer: &Viewer, user: &str, server: &str) ->
         view: &view,
         progress_url: &progress,
         own,
+        terms: &state.settings().terms,
     };
     Html(templates::pending_page(&page).into_string()).into_response()
 }

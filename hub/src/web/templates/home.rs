@@ -11,7 +11,7 @@ use maud::{html, Markup};
 use super::{server_title, server_url, stop_url, time, user_page};
 use crate::control::{ServerView, MAX_SERVER_NAME};
 use crate::spawner::state::{EndCause, ServerState};
-use crate::spawner::{describe_exit_status, FailReason};
+use crate::spawner::{describe_exit_status, FailReason, SchedulerTerms};
 
 /// Below this much walltime left, a running server's card warns (unsaved work is lost when
 /// the job is killed).
@@ -29,6 +29,8 @@ pub(in crate::web) struct HomePage<'a> {
     pub labels: &'a BTreeMap<String, String>,
     /// The labels of choice fields' choices, by field name and choice key.
     pub choice_labels: &'a BTreeMap<(String, String), String>,
+    /// The scheduler's words for queues and time limits.
+    pub terms: &'a SchedulerTerms,
     /// Whether the "new named server" form is shown.
     pub named_servers: bool,
     /// Why the last named-server name was refused, shown next to the field.
@@ -156,6 +158,7 @@ fn card(page: &HomePage<'_>, view: &ServerView) -> Markup {
     };
     let message = view.progress.as_ref().map(|p| p.message.as_str());
     let time_left = view.time_left(page.now);
+    let terms = page.terms;
     let failure: Option<&FailReason> = match &view.state {
         ServerState::Failed { reason, .. } => Some(reason),
         _ => None,
@@ -166,7 +169,7 @@ fn card(page: &HomePage<'_>, view: &ServerView) -> Markup {
             dl {
                 dt { "State" } dd.state { (state_words(view)) }
                 @if let Some(job) = view.job() { dt { "Job" } dd.job { (job) } }
-                @if let Some(queue) = view.queue() { dt { "Queue" } dd.queue { (queue) } }
+                @if let Some(queue) = view.queue() { dt { (terms.queue) } dd.queue { (queue) } }
                 @if let Some(place) = view.place {
                     dt { "Position in this hub's line" }
                     dd.position { (place.position) " of " (place.of) }
@@ -179,7 +182,7 @@ fn card(page: &HomePage<'_>, view: &ServerView) -> Markup {
                     dt { "The scheduler says" } dd.comment { (comment) }
                 }
                 @if let Some(status) = exit_status_of(view) {
-                    dt { "Exit status" } dd.exit { (describe_exit_status(status)) }
+                    dt { "Exit status" } dd.exit { (describe_exit_status(status, terms)) }
                 }
                 @if let (true, Some(started)) = (view.state.is_active(), view.started) {
                     dt { "Asked for at" } dd { (time(started)) }
@@ -187,7 +190,7 @@ fn card(page: &HomePage<'_>, view: &ServerView) -> Markup {
                 @if let Some(left) = time_left {
                     dt { "Time remaining" } dd.remaining { (duration_words(left)) }
                 } @else if let (false, Some(walltime)) = (view.ready(), view.walltime) {
-                    dt { "Walltime asked" } dd { (walltime) }
+                    dt { (terms.walltime) " asked" } dd { (walltime) }
                 }
                 (resources(view, page))
             }
@@ -195,13 +198,13 @@ fn card(page: &HomePage<'_>, view: &ServerView) -> Markup {
                 @if left < WALLTIME_WARNING {
                     p.warning role="alert" {
                         "Warning: less than " (duration_words(WALLTIME_WARNING))
-                        " of walltime left (" (duration_words(left)) "). The job will be killed "
+                        " of " (terms.walltime_in_text()) " left (" (duration_words(left)) "). The job will be killed "
                         "when it runs out: save your work now."
                     }
                 }
             }
             @if let Some(reason) = failure {
-                p.error { strong { "Failed: " } (reason.message()) }
+                p.error { strong { "Failed: " } (reason.message(terms)) }
             }
             @if let ServerState::Failed { output_tail: Some(tail), .. } = &view.state {
                 details.output {

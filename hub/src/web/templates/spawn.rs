@@ -8,8 +8,8 @@ use super::{layout, layout_with_head, server_title, server_url, stop_url, time, 
 use crate::control::ServerView;
 use crate::form::describe::InputDescription;
 use crate::form::FormDescription;
-use crate::spawner::describe_exit_status;
 use crate::spawner::state::ServerState;
+use crate::spawner::{describe_exit_status, SchedulerTerms};
 
 /// What the spawn form shows.
 #[derive(Debug)]
@@ -116,6 +116,8 @@ pub(in crate::web) struct PendingPage<'a> {
     pub progress_url: &'a str,
     /// Whether the viewer owns the server (only the owner gets the Cancel button).
     pub own: bool,
+    /// The scheduler's words for queues and time limits.
+    pub terms: &'a SchedulerTerms,
 }
 
 /// Seconds between reloads of the pending page without JavaScript.
@@ -147,8 +149,8 @@ pub(in crate::web) fn pending_page(page: &PendingPage<'_>) -> Markup {
             ServerState::Queued { job, since, info, .. } => {
                 dl {
                     dt { "Job" } dd { (job) }
-                    @if let Some(queue) = &info.queue { dt { "Queue" } dd { (queue) } }
-                    dt { "Queued since" } dd { (time(*since)) }
+                    @if let Some(queue) = &info.queue { dt { (page.terms.queue) } dd { (queue) } }
+                    dt { (page.terms.waiting_since) } dd { (time(*since)) }
                     @if let Some(place) = view.place {
                         dt { "Position among this hub's queued jobs" } dd { (place.position) " of " (place.of) }
                     }
@@ -168,12 +170,12 @@ pub(in crate::web) fn pending_page(page: &PendingPage<'_>) -> Markup {
                 }
             }
             ServerState::Failed { reason, job, exit_status, output_tail, at } => {
-                p.error { strong { "Failed: " } (reason.message()) }
+                p.error { strong { "Failed: " } (reason.message(page.terms)) }
                 dl {
                     dt { "Failed at" } dd { (time(*at)) }
                     @if let Some(job) = job { dt { "Job" } dd { (job) } }
                     @if let Some(status) = exit_status {
-                        dt { "Exit status" } dd { (describe_exit_status(*status)) }
+                        dt { "Exit status" } dd { (describe_exit_status(*status, page.terms)) }
                     }
                     @if let Some(comment) = view.comment() {
                         dt { "The scheduler says" } dd.comment { (comment) }

@@ -7,6 +7,7 @@ mod login;
 mod oauth;
 mod pages;
 mod security;
+mod terms;
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
@@ -29,6 +30,7 @@ use crate::api::{self, ApiSettings, ApiState, Services};
 use crate::auth::{AuthError, Authenticator, Verdict};
 use crate::db::Db;
 use crate::session_cookie::{self, Purpose};
+use crate::spawner::SchedulerTerms;
 
 const SECRET: &[u8] = b"a cookie secret of at least 32 bytes, for tests";
 
@@ -98,6 +100,7 @@ fn settings(base: &str) -> WebSettings {
             .unwrap()
             .spawner
             .form,
+        terms: SchedulerTerms::PBS,
         cookie_secret: SECRET.to_vec(),
         secure_cookies: false,
         session_lifetime: WebSettings::DEFAULT_SESSION_LIFETIME,
