@@ -190,6 +190,7 @@ fn spawner(spawner: &SpawnerSection, problems: &mut Vec<Problem>) {
             ));
         }
     }
+    sudo_prefix(&spawner.exec_prefix, &at.key("exec_prefix"), problems);
     if spawner.cmd.first().is_none_or(|c| c.is_empty()) {
         problems.push((
             at.key("cmd"),
@@ -206,6 +207,42 @@ fn spawner(spawner: &SpawnerSection, problems: &mut Vec<Problem>) {
             problems.push((
                 at.key("env_keep").index(i),
                 format!("{name:?} is not an environment variable name"),
+            ));
+        }
+    }
+}
+
+/// A `sudo` run-as prefix may not pass the hub's environment (`-E`, `--preserve-env`) nor
+/// start a shell (`-s`, `-i`): the submit command gets only what the driver's allowlist
+/// names, and a user's job script is never read by a shell the hub's privileges opened.
+fn sudo_prefix(prefix: &[String], at: &ConfigPath, problems: &mut Vec<Problem>) {
+    let is_sudo = prefix
+        .first()
+        .is_some_and(|p| std::path::Path::new(p).file_name() == Some("sudo".as_ref()));
+    if !is_sudo {
+        return;
+    }
+    for (i, word) in prefix.iter().enumerate().skip(1) {
+        if word == "--" {
+            break;
+        }
+        let long_bad = ["--preserve-env", "--shell", "--login"]
+            .iter()
+            .any(|flag| word == flag || word.starts_with(&format!("{flag}=")));
+        let short_bad = word.starts_with('-')
+            && !word.starts_with("--")
+            && word[1..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphabetic())
+                .any(|c| matches!(c, 'E' | 's' | 'i'));
+        if long_bad || short_bad {
+            problems.push((
+                at.index(i),
+                format!(
+                    "sudo {word} would pass the hub's environment or open a shell; the \
+                     scheduler commands get only the driver's allowlisted variables \
+                     (keep them in sudoers with env_keep, see `hub sudoers`)"
+                ),
             ));
         }
     }

@@ -285,3 +285,29 @@ fn allowed_groups_are_read_and_checked() {
         ["hub.toml:2:18: auth.allowed_groups: \"hpc users\" is not a group name"]
     );
 }
+
+#[test]
+fn a_sudo_prefix_may_not_keep_the_hubs_environment_or_open_a_shell() {
+    for bad in [
+        "-E",
+        "--preserve-env",
+        "--preserve-env=PATH",
+        "-nE",
+        "-s",
+        "-i",
+        "--login",
+    ] {
+        let text = format!(
+            "[spawner]\nexec_prefix = [\"/usr/bin/sudo\", \"-u\", \"{{username}}\", \"{bad}\", \"--\"]\n"
+        );
+        let errors = errors(&text);
+        assert_eq!(errors.len(), 1, "{bad}: {errors:?}");
+        assert!(
+            errors[0].contains("spawner.exec_prefix[3]") && errors[0].contains("allowlisted"),
+            "{bad}: {errors:?}"
+        );
+    }
+    // After `--` the words are the command's, and other programs are not sudo.
+    accepted("[spawner]\nexec_prefix = [\"sudo\", \"-n\", \"-u\", \"{username}\", \"--\"]\n");
+    accepted("[spawner]\nexec_prefix = [\"setpriv\", \"-E\"]\n");
+}
