@@ -94,6 +94,17 @@ enum Command {
     /// Read a password (one line) from standard input and print its argon2 hash, the value
     /// for a user in the `static-users` users file (`alice = "$argon2id$…"`).
     HashPassword,
+    /// Print the sudoers lines that let the hub's service user submit and cancel jobs as
+    /// the users it serves: the configured scheduler's submit and cancel commands with the
+    /// driver's fixed arguments, looked up on PATH, any user but root, the environment
+    /// reset but for the scheduler's config variables. Check them with `visudo -cf`.
+    Sudoers {
+        /// The config file.
+        config: PathBuf,
+        /// The account `hub serve` runs as [default: the current user].
+        #[arg(long)]
+        service_user: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -131,6 +142,10 @@ fn main() -> ExitCode {
         Command::GenerateConfig { output, force } => generate_config(output.as_deref(), force),
         Command::CheckConfig { file } => check_config(&file),
         Command::HashPassword => hash_password(),
+        Command::Sudoers {
+            config,
+            service_user,
+        } => sudoers(&config, service_user),
         Command::JobWrapper { spool, job_id } => {
             std::process::exit(pbs_sim::runner::wrapper_main(&spool, &job_id))
         }
@@ -184,21 +199,22 @@ impl StopSignals {
     }
 }
 
-fn serve(path: &Path, log_level: tracing::Level) -> anyhow::Result<ExitCode> {
-    let config = match hub::config::load(path) {
-        Ok(config) => config,
+/// The config at `path`, or every error in it printed on stderr and `what` refused.
+fn load_config(path: &Path, what: &str) -> anyhow::Result<hub::config::HubConfig> {
+    match hub::config::load(path) {
+        Ok(config) => Ok(config),
         Err(hub::config::LoadError::Invalid(errors)) => {
             for error in &errors {
                 eprintln!("{error}");
             }
-            bail!(
-                "{} has {} error(s); nothing started",
-                path.display(),
-                errors.len()
-            );
+            bail!("{} has {} error(s); {what}", path.display(), errors.len());
         }
-        Err(e) => return Err(e.into()),
-    };
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn serve(path: &Path, log_level: tracing::Level) -> anyhow::Result<ExitCode> {
+    let config = load_config(path, "nothing started")?;
     init_logs(log_level);
     runtime()?.block_on(async {
         let signals = StopSignals::install()?;
@@ -290,6 +306,26 @@ fn generate_config(output: Option<&Path>, force: bool) -> anyhow::Result<ExitCod
     };
     file.write_all(text.as_bytes())
         .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn sudoers(path: &Path, service_user: Option<String>) -> anyhow::Result<ExitCode> {
+    let config = load_config(path, "no sudoers written")?;
+    let service_user = match service_user {
+        Some(user) => user,
+        None => nix::unistd::User::from_uid(nix::unistd::geteuid())
+            .ok()
+            .flatten()
+            .map(|u| u.name)
+            .context("the current user has no name; give --service-user")?,
+    };
+    let request = hub::deploy::sudoers::SudoersRequest {
+        service_user,
+        search_path: std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()).collect(),
+        config_file: std::path::absolute(path)?,
+    };
+    let text = hub::deploy::sudoers::sudoers(&config, &request)?;
+    std::io::stdout().write_all(text.as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }
 
