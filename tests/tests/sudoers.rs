@@ -70,6 +70,7 @@ fn the_printed_rule_allows_exactly_the_drivers_commands() {
     let out = Command::new(bin("hub"))
         .args([
             "sudoers",
+            "-f",
             config.to_str().unwrap(),
             "--service-user",
             &service.name,

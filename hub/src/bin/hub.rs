@@ -100,6 +100,12 @@ enum Command {
     /// reset but for the scheduler's config variables. Check them with `visudo -cf`.
     Sudoers {
         /// The config file.
+        #[arg(
+            short = 'f',
+            long,
+            value_name = "FILE",
+            default_value = "batchhub.toml"
+        )]
         config: PathBuf,
         /// The account `hub serve` runs as [default: the current user].
         #[arg(long)]
