@@ -84,8 +84,9 @@ http_timeout = "5m"
 job_name = "jupyterhub-singleuser"
 # A job script template to use instead of the built-in one.
 # batch_script_file = "/etc/batchhub/job.sh"
-# Put before every scheduler command, never through a shell; {username} is the owner.
-exec_prefix = ["sudo", "-u", "{username}"]
+# Put before the submit and cancel commands, never through a shell; {username} is the
+# owner. sudo -n fails at once rather than wait for a password; `hub sudoers` prints the rule.
+exec_prefix = ["sudo", "-n", "-u", "{username}", "--"]
 # The notebook server's command line inside the job.
 cmd = ["jupyterhub-singleuser"]
 # The hub's environment variables passed on to the job.

@@ -215,7 +215,9 @@ impl Default for SpawnerSection {
             job_name: JobName::new("jupyterhub-singleuser")
                 .unwrap_or_else(|_| unreachable!("a valid literal job name")),
             batch_script_file: None,
-            exec_prefix: ["sudo", "-u", "{username}"].map(String::from).to_vec(),
+            exec_prefix: ["sudo", "-n", "-u", "{username}", "--"]
+                .map(String::from)
+                .to_vec(),
             cmd: vec!["jupyterhub-singleuser".to_string()],
             env_keep: [
                 "PATH",
