@@ -94,6 +94,7 @@ fn squeue_state(cluster: &SlurmCluster, id: &JobId) -> String {
 #[tokio::test]
 #[ignore = "needs Slurm (.ci/slurm-cluster.sh install)"]
 async fn submit_queue_with_a_reason_and_estimate_run_and_cancel_in_each_state() {
+    // Cancelled: pending, running, held, suspended, and an ended one again.
     // One node of two CPUs: a second two-CPU job must wait for the first.
     let cluster = SlurmCluster::start(1, 2);
     let driver = driver(&cluster);
