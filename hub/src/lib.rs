@@ -10,6 +10,8 @@
 //!   [`control::ServerControl`].
 //! - [`demo`] — `hub demo`: the config of a one-machine demo (proxy, hub, simulated
 //!   2000-node cluster, SQLite, shared-password login).
+//! - [`doctor`] — `hub doctor`: checks a deployment from its config (secrets, database,
+//!   scheduler commands, proxy token, PAM, TLS) and says OK/WARN/FAIL with the fix.
 //! - [`form`] — the spawn form declared in config, validated into a typed request.
 //! - [`db`] — users, servers with their persisted spawner state, hashed tokens, OAuth
 //!   clients and codes, sessions; SQLite (WAL) or PostgreSQL through sqlx.
@@ -34,7 +36,8 @@
 //! - [`singleuser`] — `hub-singleuser`, run by the batch job: bind a port, report it to the
 //!   hub, then exec `jupyterhub-singleuser` (or serve a built-in test server).
 //!
-//! Binaries: `hub` (`serve`, `demo`, `generate-config`, `check-config`, `hash-password`)
+//! Binaries: `hub` (`serve`, `demo`, `doctor`, `generate-config`, `check-config`,
+//! `hash-password`)
 //! and `hub-singleuser`.
 #![deny(missing_docs)]
 
@@ -44,6 +47,7 @@ pub mod config;
 pub mod control;
 pub mod db;
 pub mod demo;
+pub mod doctor;
 pub mod form;
 pub mod proxy_client;
 pub mod serve;
