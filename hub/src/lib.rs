@@ -11,6 +11,8 @@
 //! - [`demo`] — `hub demo`: the config of a one-machine demo (proxy, hub, simulated
 //!   2000-node cluster, SQLite, shared-password login).
 //! - [`deploy`] — what a production install needs written for it: `hub sudoers`.
+//! - [`doctor`] — `hub doctor`: checks a deployment from its config (secrets, database,
+//!   scheduler commands, proxy token, PAM, TLS) and says OK/WARN/FAIL with the fix.
 //! - [`form`] — the spawn form declared in config, validated into a typed request.
 //! - [`db`] — users, servers with their persisted spawner state, hashed tokens, OAuth
 //!   clients and codes, sessions; SQLite (WAL) or PostgreSQL through sqlx.
@@ -35,8 +37,8 @@
 //! - [`singleuser`] — `hub-singleuser`, run by the batch job: bind a port, report it to the
 //!   hub, then exec `jupyterhub-singleuser` (or serve a built-in test server).
 //!
-//! Binaries: `hub` (`serve`, `demo`, `generate-config`, `check-config`, `hash-password`,
-//! `sudoers`)
+//! Binaries: `hub` (`serve`, `demo`, `doctor`, `sudoers`, `generate-config`,
+//! `check-config`, `hash-password`)
 //! and `hub-singleuser`.
 #![deny(missing_docs)]
 
@@ -47,6 +49,7 @@ pub mod control;
 pub mod db;
 pub mod demo;
 pub mod deploy;
+pub mod doctor;
 pub mod form;
 pub mod proxy_client;
 pub mod serve;

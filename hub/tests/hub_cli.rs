@@ -182,3 +182,65 @@ fn serve_refuses_a_bad_config_and_open_secrets_before_starting_anything() {
     assert!(err.contains("chmod 600"), "{err}");
     assert!(!dir.path().join("hub.sqlite").exists(), "nothing started");
 }
+
+#[test]
+fn doctor_fails_a_bad_config_with_exit_code_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("hub.toml");
+    std::fs::write(&file, "[spawner]\nsheduler = \"pbs\"\n").unwrap();
+    let output = hub().args(["doctor", "-f"]).arg(&file).output().unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", stderr_of(&output));
+    let stdout = stdout_of(&output);
+    assert!(stdout.starts_with("FAIL  config  "), "{stdout}");
+    assert!(stdout.contains("spawner.sheduler"), "{stdout}");
+    assert!(
+        stdout.ends_with("1 checks: 0 ok, 0 warn, 1 fail\n"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn doctor_passes_a_deployment_with_only_warnings_and_speaks_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display();
+    let file = dir.path().join("hub.toml");
+    // Nothing made yet but the password: the hub would create the secrets and the
+    // database, and start the proxy (nothing listens on port 1).
+    let password = dir.path().join("pw");
+    std::fs::write(&password, "a shared password\n").unwrap();
+    std::fs::set_permissions(
+        &password,
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
+    std::fs::write(
+        &file,
+        format!(
+            "[hub]\ndb_url = \"sqlite://{d}/hub.sqlite\"\ncookie_secret_file = \"{d}/cookie\"\n\
+             [proxy]\napi_url = \"http://127.0.0.1:1/\"\nauth_token_file = \"{d}/token\"\n\
+             [auth]\nauthenticator = \"shared-password\"\nshared_password_file = \"{d}/pw\"\n\
+             [spawner]\nscheduler = \"sim\"\n"
+        ),
+    )
+    .unwrap();
+    let output = hub().args(["doctor", "-f"]).arg(&file).output().unwrap();
+    let stdout = stdout_of(&output);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("WARN  database "), "{stdout}");
+    assert!(stdout.contains("0 fail\n"), "{stdout}");
+
+    let output = hub()
+        .args(["doctor", "--json", "-f"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let statuses: Vec<&str> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["status"].as_str().unwrap())
+        .collect();
+    assert!(statuses.contains(&"WARN"), "{json}");
+    assert!(!statuses.contains(&"FAIL"), "{json}");
+}

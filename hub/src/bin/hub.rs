@@ -1,6 +1,6 @@
 //! `hub`: the hub's command line: run it (`serve`), run the one-machine demo (`demo`), and
-//! the offline helpers an admin runs before it starts: write the default config, check a
-//! config, hash a password for the users file.
+//! the helpers an admin runs around it: write the default config, check a config, check a
+//! deployment (`doctor`), hash a password for the users file.
 
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
@@ -86,6 +86,27 @@ enum Command {
         /// The config file.
         file: PathBuf,
     },
+    /// Check a deployment from its config file, changing nothing: the config, secret file
+    /// permissions, the database and its migrations, the scheduler's commands, the proxy's
+    /// API and token, the PAM service, TLS files. One line per check (OK, WARN or FAIL with
+    /// the fix); exit 1 if any FAIL.
+    Doctor {
+        /// The config file.
+        #[arg(
+            short = 'f',
+            long,
+            value_name = "FILE",
+            default_value = "batchhub.toml"
+        )]
+        config: PathBuf,
+        /// Run the scheduler's commands through `spawner.exec_prefix` as this user (as jobs
+        /// are submitted); without it they run as the doctor's own user.
+        #[arg(long, value_name = "NAME")]
+        test_user: Option<String>,
+        /// Print the findings as JSON instead.
+        #[arg(long)]
+        json: bool,
+    },
     /// (internal) Run one job of the in-process simulated cluster, as MoM would: the
     /// cluster starts this binary as `hub job-wrapper SPOOL JOB_ID`, detached, so that the
     /// job outlives a restart of the hub.
@@ -147,6 +168,11 @@ fn main() -> ExitCode {
         ),
         Command::GenerateConfig { output, force } => generate_config(output.as_deref(), force),
         Command::CheckConfig { file } => check_config(&file),
+        Command::Doctor {
+            config,
+            test_user,
+            json,
+        } => doctor(&config, test_user, json),
         Command::HashPassword => hash_password(),
         Command::Sudoers {
             config,
@@ -350,6 +376,21 @@ fn check_config(path: &Path) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::FAILURE)
         }
     }
+}
+
+fn doctor(path: &Path, test_user: Option<String>, json: bool) -> anyhow::Result<ExitCode> {
+    let options = hub::doctor::DoctorOptions::for_this_machine(test_user);
+    let report = runtime()?.block_on(hub::doctor::run(path, &options));
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", report.render());
+    }
+    Ok(if report.worst() == hub::doctor::Status::Fail {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn hash_password() -> anyhow::Result<ExitCode> {

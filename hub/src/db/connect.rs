@@ -92,7 +92,7 @@ impl Db {
 }
 
 /// The backend a URL names.
-fn backend_of(url: &str) -> Result<Backend, DbError> {
+pub(super) fn backend_of(url: &str) -> Result<Backend, DbError> {
     if url.starts_with("sqlite:") {
         Ok(Backend::Sqlite)
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
@@ -107,7 +107,7 @@ fn backend_of(url: &str) -> Result<Backend, DbError> {
 
 /// The file a SQLite URL opens, or `None` for an in-memory database. Parsed by sqlx itself
 /// so that we create exactly the file it will open.
-fn sqlite_file(url: &str) -> Result<Option<PathBuf>, DbError> {
+pub(super) fn sqlite_file(url: &str) -> Result<Option<PathBuf>, DbError> {
     if url.contains(":memory:") || url.contains("mode=memory") {
         return Ok(None);
     }

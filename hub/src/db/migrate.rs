@@ -69,6 +69,15 @@ impl MigrationSource<'static> for Embedded {
     }
 }
 
+/// The versions of the migrations compiled in for `backend`, oldest first.
+pub(super) fn versions(backend: Backend) -> Vec<i64> {
+    let all = match backend {
+        Backend::Sqlite => SQLITE,
+        Backend::Postgres => POSTGRES,
+    };
+    all.iter().map(|&(version, _, _)| version).collect()
+}
+
 /// Applies every migration the database has not seen yet.
 pub(super) async fn run(pool: &AnyPool, backend: Backend) -> Result<(), DbError> {
     let all = match backend {

@@ -8,7 +8,8 @@
 //! sockets and sqlx runs each SQLite connection on its own worker thread.
 //!
 //! Layout: [`error`] (the [`DbError`] type), `connect` (URLs, SQLite file, pool, pragmas),
-//! `migrate` (the embedded schema, one set per dialect), `secret` (random secrets and their
+//! `migrate` (the embedded schema, one set per dialect), [`inspect`] (reachability and
+//! pending migrations, changing nothing: `hub doctor`), `secret` (random secrets and their
 //! hashes), and one file per table family — [`users`], [`servers`], [`tokens`], [`oauth`],
 //! [`sessions`] — each adding its repository methods to [`Db`].
 //!
@@ -23,6 +24,7 @@
 mod connect;
 pub mod error;
 mod group;
+pub mod inspect;
 mod migrate;
 pub mod oauth;
 mod secret;

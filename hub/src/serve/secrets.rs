@@ -9,18 +9,32 @@ use std::path::Path;
 use anyhow::{bail, Context};
 use rand::RngCore;
 
+/// Mode bits that open a file to its group or to others: a secret file must have none.
+const OPEN_TO_OTHERS: u32 = 0o077;
+
+/// Whether a file with permission bits `mode` keeps its secret: only its owner may read or
+/// write it. `hub serve` refuses a secret file that is not; `hub doctor` reports it.
+pub fn is_private(mode: u32) -> bool {
+    mode & OPEN_TO_OTHERS == 0
+}
+
+/// The command that makes `path` private.
+pub fn private_fix(path: &Path) -> String {
+    format!("chmod 600 {}", path.display())
+}
+
 /// The secret in `path` (hex text, surrounding whitespace ignored), or `bytes` new random
 /// bytes written there as hex with mode 0600 when the file does not exist.
 pub fn read_or_create(path: &Path, bytes: usize, what: &str) -> anyhow::Result<String> {
     match std::fs::metadata(path) {
         Ok(meta) => {
             let mode = meta.permissions().mode();
-            if mode & 0o077 != 0 {
+            if !is_private(mode) {
                 bail!(
-                    "{what} file {} is readable by others (mode {:o}); run `chmod 600 {}`",
+                    "{what} file {} is readable by others (mode {:o}); run `{}`",
                     path.display(),
                     mode & 0o777,
-                    path.display()
+                    private_fix(path)
                 );
             }
             let text = std::fs::read_to_string(path)
