@@ -9,6 +9,7 @@
 pub mod accounts;
 pub mod chrome;
 pub mod jupyter;
+pub mod pbs_hub;
 pub mod real_hub;
 pub mod slurm;
 
