@@ -9,6 +9,7 @@
 pub mod accounts;
 pub mod chrome;
 pub mod jupyter;
+pub mod pbs_hub;
 pub mod real_hub;
 pub mod slurm;
 
@@ -145,6 +146,22 @@ impl SimCluster {
 
 impl Drop for SimCluster {
     fn drop(&mut self) {
+        // A failed test leaves its jobs running, and their processes outlive the daemon (as
+        // a real cluster's jobs outlive a restart of its server): delete them first.
+        let running: Vec<String> = job_states(self)
+            .into_iter()
+            .filter(|(_, state)| state != "F")
+            .map(|(id, _)| id)
+            .collect();
+        if !running.is_empty() {
+            for id in &running {
+                self.run("qdel", &["-W", "force", id]);
+            }
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline && job_states(self).iter().any(|(_, s)| s != "F") {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
         terminate(&mut self.daemon);
     }
 }

@@ -252,7 +252,9 @@ fn serve(path: &Path, log_level: tracing::Level) -> anyhow::Result<ExitCode> {
         let signals = StopSignals::install()?;
         let hub = hub::serve::Hub::start(&config, hub::serve::ServeExtras::default()).await?;
         signals.wait().await;
-        hub.stop().await;
+        // A restart (systemd's SIGTERM, then a new hub) must not cut users off their
+        // servers: the proxy keeps their routes and connections and the next hub adopts it.
+        hub.stop(hub::serve::ProxyAtStop::Leave).await;
         Ok(ExitCode::SUCCESS)
     })
 }
@@ -309,7 +311,7 @@ fn demo(
             hub.stop_all_servers(std::time::Duration::from_secs(30))
                 .await;
         }
-        hub.stop().await;
+        hub.stop(hub::serve::ProxyAtStop::Stop).await;
         Ok(ExitCode::SUCCESS)
     })
 }

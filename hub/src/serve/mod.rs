@@ -7,8 +7,10 @@
 //! token, else started as a child when `proxy.should_start`) → the spawner, which re-adopts
 //! every job the database knows and reconciles the proxy's routes → HTTP → upkeep.
 //!
-//! A stop leaves jobs running (they are re-adopted at the next start) and stops only a proxy
-//! the hub started itself.
+//! A stop leaves jobs running (they are re-adopted at the next start). `hub serve` leaves
+//! the proxy running too, so a restart (SIGTERM, then a new hub) drops no route and no open
+//! connection: the next hub adopts the proxy as it adopts one after a crash. `hub demo`
+//! stops the proxy it started ([`ProxyAtStop`]).
 //!
 //! Layout: [`secrets`] (secret files), `scheduler` (the `Scheduler` the config names),
 //! `proxy_process` (the proxy child), `settings` (config → the parts' settings), `upkeep`
@@ -79,6 +81,16 @@ impl api::proxy::ProxyAdmin for ProxyForApi {
     async fn reconcile(&self) {
         self.spawning.reconcile_routes().await;
     }
+}
+
+/// What a stopping hub does with a proxy it started (one it adopted is never stopped).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProxyAtStop {
+    /// Leave it serving: users' routes and connections outlive the hub, and the next hub
+    /// adopts it (`hub serve`: a restart must not cut users off their servers).
+    Leave,
+    /// Stop it with the hub (`hub demo`: Ctrl-C stops everything it started).
+    Stop,
 }
 
 /// A running hub.
@@ -312,8 +324,8 @@ impl Hub {
     }
 
     /// Stops the hub: HTTP, upkeep, the spawner's poller, the simulated cluster's daemon,
-    /// and the proxy if the hub started it. Jobs keep running.
-    pub async fn stop(self) {
+    /// and, as `proxy` says, the proxy if the hub started it. Jobs keep running.
+    pub async fn stop(self, proxy: ProxyAtStop) {
         self.stop.cancel();
         match self.http.await {
             Ok(Ok(())) => {}
@@ -328,8 +340,13 @@ impl Hub {
         if let Some(sim) = self.sim {
             sim.stop().await;
         }
-        if let Some(child) = self.proxy_child.lock().await.take() {
-            child.stop().await;
+        let child = self.proxy_child.lock().await.take();
+        match (child, proxy) {
+            (Some(child), ProxyAtStop::Stop) => child.stop().await,
+            (Some(child), ProxyAtStop::Leave) => {
+                tracing::info!(pid = ?child.id(), "leaving the proxy running for the next hub");
+            }
+            (None, _) => {}
         }
         self.db.close().await;
         tracing::info!("the hub stopped");

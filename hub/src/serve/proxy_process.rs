@@ -2,8 +2,9 @@
 //! configurable-http-proxy), or one already running at `proxy.api_url`.
 //!
 //! A proxy that already answers with our token is used as it is, even when the hub was told
-//! to start one: it is the one a previous hub started (a hub killed with SIGKILL leaves its
-//! child running, and users' connections with it). The hub stops only a proxy it started.
+//! to start one: it is the one a previous hub started (a hub stopped by `hub serve`'s SIGTERM
+//! or killed with SIGKILL leaves its child running, and users' connections with it). The hub
+//! stops only a proxy it started, and only when told to (`hub demo`).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -123,6 +124,11 @@ impl ProxyLaunch {
 }
 
 impl ProxyChild {
+    /// Its process id, while it runs.
+    pub fn id(&self) -> Option<u32> {
+        self.child.id()
+    }
+
     /// Whether it has exited (then it is reaped).
     pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
         self.child.try_wait().ok().flatten()
