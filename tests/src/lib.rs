@@ -144,21 +144,43 @@ impl SimCluster {
     }
 }
 
+impl SimCluster {
+    /// The ids of the jobs not finished, or `None` when `qstat` cannot be asked (its shim
+    /// gone with a removed directory, say). Never panics: [`Drop`] uses it.
+    fn unfinished_jobs(&self) -> Option<Vec<String>> {
+        let out = Command::new(self.bin_dir().join("qstat"))
+            .args(["-x", "-f", "-F", "json"])
+            .env("TZ", "UTC")
+            .output()
+            .ok()?;
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
+        let Some(jobs) = doc.get("Jobs").and_then(|j| j.as_object()) else {
+            return Some(Vec::new());
+        };
+        Some(
+            jobs.iter()
+                .filter(|(_, job)| job["job_state"].as_str() != Some("F"))
+                .map(|(id, _)| id.clone())
+                .collect(),
+        )
+    }
+}
+
 impl Drop for SimCluster {
     fn drop(&mut self) {
         // A failed test leaves its jobs running, and their processes outlive the daemon (as
-        // a real cluster's jobs outlive a restart of its server): delete them first.
-        let running: Vec<String> = job_states(self)
-            .into_iter()
-            .filter(|(_, state)| state != "F")
-            .map(|(id, _)| id)
-            .collect();
-        if !running.is_empty() {
+        // a real cluster's jobs outlive a restart of its server): delete them first. This
+        // runs while a failed test unwinds too, so nothing here may panic.
+        if let Some(running) = self.unfinished_jobs().filter(|r| !r.is_empty()) {
             for id in &running {
-                self.run("qdel", &["-W", "force", id]);
+                let _ = Command::new(self.bin_dir().join("qdel"))
+                    .args(["-W", "force", id])
+                    .env("TZ", "UTC")
+                    .output();
             }
             let deadline = Instant::now() + Duration::from_secs(10);
-            while Instant::now() < deadline && job_states(self).iter().any(|(_, s)| s != "F") {
+            while Instant::now() < deadline && self.unfinished_jobs().is_some_and(|r| !r.is_empty())
+            {
                 std::thread::sleep(Duration::from_millis(100));
             }
         }

@@ -19,6 +19,9 @@ pub const BASE: &str = "/jupyterhub/";
 /// The hub, its proxy and cluster, and two users.
 #[derive(Debug)]
 pub struct RealHub {
+    /// The simulated cluster (stopped when dropped; declared first, so it is dropped
+    /// before the directory that holds it).
+    pub cluster: SimCluster,
     /// Holds the config, database, secrets, logs and the cluster (removed when dropped).
     pub dir: tempfile::TempDir,
     /// `http://127.0.0.1:PORT` of the proxy's public side (no base URL).
@@ -31,8 +34,6 @@ pub struct RealHub {
     pub alice: LocalAccount,
     /// Another user, who must never reach alice's server.
     pub bob: LocalAccount,
-    /// The simulated cluster (stopped when dropped).
-    pub cluster: SimCluster,
     hub_process: Option<HubProcess>,
 }
 
