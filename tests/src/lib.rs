@@ -188,6 +188,35 @@ impl Drop for SimCluster {
     }
 }
 
+/// The `[hub]` and `[proxy]` sections of a test hub's config: everything in `dir` (SQLite
+/// database, cookie secret, proxy token, the proxy's pid file), the workspace's `hub-proxy`,
+/// public and API ports on 127.0.0.1, the public side under `base` (`/` or `/jupyterhub/`).
+pub fn hub_and_proxy_config(dir: &Path, ports: (u16, u16, u16), base: &str) -> String {
+    let (public_port, hub_port, api_port) = ports;
+    let d = dir.display();
+    let proxy = bin("hub-proxy").display().to_string();
+    let base_line = if base == "/" {
+        String::new()
+    } else {
+        format!("base_url = \"{base}\"\n")
+    };
+    format!(
+        r#"
+[hub]
+bind_url = "http://127.0.0.1:{public_port}{base}"
+{base_line}hub_bind_url = "http://127.0.0.1:{hub_port}/"
+db_url = "sqlite://{d}/hub.sqlite?mode=rwc"
+cookie_secret_file = "{d}/cookie_secret"
+
+[proxy]
+command = [{proxy:?}, "--pid-file", "{d}/proxy.pid"]
+api_url = "http://127.0.0.1:{api_port}/"
+auth_token_file = "{d}/proxy_token"
+check_interval = "1s"
+"#
+    )
+}
+
 /// SIGTERM, then SIGKILL after 5 s.
 pub fn terminate(child: &mut Child) {
     let pid = nix::unistd::Pid::from_raw(child.id() as i32);

@@ -8,7 +8,10 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::{bin, eventually, free_port, job_states, write_secret, HubProcess, SimCluster};
+use crate::{
+    bin, eventually, free_port, hub_and_proxy_config, job_states, write_secret, HubProcess,
+    SimCluster,
+};
 
 /// One hub's world: its directory, config, ports and credentials.
 #[derive(Debug)]
@@ -36,18 +39,7 @@ impl World {
         let cmd: Vec<String> = job_command.iter().map(|w| format!("{w:?}")).collect();
         let config = format!(
             r#"
-[hub]
-bind_url = "http://127.0.0.1:{public_port}/"
-hub_bind_url = "http://127.0.0.1:{hub_port}/"
-db_url = "sqlite://{d}/hub.sqlite?mode=rwc"
-cookie_secret_file = "{d}/cookie_secret"
-
-[proxy]
-command = [{proxy:?}, "--pid-file", "{d}/proxy.pid"]
-api_url = "http://127.0.0.1:{api_port}/"
-auth_token_file = "{d}/proxy_token"
-check_interval = "1s"
-
+{head}
 [auth]
 authenticator = "shared-password"
 shared_password_file = "{d}/shared_password"
@@ -67,7 +59,7 @@ api_token_file = "{d}/service_token"
 roles = ["admin"]
 "#,
             d = d.display(),
-            proxy = bin("hub-proxy").display().to_string(),
+            head = hub_and_proxy_config(d, (public_port, hub_port, api_port), "/"),
             cmd = cmd.join(", "),
         );
         std::fs::write(d.join("hub.toml"), config).expect("config written");

@@ -11,7 +11,9 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::accounts::LocalAccount;
-use crate::{bin, eventually, free_port, jupyter, write_secret, HubProcess, SimCluster};
+use crate::{
+    bin, eventually, free_port, hub_and_proxy_config, jupyter, write_secret, HubProcess, SimCluster,
+};
 
 /// The public base URL the hub serves under (a site's `/jupyterhub/`).
 pub const BASE: &str = "/jupyterhub/";
@@ -67,19 +69,7 @@ impl RealHub {
         write_secret(&d.join("culler_token"), &culler_token);
         let config = format!(
             r#"
-[hub]
-bind_url = "http://127.0.0.1:{public_port}{BASE}"
-base_url = "{BASE}"
-hub_bind_url = "http://127.0.0.1:{hub_port}/"
-db_url = "sqlite://{d}/hub.sqlite?mode=rwc"
-cookie_secret_file = "{d}/cookie_secret"
-
-[proxy]
-command = [{proxy:?}, "--pid-file", "{d}/proxy.pid"]
-api_url = "http://127.0.0.1:{api_port}/"
-auth_token_file = "{d}/proxy_token"
-check_interval = "1s"
-
+{head}
 [auth]
 authenticator = "pam"
 pam_service = "login"
@@ -100,7 +90,7 @@ api_token_file = "{d}/culler_token"
 scopes = ["list:users", "read:users:activity", "read:servers", "delete:servers"]
 "#,
             d = d.display(),
-            proxy = bin("hub-proxy").display().to_string(),
+            head = hub_and_proxy_config(d, (public_port, hub_port, api_port), BASE),
             alice = alice.name,
             bob = bob.name,
             singleuser = singleuser.display().to_string(),

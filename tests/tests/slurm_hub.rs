@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use batchhub_tests::slurm::SlurmCluster;
-use batchhub_tests::{bin, eventually, free_port, write_secret, HubProcess};
+use batchhub_tests::{bin, eventually, free_port, hub_and_proxy_config, write_secret, HubProcess};
 use serde_json::Value;
 
 /// The job name the hub gives its jobs, to find them in `squeue`.
@@ -38,18 +38,7 @@ impl World {
         write_secret(&d.join("shared_password"), "the-shared-demo-password");
         let config = format!(
             r#"
-[hub]
-bind_url = "http://127.0.0.1:{public_port}/"
-hub_bind_url = "http://127.0.0.1:{hub_port}/"
-db_url = "sqlite://{d}/hub.sqlite?mode=rwc"
-cookie_secret_file = "{d}/cookie_secret"
-
-[proxy]
-command = [{proxy:?}, "--pid-file", "{d}/proxy.pid"]
-api_url = "http://127.0.0.1:{api_port}/"
-auth_token_file = "{d}/proxy_token"
-check_interval = "1s"
-
+{head}
 [auth]
 authenticator = "shared-password"
 shared_password_file = "{d}/shared_password"
@@ -100,7 +89,7 @@ api_token_file = "{d}/service_token"
 roles = ["admin"]
 "#,
             d = d.display(),
-            proxy = bin("hub-proxy").display().to_string(),
+            head = hub_and_proxy_config(d, (public_port, hub_port, api_port), "/"),
             singleuser = bin("hub-singleuser").display().to_string(),
         );
         std::fs::write(d.join("hub.toml"), config).expect("config written");
