@@ -20,7 +20,45 @@ pub struct ClusterSummary {
     pub nodes_unavailable: u64,
 }
 
+/// Jobs by state, as a scheduler counts them (PBS's `state_count`; Slurm's pending reasons
+/// read into the same four kinds).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct JobCounts {
+    /// Waiting to run.
+    pub queued: u64,
+    /// Running (PBS also counts `Begun` array jobs; Slurm suspended and completing ones).
+    pub running: u64,
+    /// Held.
+    pub held: u64,
+    /// Waiting for a start time, in transit, or for booting nodes.
+    pub waiting: u64,
+}
+
+/// Nodes by state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NodeCount {
+    /// Every node listed (once, whatever partitions it is in).
+    pub total: u64,
+    /// Nodes with nothing assigned.
+    pub free: u64,
+    /// Nodes that cannot take a job: down, offline, drained, unknown, in maintenance.
+    pub unavailable: u64,
+}
+
 impl ClusterSummary {
+    /// The summary of `jobs` and `nodes`.
+    pub fn from_counts(jobs: JobCounts, nodes: NodeCount) -> ClusterSummary {
+        ClusterSummary {
+            queued: jobs.queued,
+            running: jobs.running,
+            held: jobs.held,
+            waiting: jobs.waiting,
+            nodes_total: nodes.total,
+            nodes_free: nodes.free,
+            nodes_unavailable: nodes.unavailable,
+        }
+    }
+
     /// Nodes running jobs or otherwise busy: neither free nor unavailable.
     pub fn nodes_busy(&self) -> u64 {
         self.nodes_total

@@ -34,7 +34,7 @@ pub mod scheduler;
 mod scripted;
 pub mod slurm;
 
-pub use cluster::ClusterSummary;
+pub use cluster::{ClusterSummary, JobCounts, NodeCount};
 pub use error::{ErrorClass, SchedulerError};
 pub use job::{JobId, JobName, JobSpec, JobState, JobStatus, JobTimes, UserName};
 pub use scheduler::{Scheduler, StatusMap};

@@ -10,7 +10,7 @@ use super::answers::{id_key, only_missing_jobs};
 use super::config::{PbsConfig, QstatFormat};
 use super::parse;
 use super::script::{render, ScriptError};
-use crate::cluster::ClusterSummary;
+use crate::cluster::{ClusterSummary, NodeCount};
 use crate::command::{
     allowlisted_env, as_user, id_batches, run_command, submit_on_stdin, CommandOutput,
     CommandRunner, CommandSpec, ProcessRunner,
@@ -294,19 +294,11 @@ impl Commands {
             Err(SchedulerError::CommandFailed { stderr, .. })
                 if stderr.contains("No nodes found") =>
             {
-                parse::NodeCount::default()
+                NodeCount::default()
             }
             Err(e) => return Err(e),
         };
-        Ok(ClusterSummary {
-            queued: jobs.queued,
-            running: jobs.running,
-            held: jobs.held,
-            waiting: jobs.waiting,
-            nodes_total: nodes.total,
-            nodes_free: nodes.free,
-            nodes_unavailable: nodes.unavailable,
-        })
+        Ok(ClusterSummary::from_counts(jobs, nodes))
     }
 }
 

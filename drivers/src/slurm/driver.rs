@@ -272,15 +272,7 @@ impl SlurmDriver {
             "--format=%T|%r".into(),
         ];
         let jobs = parse::job_counts(&self.query(squeue).await?).map_err(|e| bad("squeue", e))?;
-        Ok(ClusterSummary {
-            queued: jobs.queued,
-            running: jobs.running,
-            held: jobs.held,
-            waiting: jobs.waiting,
-            nodes_total: nodes.total,
-            nodes_free: nodes.free,
-            nodes_unavailable: nodes.unavailable,
-        })
+        Ok(ClusterSummary::from_counts(jobs, nodes))
     }
 }
 

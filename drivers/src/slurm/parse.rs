@@ -9,6 +9,7 @@
 use chrono::{DateTime, Utc};
 
 use super::state::{exit_status, final_meaning, job_state, pending_comment};
+use crate::cluster::{JobCounts, NodeCount};
 use crate::job::{JobId, JobState, JobStatus, JobTimes};
 
 /// The `squeue --format` the driver asks for: id, state, user, partition, submit time,
@@ -184,17 +185,6 @@ pub fn sacct(text: &str) -> Result<Vec<SlurmJob>, ParseError> {
     Ok(jobs)
 }
 
-/// Nodes by state, for the admin page.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct NodeCount {
-    /// Distinct nodes listed.
-    pub total: u64,
-    /// Idle ones.
-    pub free: u64,
-    /// Down, drained, failed, powered off or not responding.
-    pub unavailable: u64,
-}
-
 /// `sinfo --noheader --Node --format=%N|%T`: one line per node and partition; a node in
 /// several partitions is counted once.
 pub fn sinfo_nodes(text: &str) -> Result<NodeCount, ParseError> {
@@ -242,19 +232,6 @@ pub fn sinfo_nodes(text: &str) -> Result<NodeCount, ParseError> {
         }
     }
     Ok(count)
-}
-
-/// Jobs by state, for the admin page.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct JobCounts {
-    /// Pending, eligible.
-    pub queued: u64,
-    /// Running (or suspended, completing).
-    pub running: u64,
-    /// Held.
-    pub held: u64,
-    /// Waiting for a start time or booting nodes.
-    pub waiting: u64,
 }
 
 /// `squeue --noheader --format=%T|%r`: counted by the hub's states.

@@ -6,31 +6,7 @@
 //! words are ignored: a newer PBS adds them, and the summary is informative only.
 
 use super::error::ParseError;
-
-/// Jobs by state at the server, from `state_count`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct StateCount {
-    /// `Queued:N`.
-    pub queued: u64,
-    /// `Running:N` plus `Begun:N` (array jobs with running subjobs).
-    pub running: u64,
-    /// `Held:N`.
-    pub held: u64,
-    /// `Waiting:N` plus `Transit:N`.
-    pub waiting: u64,
-}
-
-/// Nodes by state, from `pbsnodes -a`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct NodeCount {
-    /// Every node listed.
-    pub total: u64,
-    /// `state = free`.
-    pub free: u64,
-    /// A state with `down`, `offline`, `state-unknown`, `Stale`, `unresolvable` or
-    /// `maintenance` in it: the node cannot take a job.
-    pub unavailable: u64,
-}
+use crate::cluster::{JobCounts, NodeCount};
 
 /// The `state_count` of the first server in `qstat -B -f`'s answer:
 ///
@@ -39,7 +15,7 @@ pub struct NodeCount {
 ///     server_state = Active
 ///     state_count = Transit:0 Queued:17 Held:8 Waiting:0 Running:7 Exiting:0 Begun:0
 /// ```
-pub fn qstat_server_state_count(text: &str) -> Result<StateCount, ParseError> {
+pub fn qstat_server_state_count(text: &str) -> Result<JobCounts, ParseError> {
     // qstat wraps values at 78 columns with a newline and a TAB inside the value (the
     // state_count line is longer than that): the value comes back by dropping them.
     let text = text.replace("\n\t", "");
@@ -76,8 +52,8 @@ pub fn qstat_server_state_count(text: &str) -> Result<StateCount, ParseError> {
 
 /// `Transit:0 Queued:17 Held:8 Waiting:0 Running:7 Exiting:0 Begun:0 `; `None` if a pair
 /// is not `Word:number`.
-fn read_state_count(value: &str) -> Option<StateCount> {
-    let mut count = StateCount::default();
+fn read_state_count(value: &str) -> Option<JobCounts> {
+    let mut count = JobCounts::default();
     for pair in value.split_whitespace() {
         let (state, n) = pair.split_once(':')?;
         let n: u64 = n.parse().ok()?;
@@ -183,7 +159,7 @@ node0197
         let count = qstat_server_state_count(SERVER).unwrap();
         assert_eq!(
             count,
-            StateCount {
+            JobCounts {
                 queued: 211,
                 running: 13,
                 held: 47,

@@ -60,7 +60,7 @@ mod render;
 #[cfg(test)]
 mod tests;
 
-pub use cluster::{pbsnodes_states, qstat_server_state_count, NodeCount, StateCount};
+pub use cluster::{pbsnodes_states, qstat_server_state_count};
 pub use ctime::ctime;
 pub use error::ParseError;
 pub use json::qstat_json;
