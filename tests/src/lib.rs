@@ -8,6 +8,7 @@
 
 pub mod accounts;
 pub mod chrome;
+pub mod hub_client;
 pub mod jupyter;
 pub mod pbs_hub;
 pub mod real_hub;

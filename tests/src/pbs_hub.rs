@@ -3,6 +3,7 @@
 //! driver and the cluster's `qsub`/`qstat`/`qdel`, whose jobs run `hub-singleuser`
 //! (processes). All on 127.0.0.1; each [`World`] in its own temporary directory.
 
+use crate::hub_client::{hub_api, proxy_routes, stop_proxy};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -95,33 +96,13 @@ roles = ["admin"]
         path: &str,
         body: Option<Value>,
     ) -> (u16, Value) {
-        let client = reqwest::Client::new();
-        let mut request = client
-            .request(method, format!("{}/hub/api{path}", self.public))
-            .header("Authorization", format!("token {}", self.service_token));
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        match request.send().await {
-            Ok(response) => {
-                let status = response.status().as_u16();
-                let text = response.text().await.unwrap_or_default();
-                (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-            }
-            Err(_) => (0, Value::Null),
-        }
+        let api_base = format!("{}/hub/api", self.public);
+        hub_api(&api_base, &self.service_token, method, path, body).await
     }
 
     /// The proxy's routes (its own API, with the hub's token).
     pub async fn routes(&self) -> Value {
-        let token = std::fs::read_to_string(self.path("proxy_token")).expect("proxy token");
-        let response = reqwest::Client::new()
-            .get(format!("{}/api/routes", self.proxy_api))
-            .header("Authorization", format!("token {}", token.trim()))
-            .send()
-            .await
-            .expect("the proxy's API answers");
-        response.json().await.expect("routes are JSON")
+        proxy_routes(&self.proxy_api, &self.path("proxy_token")).await
     }
 
     /// Waits until the hub answers through the proxy.
@@ -176,14 +157,7 @@ roles = ["admin"]
 
     /// Kills the proxy the hub left behind (a SIGKILLed hub cannot stop it).
     fn kill_proxy(&self) {
-        if let Ok(text) = std::fs::read_to_string(self.path("proxy.pid")) {
-            if let Ok(pid) = text.trim().parse::<i32>() {
-                let _ = nix::sys::signal::kill(
-                    nix::unistd::Pid::from_raw(pid),
-                    nix::sys::signal::Signal::SIGTERM,
-                );
-            }
-        }
+        stop_proxy(&self.path("proxy.pid"));
     }
 }
 

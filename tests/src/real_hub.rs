@@ -4,6 +4,7 @@
 //! `jupyterhub-singleuser` (JupyterLab) from PyPI. Needs root (accounts, jobs as their
 //! owners) and the environment `.ci/run` installs ([`crate::jupyter`]).
 
+use crate::hub_client::{hub_api, stop_proxy};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -136,20 +137,7 @@ scopes = ["list:users", "read:users:activity", "read:servers", "delete:servers"]
         path: &str,
         body: Option<Value>,
     ) -> (u16, Value) {
-        let mut request = reqwest::Client::new()
-            .request(method, self.url(&format!("hub/api{path}")))
-            .header("Authorization", format!("token {token}"));
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        match request.send().await {
-            Ok(response) => {
-                let status = response.status().as_u16();
-                let text = response.text().await.unwrap_or_default();
-                (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-            }
-            Err(_) => (0, Value::Null),
-        }
+        hub_api(&self.url("hub/api"), token, method, path, body).await
     }
 
     /// Logs `account` in through the login form (real PAM); the browser-like client that
@@ -258,14 +246,7 @@ scopes = ["list:users", "read:users:activity", "read:servers", "delete:servers"]
         if let Some(hub) = self.hub_process.take() {
             hub.stop();
         }
-        if let Ok(text) = std::fs::read_to_string(self.path("proxy.pid")) {
-            if let Ok(pid) = text.trim().parse::<i32>() {
-                let _ = nix::sys::signal::kill(
-                    nix::unistd::Pid::from_raw(pid),
-                    nix::sys::signal::Signal::SIGTERM,
-                );
-            }
-        }
+        stop_proxy(&self.path("proxy.pid"));
     }
 }
 

@@ -3,6 +3,7 @@
 //! driver; each job runs `hub-singleuser` on a node of a private cluster
 //! (`.ci/slurm-cluster.sh`). Needs Slurm installed (`.ci/slurm-cluster.sh install`).
 
+use batchhub_tests::hub_client::{hub_api, proxy_routes, stop_proxy};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -112,32 +113,13 @@ roles = ["admin"]
 
     /// An API call as the service; status and JSON body (Null when empty).
     async fn api(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
-        let mut request = reqwest::Client::new()
-            .request(method, format!("{}/hub/api{path}", self.public))
-            .header("Authorization", format!("token {}", self.service_token));
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        match request.send().await {
-            Ok(response) => {
-                let status = response.status().as_u16();
-                let text = response.text().await.unwrap_or_default();
-                (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-            }
-            Err(_) => (0, Value::Null),
-        }
+        let api_base = format!("{}/hub/api", self.public);
+        hub_api(&api_base, &self.service_token, method, path, body).await
     }
 
     /// The proxy's routes (its own API, with the hub's token).
     async fn routes(&self) -> Value {
-        let token = std::fs::read_to_string(self.path("proxy_token")).expect("proxy token");
-        let response = reqwest::Client::new()
-            .get(format!("{}/api/routes", self.proxy_api))
-            .header("Authorization", format!("token {}", token.trim()))
-            .send()
-            .await
-            .expect("the proxy's API answers");
-        response.json().await.expect("routes are JSON")
+        proxy_routes(&self.proxy_api, &self.path("proxy_token")).await
     }
 
     /// Creates `user` and starts their default server with `options`.
@@ -171,14 +153,7 @@ roles = ["admin"]
 
 impl Drop for World {
     fn drop(&mut self) {
-        if let Ok(text) = std::fs::read_to_string(self.path("proxy.pid")) {
-            if let Ok(pid) = text.trim().parse::<i32>() {
-                let _ = nix::sys::signal::kill(
-                    nix::unistd::Pid::from_raw(pid),
-                    nix::sys::signal::Signal::SIGTERM,
-                );
-            }
-        }
+        stop_proxy(&self.path("proxy.pid"));
         if std::thread::panicking() {
             eprintln!("--- hub.log\n{}", self.log());
         }
