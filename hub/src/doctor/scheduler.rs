@@ -114,13 +114,21 @@ pub(super) async fn check(config: &HubConfig, options: &DoctorOptions) -> Vec<Fi
             stdin: None,
             timeout,
         };
-        findings.push(run(&ProcessRunner, probe.check, &spec, &whom).await);
+        let through_prefix = options.test_user.is_some() && probe.as_owner;
+        findings.push(run(&ProcessRunner, probe.check, &spec, &whom, through_prefix).await);
     }
     findings
 }
 
-/// Runs one command and judges it: started and exited 0, or why not.
-async fn run(runner: &dyn CommandRunner, check: &str, spec: &CommandSpec, whom: &str) -> Finding {
+/// Runs one command and judges it: started and exited 0, or why not. The fix names
+/// `spawner.exec_prefix` only when the command went through it.
+async fn run(
+    runner: &dyn CommandRunner,
+    check: &str,
+    spec: &CommandSpec,
+    whom: &str,
+    through_prefix: bool,
+) -> Finding {
     let shown = spec.display();
     let program = spec.argv.first().cloned().unwrap_or_default();
     let path = spec
@@ -146,17 +154,27 @@ async fn run(runner: &dyn CommandRunner, check: &str, spec: &CommandSpec, whom: 
             let code = out
                 .code
                 .map_or("a signal".to_string(), |c| format!("exit code {c}"));
+            let fix = if through_prefix {
+                "run that command by hand as the hub's user; check spawner.exec_prefix's sudo \
+                 rule (`hub sudoers`) and that the scheduler's server answers"
+            } else {
+                "run that command by hand as the hub's user; check that the scheduler's server \
+                 answers and that the hub's user may query it"
+            };
             Finding::fail(
                 check,
                 format!("`{shown}` ({whom}) ended with {code}: {said}"),
-                "run that command by hand as the hub's user; check spawner.exec_prefix's sudo rule \
-                 and that the scheduler's server answers",
+                fix,
             )
         }
         Err(drivers::command::RunError::Spawn { source, .. }) => Finding::fail(
             check,
             format!("cannot start `{program}` ({whom}): {source}"),
-            format!("install it on PATH ({path}), or correct spawner.exec_prefix"),
+            if through_prefix {
+                format!("install it on PATH ({path}), or correct spawner.exec_prefix")
+            } else {
+                format!("install it on PATH ({path})")
+            },
         ),
         Err(e) => Finding::fail(
             check,
