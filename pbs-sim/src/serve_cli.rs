@@ -77,9 +77,11 @@ pub struct ServeArgs {
     /// `kill_delay`).
     #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
     kill_delay: f64,
-    /// Where jobs' `TMPDIR`s are made (MoM's `$tmpdir`).
-    #[arg(long, default_value = "/var/tmp", value_name = "DIR")]
-    tmpdir: PathBuf,
+    /// Where jobs' `TMPDIR`s (`pbs.<job id>`) are made, MoM's `$tmpdir` [default: `tmp` in
+    /// the state directory: clusters sharing a machine number their jobs alike, and would
+    /// otherwise take each other's `/var/tmp/pbs.1.pbs02`].
+    #[arg(long, value_name = "DIR")]
+    tmpdir: Option<PathBuf>,
     /// What `pbs_version` says.
     #[arg(long, default_value = DEFAULT_PBS_VERSION)]
     pbs_version: String,
@@ -183,9 +185,14 @@ fn options(args: &ServeArgs) -> Result<ServeOptions> {
         background,
         exit_delay: args.exit_delay,
     };
+    let state_dir = args.state_dir.clone().unwrap_or_else(default_state_dir);
     Ok(ServeOptions {
         socket: args.socket.clone().unwrap_or_else(default_socket),
-        state_dir: args.state_dir.clone().unwrap_or_else(default_state_dir),
+        tmpdir_root: args
+            .tmpdir
+            .clone()
+            .unwrap_or_else(|| ServeOptions::default_tmpdir_root(&state_dir)),
+        state_dir,
         fresh: args.fresh,
         header,
         kill_delay: Duration::from_secs_f64(args.kill_delay),
@@ -196,7 +203,6 @@ fn options(args: &ServeArgs) -> Result<ServeOptions> {
             qstat_slow_ms: args.qstat_slow_ms,
             qsub_reject: args.qsub_reject_rate,
         },
-        tmpdir_root: args.tmpdir.clone(),
     })
 }
 

@@ -29,17 +29,58 @@ pub fn bin(name: &str) -> PathBuf {
     path
 }
 
-/// A port nothing listens on now (bound and released: another process could take it
-/// before the caller does, which the tests accept on a test machine).
+/// A port nothing listens on now, never handed out before in this process, for a peer to
+/// bind later.
+///
+/// Not the kernel's `:0` choice: that comes from the ephemeral range, which the tests' own
+/// outgoing connections draw from too, and a port just released comes back soon — two
+/// tests running side by side were given the same one. Instead a random port below the
+/// ephemeral range (20000–32767), checked free and remembered. Another process could still
+/// take it before the peer binds, which the tests accept on a test machine.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
+    use std::collections::HashSet;
+    use std::sync::Mutex;
+    static GIVEN: Mutex<Option<HashSet<u16>>> = Mutex::new(None);
+    const FIRST: u16 = 20000;
+    const COUNT: u32 = 12768;
+    let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+    let given = given.get_or_insert_with(HashSet::new);
+    // A cheap random start (no rand dependency): the clock's nanoseconds and our pid.
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let start = nanos.wrapping_mul(2_654_435_761) ^ std::process::id().wrapping_mul(40_503);
+    for i in 0..COUNT {
+        let port = FIRST + ((start.wrapping_add(i.wrapping_mul(7919))) % COUNT) as u16;
+        if given.contains(&port) {
+            continue;
+        }
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            given.insert(port);
+            return port;
+        }
+    }
+    panic!("no free port in {FIRST}..{}", u32::from(FIRST) + COUNT);
 }
 
 /// Polls `check` every 100 ms until it gives `Some`, or panics after `limit` saying `what`.
-pub async fn eventually<T, F, Fut>(limit: Duration, what: &str, mut check: F) -> T
+pub async fn eventually<T, F, Fut>(limit: Duration, what: &str, check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    eventually_explained(limit, what, check, String::new).await
+}
+
+/// [`eventually`], adding `context()` (read when the time is up: a log, the last answer) to
+/// the panic message, so a timeout says what the system was doing.
+pub async fn eventually_explained<T, F, Fut>(
+    limit: Duration,
+    what: &str,
+    mut check: F,
+    context: impl FnOnce() -> String,
+) -> T
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Option<T>>,
@@ -49,10 +90,9 @@ where
         if let Some(value) = check().await {
             return value;
         }
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {limit:?}: {what}"
-        );
+        if Instant::now() >= deadline {
+            panic!("timed out after {limit:?}: {what}\n{}", context());
+        }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -100,8 +140,7 @@ impl SimCluster {
             .arg("--state-dir")
             .arg(dir.join("state"))
             .args(["--node-count", &nodes.to_string(), "--kill-delay", "1"])
-            .args(["--exit-delay", "0", "--tmpdir"])
-            .arg(std::env::temp_dir())
+            .args(["--exit-delay", "0"])
             .env("TZ", "UTC")
             .stdout(Stdio::null())
             .stderr(log)
@@ -186,6 +225,20 @@ impl Drop for SimCluster {
             }
         }
         terminate(&mut self.daemon);
+        // A failed test's cluster is removed with its directory: show what its daemon said
+        // (a job it could not start, a refused command).
+        if std::thread::panicking() {
+            let log = std::fs::read_to_string(self.dir.join("pbs-sim.log")).unwrap_or_default();
+            eprintln!("--- pbs-sim log ({}):\n{log}", self.dir.display());
+            let spool = std::fs::read_dir(self.dir.join("state/spool"))
+                .into_iter()
+                .flatten();
+            for entry in spool.flatten() {
+                let path = entry.path().join("wrapper.log");
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                eprintln!("--- {}:\n{text}", path.display());
+            }
+        }
     }
 }
 

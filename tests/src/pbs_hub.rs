@@ -10,8 +10,8 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::{
-    bin, eventually, free_port, hub_and_proxy_config, job_states, write_secret, HubProcess,
-    SimCluster,
+    bin, eventually, eventually_explained, free_port, hub_and_proxy_config, job_states,
+    write_secret, HubProcess, SimCluster,
 };
 
 /// One hub's world: its directory, config, ports and credentials.
@@ -121,14 +121,21 @@ roles = ["admin"]
     /// Waits until `user`'s default server is ready; its URL path.
     pub async fn wait_ready(&self, user: &str) -> String {
         let what = format!("{user}'s server becomes ready");
-        eventually(Duration::from_secs(90), &what, || async {
-            let (_, body) = self
-                .api(reqwest::Method::GET, &format!("/users/{user}"), None)
-                .await;
-            let server = body.pointer("/servers/")?;
-            (server["ready"] == Value::Bool(true))
-                .then(|| server["url"].as_str().unwrap_or("").to_string())
-        })
+        let last = std::cell::RefCell::new(Value::Null);
+        eventually_explained(
+            Duration::from_secs(90),
+            &what,
+            || async {
+                let (_, body) = self
+                    .api(reqwest::Method::GET, &format!("/users/{user}"), None)
+                    .await;
+                *last.borrow_mut() = body.clone();
+                let server = body.pointer("/servers/")?;
+                (server["ready"] == Value::Bool(true))
+                    .then(|| server["url"].as_str().unwrap_or("").to_string())
+            },
+            || format!("last answer: {}\nhub log:\n{}", last.borrow(), self.log()),
+        )
         .await
     }
 

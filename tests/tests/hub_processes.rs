@@ -5,7 +5,9 @@
 use std::time::Duration;
 
 use batchhub_tests::pbs_hub::{singleuser, start};
-use batchhub_tests::{browser, eventually, hidden_xsrf, job_states, location};
+use batchhub_tests::{
+    browser, eventually, eventually_explained, hidden_xsrf, job_states, location,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_user_logs_in_submits_the_form_reaches_the_server_through_the_proxy_and_stops_it() {
@@ -178,13 +180,36 @@ async fn a_hub_killed_mid_spawn_readopts_every_job_and_deletes_nothing() {
         assert_eq!(status, 202, "{user}: {}", world.log());
     }
     // Every job submitted (the hub persisted each transition before acting on it).
-    eventually(
+    eventually_explained(
         Duration::from_secs(30),
         "three jobs are running",
         || async {
             let jobs = job_states(&cluster);
             (jobs.len() == 3 && jobs.iter().all(|(_, s)| s == "R")).then_some(())
         },
+        || {
+            format!(
+                "jobs: {:?}\nhub log:\n{}",
+                job_states(&cluster),
+                world.log()
+            )
+        },
+    )
+    .await;
+    // And the hub has stored every job id: a server moves on from queued only once its
+    // queued state (holding the job) is committed. Killed before that, between qsub's answer
+    // and the commit, the hub would not know the job (its server ends "submit interrupted").
+    eventually_explained(
+        Duration::from_secs(30),
+        "the hub saw every job start",
+        || async {
+            let log = world.log();
+            users
+                .iter()
+                .all(|user| log.contains(&format!(r#"server={user}/ from="queued" to="starting""#)))
+                .then_some(())
+        },
+        || format!("hub log:\n{}", world.log()),
     )
     .await;
     let before = job_states(&cluster);

@@ -158,7 +158,7 @@ async fn start_sim(sim: &SimSection) -> anyhow::Result<SimCluster> {
         kill_delay: Duration::from_secs(5),
         pbs_version: DEFAULT_PBS_VERSION.to_string(),
         fault_rates: FaultRates::default(),
-        tmpdir_root: std::env::temp_dir(),
+        tmpdir_root: ServeOptions::default_tmpdir_root(&options_state_dir),
     };
     let stop = CancellationToken::new();
     let shutdown = stop.clone().cancelled_owned();

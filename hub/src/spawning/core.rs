@@ -270,7 +270,12 @@ impl Inner {
         } else if event == Event::StartRequested {
             entry.last_job = None;
         }
-        tracing::debug!(server = %key, from = before.state.name(), to = transition.state().name(), ?event, "transition");
+        // A change of phase is what an operator follows a server by; the rest is detail.
+        if before.state.name() != transition.state().name() {
+            tracing::info!(server = %key, from = before.state.name(), to = transition.state().name(), ?event, "server state changed");
+        } else {
+            tracing::debug!(server = %key, from = before.state.name(), to = transition.state().name(), ?event, "transition");
+        }
         let db = self.db.clone();
         let row_entry = entry.clone();
         let (state, actions) = transition

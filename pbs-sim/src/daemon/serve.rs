@@ -34,8 +34,18 @@ pub struct ServeOptions {
     pub pbs_version: String,
     /// Faults that strike by themselves.
     pub fault_rates: FaultRates,
-    /// Where jobs' `TMPDIR`s are made.
+    /// Where jobs' `TMPDIR`s are made; made (world-writable and sticky, as `/var/tmp`) if
+    /// missing.
     pub tmpdir_root: PathBuf,
+}
+
+impl ServeOptions {
+    /// The usual place for jobs' `TMPDIR`s: `tmp` in the state directory. Not `/var/tmp` as
+    /// on a real MoM: clusters sharing this machine number their jobs alike (`1.pbs02`),
+    /// and one's job would take, or delete, another's `pbs.1.pbs02`.
+    pub fn default_tmpdir_root(state_dir: &Path) -> PathBuf {
+        state_dir.join("tmp")
+    }
 }
 
 /// Why the daemon could not start or stopped.
@@ -144,6 +154,10 @@ fn start(options: &ServeOptions) -> Result<(Arc<Mutex<Daemon>>, UnixListener), S
     };
     let spool = options.state_dir.join("spool");
     std::fs::create_dir_all(&spool).map_err(state_err)?;
+    make_tmpdir_root(&options.tmpdir_root).map_err(|source| ServeError::StateDir {
+        path: options.tmpdir_root.clone(),
+        source,
+    })?;
     let runner = Runner::new(RunnerConfig {
         spool,
         wrapper_exe: std::env::current_exe().map_err(state_err)?,
@@ -237,4 +251,15 @@ async fn connection(daemon: Arc<Mutex<Daemon>>, stream: UnixStream) {
         // The client went away (a timeout of its own, say): nothing to do.
         let _ = e;
     }
+}
+
+/// Makes `dir`, where jobs running as any user make their `TMPDIR`, unless it exists:
+/// world-writable and sticky (`1777`), as `/var/tmp`. An existing one is left as it is.
+fn make_tmpdir_root(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    if dir.is_dir() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(dir)?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o1777))
 }

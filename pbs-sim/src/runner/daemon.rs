@@ -252,6 +252,16 @@ impl Runner {
             match status {
                 Some(status) => {
                     job.ended = true;
+                    if status < 0 {
+                        // MoM's own failure, not the job's: say why, as mom_logs would (the
+                        // spool entry holding the wrapper's words goes with the job).
+                        let log =
+                            std::fs::read_to_string(job.spool.wrapper_log()).unwrap_or_default();
+                        eprintln!(
+                            "pbs-sim: job {id} could not run (Exit_status {status}): {}",
+                            log.trim()
+                        );
+                    }
                     ended.push((id.clone(), status));
                 }
                 None => step_kill(job, now, self.config.kill_delay),

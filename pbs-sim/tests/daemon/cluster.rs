@@ -1,7 +1,6 @@
 //! A `pbs-sim serve` daemon in a temporary directory, with its shims installed there, run
 //! exactly as a user runs them: real processes, a real socket, real job processes.
 
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -54,10 +53,7 @@ impl Cluster {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        // Jobs' TMPDIRs: world-writable and sticky, like /var/tmp.
-        let tmp = cluster.path("tmp");
-        std::fs::create_dir(&tmp).unwrap();
-        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o1777)).unwrap();
+        // Jobs' TMPDIRs go where the daemon puts them by default: `state/tmp`.
         cluster.restart();
         cluster
     }
@@ -89,8 +85,6 @@ impl Cluster {
             .arg(self.socket())
             .arg("--state-dir")
             .arg(self.path("state"))
-            .arg("--tmpdir")
-            .arg(self.path("tmp"))
             .args(&self.flags)
             .stdin(Stdio::null())
             .stdout(Stdio::null())

@@ -225,3 +225,24 @@ fn qdel_refuses_exiting_and_finished_jobs_with_pbs_texts() {
     let (code, _, err) = cluster.run("qdel", &["-x", &id]);
     assert_eq!((code, err.as_str()), (0, ""));
 }
+
+#[test]
+fn two_clusters_on_one_machine_give_their_same_numbered_jobs_separate_tmpdirs() {
+    // Both clusters number their first job `1.pbs-sim`: on a shared `/var/tmp` one job's
+    // wrapper would find (or remove) the other's `pbs.1.pbs-sim`.
+    let script = "echo \"$TMPDIR\"\ntest -d \"$TMPDIR\" && touch \"$TMPDIR/mine\" && sleep 1\n";
+    let clusters = [Cluster::start(&[]), Cluster::start(&[])];
+    let ids: Vec<String> = clusters
+        .iter()
+        .map(|c| c.submit("tmp.sh", script, &[]))
+        .collect();
+    assert_eq!(ids[0], ids[1], "the same job id in both clusters");
+    for (cluster, id) in clusters.iter().zip(&ids) {
+        let done = cluster.wait_for(id, "F", &mut Vec::new());
+        assert_eq!(done["Exit_status"], 0, "{done}");
+        let seq = id.split('.').next().unwrap();
+        let out = std::fs::read_to_string(cluster.path(&format!("tmp.sh.o{seq}"))).unwrap();
+        let expected = cluster.path("state/tmp").join(format!("pbs.{id}"));
+        assert_eq!(out.trim(), expected.display().to_string());
+    }
+}
