@@ -20,6 +20,8 @@ pub struct World {
     dir: tempfile::TempDir,
     /// The public URL (the proxy's public port), `http://127.0.0.1:PORT`.
     pub public: String,
+    /// The hub's base URL, `/` or e.g. `/jupyterhub/`.
+    pub base: String,
     service_token: String,
     /// The proxy's route API, `http://127.0.0.1:PORT`.
     pub proxy_api: String,
@@ -29,6 +31,11 @@ impl World {
     /// Writes the config: the PBS scheduler (the cluster's shims on PATH), a service token
     /// with the admin role, and `job_command` as what each job runs.
     pub fn new(job_command: &[String]) -> World {
+        World::under("/", job_command)
+    }
+
+    /// [`World::new`] with the hub under the base URL `base` (`/jupyterhub/`).
+    pub fn under(base: &str, job_command: &[String]) -> World {
         let dir = tempfile::tempdir().expect("temp dir");
         let d = dir.path();
         let (public_port, api_port) = (free_port(), free_port());
@@ -60,16 +67,22 @@ api_token_file = "{d}/service_token"
 roles = ["admin"]
 "#,
             d = d.display(),
-            head = hub_and_proxy_config(d, (public_port, hub_port, api_port), "/"),
+            head = hub_and_proxy_config(d, (public_port, hub_port, api_port), base),
             cmd = cmd.join(", "),
         );
         std::fs::write(d.join("hub.toml"), config).expect("config written");
         World {
             public: format!("http://127.0.0.1:{public_port}"),
+            base: base.to_string(),
             proxy_api: format!("http://127.0.0.1:{api_port}"),
             service_token,
             dir,
         }
+    }
+
+    /// The admin service's API token.
+    pub fn service_token(&self) -> &str {
+        &self.service_token
     }
 
     pub fn path(&self, name: &str) -> PathBuf {
@@ -96,7 +109,18 @@ roles = ["admin"]
         path: &str,
         body: Option<Value>,
     ) -> (u16, Value) {
-        let api_base = format!("{}/hub/api", self.public);
+        self.api_at(&self.public, method, path, body).await
+    }
+
+    /// [`World::api`] through `origin` (a front end before the proxy), `http://HOST:PORT`.
+    pub async fn api_at(
+        &self,
+        origin: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let api_base = format!("{origin}{}hub/api", self.base);
         hub_api(&api_base, &self.service_token, method, path, body).await
     }
 
@@ -155,7 +179,7 @@ roles = ["admin"]
                 let routes = self.routes().await;
                 let unrouted = users
                     .iter()
-                    .all(|user| routes.get(format!("/user/{user}")).is_none());
+                    .all(|user| routes.get(format!("{}user/{user}", self.base)).is_none());
                 (ended && unrouted).then_some(())
             },
         )
@@ -180,7 +204,16 @@ impl Drop for World {
 
 /// A world with a cluster of `nodes` nodes and its hub up, whose jobs run `job_command`.
 pub async fn start(job_command: &[String], nodes: u32) -> (World, SimCluster, HubProcess) {
-    let world = World::new(job_command);
+    start_under("/", job_command, nodes).await
+}
+
+/// [`start`] with the hub under the base URL `base`.
+pub async fn start_under(
+    base: &str,
+    job_command: &[String],
+    nodes: u32,
+) -> (World, SimCluster, HubProcess) {
+    let world = World::under(base, job_command);
     let cluster = SimCluster::start(world.dir.path(), nodes);
     let hub = world.start_hub(&cluster);
     world.wait_up().await;
