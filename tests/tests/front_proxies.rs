@@ -184,6 +184,8 @@ async fn echo_server() -> String {
         while let Ok((stream, _)) = listener.accept().await {
             tokio::spawn(async move {
                 let mut path = String::new();
+                // The callback's error type is tungstenite's own (a whole HTTP response).
+                #[allow(clippy::result_large_err)]
                 let remember =
                     |request: &tokio_tungstenite::tungstenite::handshake::server::Request,
                      response| {
