@@ -22,15 +22,18 @@
 //!   as text.
 
 mod connect;
+pub mod copy;
 pub mod error;
 mod group;
 pub mod inspect;
 mod migrate;
 pub mod oauth;
+mod policy;
 mod secret;
 pub mod servers;
 pub mod sessions;
 pub mod tokens;
+pub mod upgrade;
 pub mod users;
 
 #[cfg(test)]
@@ -43,6 +46,7 @@ use sqlx::{AnyPool, Row};
 pub use connect::redact_url;
 pub use error::DbError;
 pub use oauth::{NewOAuthClient, NewOAuthCode, OAuthClient, OAuthCode};
+pub use policy::SchemaPolicy;
 pub use servers::{ServerRecord, ServerState};
 pub use sessions::SessionRecord;
 pub use tokens::{NewToken, TokenId, TokenOwner, TokenRecord};
@@ -55,6 +59,14 @@ pub enum Backend {
     Sqlite,
     /// A PostgreSQL server.
     Postgres,
+}
+
+impl Backend {
+    /// The backend a database URL names, if any (`sqlite:…`, `postgres://…`,
+    /// `postgresql://…`).
+    pub fn of_url(url: &str) -> Option<Backend> {
+        connect::backend_of(url).ok()
+    }
 }
 
 /// A handle to the hub database: a connection pool. Cheap to clone; clones share the pool.
