@@ -98,3 +98,20 @@ pub(super) async fn run_these(
         .map_err(DbError::Migrate)?;
     migrator.run(pool).await.map_err(DbError::Migrate)
 }
+
+/// Creates the database at `url` as an older release left it: only its first `count`
+/// migrations applied. The pool is returned to put rows in; the upgrade tests use it.
+#[cfg(test)]
+pub(crate) async fn create_at_version(url: &str, count: usize) -> AnyPool {
+    let (pool, backend) = super::connect::open_pool(url, super::SchemaPolicy::Upgrade)
+        .await
+        .expect("open the database");
+    let all = match backend {
+        Backend::Sqlite => SQLITE,
+        Backend::Postgres => POSTGRES,
+    };
+    run_these(&pool, &all[..count])
+        .await
+        .expect("apply the first migrations");
+    pool
+}

@@ -45,6 +45,8 @@ use sqlx::{AnyPool, Row};
 
 pub use connect::redact_url;
 pub use error::DbError;
+#[cfg(test)]
+pub(crate) use migrate::create_at_version;
 pub use oauth::{NewOAuthClient, NewOAuthCode, OAuthClient, OAuthCode};
 pub use policy::SchemaPolicy;
 pub use servers::{ServerRecord, ServerState};

@@ -16,6 +16,7 @@
 //! `proxy_process` (the proxy child), `settings` (config → the parts' settings), `upkeep`
 //! (periodic work).
 
+mod database;
 mod proxy_process;
 mod scheduler;
 pub mod secrets;
@@ -34,7 +35,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::api::{self, ApiState};
 use crate::config::HubConfig;
-use crate::db::{redact_url, Db};
+use crate::db::Db;
 use crate::proxy_client::ProxyClient;
 use crate::spawning::{Clock, HubRoute, Spawning};
 use crate::web::{self, WebState};
@@ -129,7 +130,7 @@ impl Hub {
             secrets::read_or_create(&config.hub.cookie_secret_file, 32, "cookie secret")?;
         let proxy_token =
             secrets::read_or_create(&config.proxy.auth_token_file, 32, "proxy auth token")?;
-        let db = open_database(&config.hub).await?;
+        let db = database::open(&config.hub).await?;
         let authenticator = settings::authenticator(&config.auth)?;
         let services = api::Services::load(&config.services).context("[[services]]")?;
         let built = scheduler::build(config).await?;
@@ -349,29 +350,4 @@ impl Hub {
         self.db.close().await;
         tracing::info!("the hub stopped");
     }
-}
-
-/// The database, its schema set up if new. An existing one with pending migrations is
-/// refused ([`DbError::SchemaOutdated`](crate::db::DbError::SchemaOutdated)) unless
-/// `upgrade_db` is set, which upgrades it as `hub db upgrade` would (SQLite backed up first).
-async fn open_database(hub: &crate::config::HubSection) -> anyhow::Result<Db> {
-    let url = &hub.db_url;
-    if hub.upgrade_db {
-        let report = crate::db::upgrade::upgrade(url, Utc::now())
-            .await
-            .with_context(|| format!("upgrading the database {}", redact_url(url)))?;
-        if !report.applied.is_empty() {
-            tracing::warn!(
-                database = %redact_url(url),
-                from = report.before,
-                to = report.after,
-                backup = ?report.backup,
-                "upgrade_db: applied schema migrations {:?}",
-                report.applied
-            );
-        }
-    }
-    Db::connect_with(url, crate::db::SchemaPolicy::CreateOnly)
-        .await
-        .with_context(|| format!("database {}", redact_url(url)))
 }
