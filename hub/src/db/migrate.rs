@@ -1,6 +1,9 @@
-//! The schema, embedded in the binary and applied at connect by sqlx's migrator (which
-//! records what ran in `_sqlx_migrations`, checks that applied migrations were not edited,
-//! and on PostgreSQL takes a lock so two hubs starting at once do not race).
+//! The schema, embedded in the binary and applied by sqlx's migrator when the caller's
+//! [`SchemaPolicy`](super::SchemaPolicy) allows it. The migrator records what ran in
+//! `_sqlx_migrations`, checks that applied migrations were not edited, and on PostgreSQL
+//! takes a lock so two hubs starting at once do not race.
+//!
+//! A migration that adds a table or a column must add it to `copy::TABLES` too.
 //!
 //! One set per dialect because they differ in one place (the auto-numbered token id);
 //! the two sets must keep the same version numbers and the same tables.

@@ -3,15 +3,22 @@
 //!
 //! [`Db::connect`] takes a URL: `sqlite://path?mode=rwc` (the default deployment: one file,
 //! WAL, created 0600) or `postgres://…`. Both go through sqlx's `Any` driver with runtime
-//! queries (no database is needed at build time); the schema is migrated at connect.
+//! queries (no database is needed at build time). What happens to the schema at connect is
+//! the caller's [`SchemaPolicy`]: the tests and `hub db upgrade` migrate, `hub serve` sets up
+//! a new database but refuses an existing one with pending migrations, and every caller
+//! refuses a database migrated by a newer hub.
 //! Every call is async and never blocks the event loop: PostgreSQL is spoken over async
 //! sockets and sqlx runs each SQLite connection on its own worker thread.
 //!
 //! Layout: [`error`] (the [`DbError`] type), `connect` (URLs, SQLite file, pool, pragmas),
-//! `migrate` (the embedded schema, one set per dialect), [`inspect`] (reachability and
-//! pending migrations, changing nothing: `hub doctor`), `secret` (random secrets and their
-//! hashes), and one file per table family — [`users`], [`servers`], [`tokens`], [`oauth`],
-//! [`sessions`] — each adding its repository methods to [`Db`].
+//! `migrate` (the embedded schema, one set per dialect), `policy` ([`SchemaPolicy`] and the
+//! decision to migrate or refuse), [`inspect`] (reachability and pending migrations,
+//! changing nothing: `hub doctor`, `hub db status`), [`upgrade`] (`hub db upgrade`: back up a
+//! SQLite file, then migrate), [`copy`] (`hub db copy`: every table into an empty database),
+//! `secret` (random secrets and their hashes), and one file per table family — [`users`],
+//! [`servers`], [`tokens`], [`oauth`], [`sessions`] — each adding its repository methods to
+//! [`Db`]. A migration that adds a table or column must add it to [`copy`]'s table list
+//! too; the copy refuses a schema it does not know, and its tests compare the two.
 //!
 //! Conventions:
 //! - Times are passed in (`now`) rather than read from the clock, so callers and tests
