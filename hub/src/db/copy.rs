@@ -267,6 +267,7 @@ async fn copy_rows(
         .map_err(DbError::query("begin writing the target"))?;
     let mut rows = Vec::new();
     for table in TABLES {
+        // Read whole: a hub's tables hold thousands of rows, not millions.
         let values = read_table(&mut read, table).await?;
         let insert = insert_sql(table);
         for row in &values {

@@ -1,4 +1,4 @@
-//! Looking at a database without changing it, for `hub doctor`: can it be reached, and
+//! Looking at a database without changing it, for `hub doctor` and `hub db status`: can it be reached, and
 //! which of this binary's migrations has it not seen yet. Nothing is created or migrated:
 //! a SQLite file must exist and is only read.
 
@@ -34,7 +34,8 @@ pub struct SchemaStatus {
     pub backend: Option<Backend>,
     /// The migrations the database records as applied, oldest first.
     pub applied: Vec<i64>,
-    /// This binary's migrations the database has not applied (`hub serve` applies them).
+    /// This binary's migrations the database has not applied (`hub db upgrade` applies them;
+    /// `hub serve` only on a new database, or with `upgrade_db`).
     pub pending: Vec<i64>,
     /// Migrations the database records that this binary does not know: a newer hub
     /// migrated it, and this one refuses to start on it.
