@@ -142,8 +142,9 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum DbCommand {
-    /// Print the database's schema version and its applied and pending migrations, changing
-    /// nothing; exit 1 unless it is up to date.
+    /// Print the database's schema version and its applied and pending migrations.
+    ///
+    /// Changes nothing; exits 1 unless the database is up to date.
     Status {
         /// The config file (its `[hub] db_url`).
         #[arg(
@@ -154,9 +155,11 @@ enum DbCommand {
         )]
         config: PathBuf,
     },
-    /// Apply the schema migrations this hub needs. A SQLite file is first backed up beside
-    /// itself (`<file>.<UTC time>.bak`, mode 0600); back up PostgreSQL with pg_dump before.
-    /// Stop the hub first.
+    /// Apply the schema migrations this hub needs (stop the hub first).
+    ///
+    /// A SQLite file is first backed up beside itself (`<file>.<UTC time>.bak`, mode 0600);
+    /// back up PostgreSQL with pg_dump before. Prints what it applied, or that the database
+    /// is already up to date.
     Upgrade {
         /// The config file (its `[hub] db_url`).
         #[arg(
@@ -167,10 +170,11 @@ enum DbCommand {
         )]
         config: PathBuf,
     },
-    /// Copy every user, server (with its job), token, OAuth client and code and session
-    /// into a new, empty database, e.g. from SQLite to PostgreSQL, in one transaction. The
-    /// source must be up to date (`hub db upgrade`); the hub must be stopped. Afterwards,
-    /// point `[hub] db_url` at the target.
+    /// Copy the whole database into a new, empty one, e.g. from SQLite to PostgreSQL.
+    ///
+    /// Every user, server (with its job), token, OAuth client and code and session, in one
+    /// transaction: all or nothing. The source must be up to date (`hub db upgrade`) and the
+    /// hub stopped. Afterwards, point `[hub] db_url` at the target.
     Copy {
         /// The config file whose `[hub] db_url` is the source (unless --from is given).
         #[arg(
