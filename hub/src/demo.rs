@@ -104,6 +104,8 @@ pub fn demo_config(
         "sqlite://{}?mode=rwc",
         data_dir.join("hub.sqlite").display()
     );
+    // A demo data dir kept from an older release just works (its SQLite file is backed up).
+    config.hub.upgrade_db = true;
     config.hub.cookie_secret_file = data_dir.join("cookie_secret");
     config.hub.allow_named_servers = true;
     config.proxy.command = vec![proxy.display().to_string()];

@@ -141,7 +141,7 @@ fn hash_password_prints_a_verifiable_argon2_hash() {
 fn help_names_every_subcommand() {
     let output = hub().arg("--help").output().unwrap();
     let help = stdout_of(&output);
-    for command in ["generate-config", "check-config", "hash-password"] {
+    for command in ["generate-config", "check-config", "hash-password", "db"] {
         assert!(help.contains(command), "{help}");
     }
 }

@@ -23,6 +23,11 @@ hub_bind_url = "http://127.0.0.1:8081/"
 # hub_connect_url = "http://login1.cluster:8081/"
 # The database: "sqlite:///path" or "postgresql://user@host/db".
 db_url = "sqlite:///batchhub.sqlite"
+# Apply pending schema migrations when the hub starts (a SQLite file is backed up beside
+# itself first; take a pg_dump of PostgreSQL yourself). When false, a hub newer than its
+# database refuses to start and says to back it up and run `hub db upgrade -f FILE`.
+# A new, empty database is always set up.
+upgrade_db = false
 # The file holding the key that signs login cookies.
 cookie_secret_file = "batchhub_cookie_secret"
 # TLS for the hub itself: both or neither. Default: plain HTTP. (Not built yet: `hub serve`

@@ -28,6 +28,10 @@ pub struct HubSection {
     pub hub_connect_url: Option<String>,
     /// The database: `sqlite:///path` or `postgresql://…` (`db_url`).
     pub db_url: String,
+    /// Apply pending schema migrations at start (`upgrade_db`), backing a SQLite file up
+    /// first; otherwise `hub serve` refuses an existing database that needs them and says to
+    /// run `hub db upgrade`. A new, empty database is always set up.
+    pub upgrade_db: bool,
     /// The file holding the key that signs cookies (`cookie_secret_file`).
     pub cookie_secret_file: PathBuf,
     /// The hub's TLS certificate (PEM); with `ssl_key`, the hub serves HTTPS.
@@ -50,6 +54,7 @@ impl Default for HubSection {
             hub_bind_url: "http://127.0.0.1:8081/".to_string(),
             hub_connect_url: None,
             db_url: "sqlite:///batchhub.sqlite".to_string(),
+            upgrade_db: false,
             cookie_secret_file: PathBuf::from("batchhub_cookie_secret"),
             ssl_cert: None,
             ssl_key: None,

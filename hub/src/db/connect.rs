@@ -1,5 +1,5 @@
 //! Opening the database: URL → backend, the SQLite file (created 0600), the pool, pragmas,
-//! then migrations.
+//! then the schema as the caller's [`SchemaPolicy`] allows.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
@@ -8,9 +8,10 @@ use std::time::Duration;
 
 use sqlx::any::AnyPoolOptions;
 use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::Executor;
+use sqlx::{AnyPool, Executor};
 
-use super::{migrate, Backend, Db, DbError};
+use super::policy::{must_migrate, SchemaPolicy};
+use super::{inspect, migrate, Backend, Db, DbError};
 
 /// Connections per pool for SQLite. WAL lets readers run beside the one writer; more
 /// connections than this only queue on the write lock.
@@ -28,7 +29,7 @@ const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl Db {
-    /// Connects to `url` and brings the schema up to date.
+    /// Connects to `url` and brings the schema up to date ([`SchemaPolicy::Upgrade`]).
     ///
     /// - `sqlite://path?mode=rwc` (`sqlite:///abs/path` for an absolute path): the file is
     ///   created with mode 0600 if missing, and tightened to 0600 if it is readable by others,
@@ -37,58 +38,105 @@ impl Db {
     ///   only a killed process).
     /// - `postgres://user[:password]@host[:port]/database[?…]` (also `postgresql://`).
     pub async fn connect(url: &str) -> Result<Db, DbError> {
-        let backend = backend_of(url)?;
-        sqlx::any::install_default_drivers();
-        let options = match backend {
-            Backend::Sqlite => {
-                if let Some(path) = sqlite_file(url)? {
-                    prepare_sqlite_file(path).await?;
-                }
-                AnyPoolOptions::new()
-                    .max_connections(SQLITE_MAX_CONNECTIONS)
-                    .after_connect(|conn, _meta| {
-                        Box::pin(async move {
-                            // Per-connection settings; journal_mode is set once below.
-                            conn.execute(
-                                format!(
-                                    "PRAGMA foreign_keys = ON; \
-                                     PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; \
-                                     PRAGMA synchronous = FULL;"
-                                )
-                                .as_str(),
-                            )
-                            .await?;
-                            Ok(())
-                        })
-                    })
+        Db::connect_with(url, SchemaPolicy::Upgrade).await
+    }
+
+    /// Connects to `url` and does to its schema what `policy` allows; see [`Db::connect`]
+    /// for the URLs. A database migrated by a newer hub is refused whatever the policy.
+    pub async fn connect_with(url: &str, policy: SchemaPolicy) -> Result<Db, DbError> {
+        let (pool, backend) = open_pool(url, policy).await?;
+        let schema = async {
+            let status = schema_status(&pool, backend).await?;
+            if must_migrate(policy, backend, &status, url)? {
+                migrate::run(&pool, backend).await?;
             }
-            Backend::Postgres => AnyPoolOptions::new().max_connections(POSTGRES_MAX_CONNECTIONS),
+            Ok(())
         };
-        let pool = options
-            .acquire_timeout(ACQUIRE_TIMEOUT)
-            .connect(url)
-            .await
-            .map_err(|source| DbError::Connect {
-                url: redact_url(url),
-                source,
-            })?;
-        if backend == Backend::Sqlite {
-            // WAL is a property of the file and persists; it is set here, once, because
-            // changing it takes a lock that the busy timeout does not wait for.
-            pool.execute("PRAGMA journal_mode = WAL")
-                .await
-                .map_err(|source| DbError::Connect {
-                    url: redact_url(url),
-                    source,
-                })?;
+        if let Err(e) = schema.await {
+            pool.close().await;
+            return Err(e);
         }
-        migrate::run(&pool, backend).await?;
         Ok(Db {
             pool,
             backend,
             group: Default::default(),
         })
     }
+}
+
+/// A pool on `url` with its pragmas, the schema untouched. Only [`SchemaPolicy::Current`]
+/// refuses to create a missing SQLite file.
+pub(super) async fn open_pool(
+    url: &str,
+    policy: SchemaPolicy,
+) -> Result<(AnyPool, Backend), DbError> {
+    let backend = backend_of(url)?;
+    sqlx::any::install_default_drivers();
+    let options = match backend {
+        Backend::Sqlite => {
+            if let Some(path) = sqlite_file(url)? {
+                if policy == SchemaPolicy::Current && !path.exists() {
+                    return Err(DbError::File {
+                        path,
+                        source: std::io::Error::new(
+                            std::io::ErrorKind::NotFound,
+                            "no database there",
+                        ),
+                    });
+                }
+                prepare_sqlite_file(path).await?;
+            }
+            AnyPoolOptions::new()
+                .max_connections(SQLITE_MAX_CONNECTIONS)
+                .after_connect(|conn, _meta| {
+                    Box::pin(async move {
+                        // Per-connection settings; journal_mode is set once below.
+                        conn.execute(
+                            format!(
+                                "PRAGMA foreign_keys = ON; \
+                                 PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; \
+                                 PRAGMA synchronous = FULL;"
+                            )
+                            .as_str(),
+                        )
+                        .await?;
+                        Ok(())
+                    })
+                })
+        }
+        Backend::Postgres => AnyPoolOptions::new().max_connections(POSTGRES_MAX_CONNECTIONS),
+    };
+    let pool = options
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .connect(url)
+        .await
+        .map_err(|source| DbError::Connect {
+            url: redact_url(url),
+            source,
+        })?;
+    if backend == Backend::Sqlite {
+        // WAL is a property of the file and persists; it is set here, once, because
+        // changing it takes a lock that the busy timeout does not wait for.
+        if let Err(source) = pool.execute("PRAGMA journal_mode = WAL").await {
+            pool.close().await;
+            return Err(DbError::Connect {
+                url: redact_url(url),
+                source,
+            });
+        }
+    }
+    Ok((pool, backend))
+}
+
+/// The schema of the database behind `pool` against this binary's migrations.
+pub(super) async fn schema_status(
+    pool: &AnyPool,
+    backend: Backend,
+) -> Result<inspect::SchemaStatus, DbError> {
+    let mut conn = pool.acquire().await.map_err(DbError::query(
+        "get a connection to read the schema version",
+    ))?;
+    inspect::schema_status(&mut conn, backend).await
 }
 
 /// The backend a URL names.

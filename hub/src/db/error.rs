@@ -32,6 +32,80 @@ pub enum DbError {
     /// The schema migrations failed; the database is left at the last migration that succeeded.
     #[error("cannot migrate the database schema")]
     Migrate(#[source] sqlx::migrate::MigrateError),
+    /// The database records migrations this binary does not know: a newer hub migrated it.
+    /// Every command refuses it, since this hub would misread what the newer one wrote.
+    #[error(
+        "the database at {url} is at schema version {version}, newer than this hub's \
+         {latest} (it was migrated by a newer hub): run that hub, or restore the backup \
+         taken before the upgrade"
+    )]
+    SchemaTooNew {
+        /// The URL, without any password.
+        url: String,
+        /// Its newest applied migration.
+        version: i64,
+        /// The newest migration this binary knows.
+        latest: i64,
+    },
+    /// The database lacks migrations and this command may not apply them (`hub serve`
+    /// without `upgrade_db`, the source of `hub db copy`).
+    #[error(
+        "the database at {url} is at schema version {version}, this hub needs {latest}: \
+         back it up and run `hub db upgrade`"
+    )]
+    SchemaOutdated {
+        /// The URL, without any password.
+        url: String,
+        /// Its newest applied migration (0: none).
+        version: i64,
+        /// The newest migration this binary knows.
+        latest: i64,
+    },
+    /// A migration is recorded as failed half-way: the schema is in an unknown state.
+    #[error(
+        "the database at {url}: migration(s) {failed:?} failed half-way; restore it from \
+         its backup"
+    )]
+    SchemaFailed {
+        /// The URL, without any password.
+        url: String,
+        /// The failed versions.
+        failed: Vec<i64>,
+    },
+    /// The backup of a SQLite file before a migration could not be written; nothing was
+    /// migrated.
+    #[error("cannot back up the database to {path}; nothing was migrated")]
+    Backup {
+        /// The backup file.
+        path: std::path::PathBuf,
+        /// The driver's error.
+        #[source]
+        source: sqlx::Error,
+    },
+    /// The target of a copy already holds rows: a copy only fills an empty database.
+    #[error(
+        "the target database {url} is not empty ({tables}): copy only into a new, empty \
+         database ({how})"
+    )]
+    TargetNotEmpty {
+        /// The URL, without any password.
+        url: String,
+        /// The tables holding rows, with their counts (`users: 3, servers: 2`).
+        tables: String,
+        /// How to get an empty one.
+        how: &'static str,
+    },
+    /// A database's tables or columns are not the ones this binary's copy knows, so a copy
+    /// would leave something behind.
+    #[error(
+        "{url}: {detail}; the copy knows only this hub's schema and refuses to leave data behind"
+    )]
+    UnexpectedSchema {
+        /// The URL, without any password.
+        url: String,
+        /// What differs.
+        detail: String,
+    },
     /// A user with this name already exists.
     #[error("user {0:?} already exists")]
     UserExists(String),

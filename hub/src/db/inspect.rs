@@ -1,4 +1,4 @@
-//! Looking at a database without changing it, for `hub doctor`: can it be reached, and
+//! Looking at a database without changing it, for `hub doctor` and `hub db status`: can it be reached, and
 //! which of this binary's migrations has it not seen yet. Nothing is created or migrated:
 //! a SQLite file must exist and is only read.
 
@@ -32,13 +32,33 @@ pub enum Inspection {
 pub struct SchemaStatus {
     /// Which engine answered.
     pub backend: Option<Backend>,
-    /// This binary's migrations the database has not applied (`hub serve` applies them).
+    /// The migrations the database records as applied, oldest first.
+    pub applied: Vec<i64>,
+    /// This binary's migrations the database has not applied (`hub db upgrade` applies them;
+    /// `hub serve` only on a new database, or with `upgrade_db`).
     pub pending: Vec<i64>,
     /// Migrations the database records that this binary does not know: a newer hub
     /// migrated it, and this one refuses to start on it.
     pub unknown: Vec<i64>,
     /// Migrations recorded as failed half-way.
     pub failed: Vec<i64>,
+}
+
+impl SchemaStatus {
+    /// The database's schema version: its newest applied migration, 0 for none.
+    pub fn version(&self) -> i64 {
+        self.applied.iter().copied().max().unwrap_or(0)
+    }
+
+    /// Whether no migration was ever applied: a new, empty database.
+    pub fn is_new(&self) -> bool {
+        self.applied.is_empty() && self.failed.is_empty()
+    }
+}
+
+/// The schema version this binary brings a database of `backend` to.
+pub fn latest_version(backend: Backend) -> i64 {
+    migrate::versions(backend).into_iter().max().unwrap_or(0)
 }
 
 /// Reaches the database at `url` and compares its migrations with this binary's, changing
@@ -92,7 +112,8 @@ pub async fn inspect(url: &str) -> Result<Inspection, DbError> {
     status.map(Inspection::Schema)
 }
 
-async fn schema_status(
+/// The migrations of the database behind `conn` compared with this binary's.
+pub(super) async fn schema_status(
     conn: &mut AnyConnection,
     backend: Backend,
 ) -> Result<SchemaStatus, DbError> {
@@ -112,10 +133,12 @@ async fn schema_status(
     let (applied, failed): (Vec<i64>, Vec<i64>) = if tables == 0 {
         (Vec::new(), Vec::new())
     } else {
-        let applied = sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(DbError::query("read the applied migrations"))?;
+        let applied = sqlx::query_scalar(
+            "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version",
+        )
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(DbError::query("read the applied migrations"))?;
         let failed = sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE NOT success")
             .fetch_all(&mut *conn)
             .await
@@ -134,6 +157,7 @@ async fn schema_status(
 fn compare(backend: Backend, known: Vec<i64>, applied: &[i64], failed: &[i64]) -> SchemaStatus {
     SchemaStatus {
         backend: Some(backend),
+        applied: applied.to_vec(),
         pending: known
             .iter()
             .copied()

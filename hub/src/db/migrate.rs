@@ -1,6 +1,9 @@
-//! The schema, embedded in the binary and applied at connect by sqlx's migrator (which
-//! records what ran in `_sqlx_migrations`, checks that applied migrations were not edited,
-//! and on PostgreSQL takes a lock so two hubs starting at once do not race).
+//! The schema, embedded in the binary and applied by sqlx's migrator when the caller's
+//! [`SchemaPolicy`](super::SchemaPolicy) allows it. The migrator records what ran in
+//! `_sqlx_migrations`, checks that applied migrations were not edited, and on PostgreSQL
+//! takes a lock so two hubs starting at once do not race.
+//!
+//! A migration that adds a table or a column must add it to `copy::TABLES` too.
 //!
 //! One set per dialect because they differ in one place (the auto-numbered token id);
 //! the two sets must keep the same version numbers and the same tables.
@@ -97,4 +100,21 @@ pub(super) async fn run_these(
         .await
         .map_err(DbError::Migrate)?;
     migrator.run(pool).await.map_err(DbError::Migrate)
+}
+
+/// Creates the database at `url` as an older release left it: only its first `count`
+/// migrations applied. The pool is returned to put rows in; the upgrade tests use it.
+#[cfg(test)]
+pub(crate) async fn create_at_version(url: &str, count: usize) -> AnyPool {
+    let (pool, backend) = super::connect::open_pool(url, super::SchemaPolicy::Upgrade)
+        .await
+        .expect("open the database");
+    let all = match backend {
+        Backend::Sqlite => SQLITE,
+        Backend::Postgres => POSTGRES,
+    };
+    run_these(&pool, &all[..count])
+        .await
+        .expect("apply the first migrations");
+    pool
 }

@@ -3,15 +3,22 @@
 //!
 //! [`Db::connect`] takes a URL: `sqlite://path?mode=rwc` (the default deployment: one file,
 //! WAL, created 0600) or `postgres://…`. Both go through sqlx's `Any` driver with runtime
-//! queries (no database is needed at build time); the schema is migrated at connect.
+//! queries (no database is needed at build time). What happens to the schema at connect is
+//! the caller's [`SchemaPolicy`]: the tests and `hub db upgrade` migrate, `hub serve` sets up
+//! a new database but refuses an existing one with pending migrations, and every caller
+//! refuses a database migrated by a newer hub.
 //! Every call is async and never blocks the event loop: PostgreSQL is spoken over async
 //! sockets and sqlx runs each SQLite connection on its own worker thread.
 //!
 //! Layout: [`error`] (the [`DbError`] type), `connect` (URLs, SQLite file, pool, pragmas),
-//! `migrate` (the embedded schema, one set per dialect), [`inspect`] (reachability and
-//! pending migrations, changing nothing: `hub doctor`), `secret` (random secrets and their
-//! hashes), and one file per table family — [`users`], [`servers`], [`tokens`], [`oauth`],
-//! [`sessions`] — each adding its repository methods to [`Db`].
+//! `migrate` (the embedded schema, one set per dialect), `policy` ([`SchemaPolicy`] and the
+//! decision to migrate or refuse), [`inspect`] (reachability and pending migrations,
+//! changing nothing: `hub doctor`, `hub db status`), [`upgrade`] (`hub db upgrade`: back up a
+//! SQLite file, then migrate), [`copy`] (`hub db copy`: every table into an empty database),
+//! `secret` (random secrets and their hashes), and one file per table family — [`users`],
+//! [`servers`], [`tokens`], [`oauth`], [`sessions`] — each adding its repository methods to
+//! [`Db`]. A migration that adds a table or column must add it to [`copy`]'s table list
+//! too; the copy refuses a schema it does not know, and its tests compare the two.
 //!
 //! Conventions:
 //! - Times are passed in (`now`) rather than read from the clock, so callers and tests
@@ -22,15 +29,18 @@
 //!   as text.
 
 mod connect;
+pub mod copy;
 pub mod error;
 mod group;
 pub mod inspect;
 mod migrate;
 pub mod oauth;
+mod policy;
 mod secret;
 pub mod servers;
 pub mod sessions;
 pub mod tokens;
+pub mod upgrade;
 pub mod users;
 
 #[cfg(test)]
@@ -42,7 +52,10 @@ use sqlx::{AnyPool, Row};
 
 pub use connect::redact_url;
 pub use error::DbError;
+#[cfg(test)]
+pub(crate) use migrate::create_at_version;
 pub use oauth::{NewOAuthClient, NewOAuthCode, OAuthClient, OAuthCode};
+pub use policy::SchemaPolicy;
 pub use servers::{ServerRecord, ServerState};
 pub use sessions::SessionRecord;
 pub use tokens::{NewToken, TokenId, TokenOwner, TokenRecord};
@@ -55,6 +68,14 @@ pub enum Backend {
     Sqlite,
     /// A PostgreSQL server.
     Postgres,
+}
+
+impl Backend {
+    /// The backend a database URL names, if any (`sqlite:…`, `postgres://…`,
+    /// `postgresql://…`).
+    pub fn of_url(url: &str) -> Option<Backend> {
+        connect::backend_of(url).ok()
+    }
 }
 
 /// A handle to the hub database: a connection pool. Cheap to clone; clones share the pool.

@@ -1,7 +1,10 @@
 //! The database: reachable with `hub.db_url`, and its migrations compared with this
-//! binary's. Pending migrations are a WARN: `hub serve` applies them at start (back up the
-//! database first); migrations from a newer hub or a failed one are a FAIL, as `hub serve`
-//! refuses to start on them.
+//! binary's. A new, empty database is a WARN (`hub serve` sets it up). Pending migrations on
+//! an existing one are a FAIL, as `hub serve` refuses to start on them until `hub db
+//! upgrade` ran — a WARN with `upgrade_db = true`, which applies them at start. Migrations
+//! from a newer hub or a failed one are a FAIL: every command refuses them.
+
+use std::path::Path;
 
 use super::Finding;
 use crate::config::HubConfig;
@@ -10,7 +13,7 @@ use crate::db::{redact_url, DbError};
 
 const CHECK: &str = "database";
 
-pub(super) async fn check(config: &HubConfig) -> Finding {
+pub(super) async fn check(config: &HubConfig, path: &Path) -> Finding {
     let url = redact_url(&config.hub.db_url);
     match inspect(&config.hub.db_url).await {
         Ok(Inspection::NotCreated { path }) => Finding::warn(
@@ -43,16 +46,36 @@ pub(super) async fn check(config: &HubConfig) -> Finding {
                     ),
                     "run the newer hub, or restore the database from before the upgrade",
                 )
-            } else if !status.pending.is_empty() {
+            } else if status.is_new() {
                 Finding::warn(
                     CHECK,
-                    format!(
-                        "{url} is reachable; {} migration(s) pending ({})",
-                        status.pending.len(),
-                        list(&status.pending)
-                    ),
-                    "back up the database; hub serve applies them at start",
+                    format!("{url} is reachable and empty"),
+                    "none needed if this is a new deployment: hub serve sets up its schema",
                 )
+            } else if !status.pending.is_empty() {
+                let message = format!(
+                    "{url} is at schema version {}; {} migration(s) pending ({})",
+                    status.version(),
+                    status.pending.len(),
+                    list(&status.pending)
+                );
+                let upgrade = format!(
+                    "back up the database, then run `hub db upgrade -f {}`",
+                    path.display()
+                );
+                if config.hub.upgrade_db {
+                    Finding::warn(
+                        CHECK,
+                        message,
+                        format!("{upgrade}, or let hub serve apply them (upgrade_db = true)"),
+                    )
+                } else {
+                    Finding::fail(
+                        CHECK,
+                        format!("{message}: hub serve refuses to start"),
+                        upgrade,
+                    )
+                }
             } else {
                 Finding::ok(CHECK, format!("{url} is reachable and up to date"))
             }

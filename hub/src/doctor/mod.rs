@@ -210,7 +210,7 @@ pub async fn run(path: &Path, options: &DoctorOptions) -> Report {
         }
     };
     report.findings.extend(secrets::check(&config));
-    report.findings.push(database::check(&config).await);
+    report.findings.push(database::check(&config, path).await);
     report
         .findings
         .extend(scheduler::check(&config, options).await);

@@ -190,11 +190,45 @@ async fn pending_migrations_warn_and_a_new_database_file_warns() {
     let report = deployment.run().await;
     let found = finding(&report, "database");
     assert_eq!(found.status, Status::Warn);
-    assert!(found.message.contains("migration(s) pending"), "{found:?}");
+    assert!(found.message.contains("empty"), "{found:?}");
 
     deployment.migrated_db().await;
     let report = deployment.run().await;
     assert_eq!(finding(&report, "database").status, Status::Ok);
+}
+
+#[tokio::test]
+async fn pending_migrations_fail_pointing_at_hub_db_upgrade_unless_upgrade_db() {
+    let mut deployment = Deployment::new();
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        deployment.path("hub.sqlite").display()
+    );
+    crate::db::create_at_version(&url, 1).await.close().await;
+    let report = deployment.run().await;
+    let found = finding(&report, "database");
+    assert_eq!(found.status, Status::Fail);
+    assert!(
+        found.message.contains("migration(s) pending (2)"),
+        "{found:?}"
+    );
+    let command = format!(
+        "hub db upgrade -f {}",
+        deployment.path("hub.toml").display()
+    );
+    assert!(
+        found.fix.as_deref().unwrap_or("").contains(&command),
+        "{found:?}"
+    );
+
+    deployment.hub.push_str("upgrade_db = true\n");
+    let report = deployment.run().await;
+    let found = finding(&report, "database");
+    assert_eq!(found.status, Status::Warn);
+    assert!(
+        found.fix.as_deref().unwrap_or("").contains(&command),
+        "{found:?}"
+    );
 }
 
 /// A stand-in for a scheduler command: prints `line` and exits 0.

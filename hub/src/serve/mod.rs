@@ -16,6 +16,7 @@
 //! `proxy_process` (the proxy child), `settings` (config → the parts' settings), `upkeep`
 //! (periodic work).
 
+mod database;
 mod proxy_process;
 mod scheduler;
 pub mod secrets;
@@ -34,7 +35,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::api::{self, ApiState};
 use crate::config::HubConfig;
-use crate::db::{redact_url, Db};
+use crate::db::Db;
 use crate::proxy_client::ProxyClient;
 use crate::spawning::{Clock, HubRoute, Spawning};
 use crate::web::{self, WebState};
@@ -129,9 +130,7 @@ impl Hub {
             secrets::read_or_create(&config.hub.cookie_secret_file, 32, "cookie secret")?;
         let proxy_token =
             secrets::read_or_create(&config.proxy.auth_token_file, 32, "proxy auth token")?;
-        let db = Db::connect(&config.hub.db_url)
-            .await
-            .with_context(|| format!("database {}", redact_url(&config.hub.db_url)))?;
+        let db = database::open(&config.hub).await?;
         let authenticator = settings::authenticator(&config.auth)?;
         let services = api::Services::load(&config.services).context("[[services]]")?;
         let built = scheduler::build(config).await?;

@@ -1,12 +1,15 @@
 //! Tests of the database: one suite ([`suite`]) run against SQLite in a temp dir
 //! ([`sqlite`], always) and against a real PostgreSQL ([`postgres`], `#[ignore]`d: it needs
-//! a server, see `.ci/postgres-up.sh`), plus SQLite-only checks of the file itself.
+//! a server, see `.ci/postgres-up.sh`), plus SQLite-only checks of the file itself. The
+//! checks of `hub db copy` ([`copy`]) and of upgrades ([`upgrade`]) run the same way.
 
 // First: its `for_each_check!` macro is used by the two runners.
 #[macro_use]
 mod suite;
+mod copy;
 mod postgres;
 mod sqlite;
+mod upgrade;
 
 use chrono::{DateTime, TimeZone, Utc};
 

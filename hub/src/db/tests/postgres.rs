@@ -6,7 +6,7 @@
 use sqlx::{Connection, Executor};
 
 use super::super::{Backend, Db};
-use super::{suite, Fixture};
+use super::{copy, suite, upgrade, Fixture};
 
 /// Where the URL of a PostgreSQL database we may create databases from is read.
 const URL_VAR: &str = "BATCHHUB_TEST_POSTGRES_URL";
@@ -36,9 +36,9 @@ fn with_database(url: &str, database: &str) -> String {
     format!("{}{authority}/{database}{query}", &base[..scheme_end])
 }
 
-/// A database of its own for the check `name`: the admin connection that created it,
-/// its name (to drop it), and the fixture.
-async fn setup(name: &str) -> (sqlx::AnyConnection, String, Fixture) {
+/// A new, empty database of its own for the test `name`: the admin connection that created
+/// it (to drop it), its name, and its URL.
+async fn new_database(name: &str) -> (sqlx::AnyConnection, String, String) {
     let server = server_url();
     sqlx::any::install_default_drivers();
     let mut database = format!("bh_{name}_{}", std::process::id());
@@ -55,6 +55,23 @@ async fn setup(name: &str) -> (sqlx::AnyConnection, String, Fixture) {
         .await
         .unwrap();
     let url = with_database(&server, &database);
+    (admin, database, url)
+}
+
+/// Drops what [`new_database`] made (`FORCE`, PostgreSQL 13+: a server backend may outlive
+/// its closed client connection by a moment).
+async fn drop_database(mut admin: sqlx::AnyConnection, database: String) {
+    admin
+        .execute(format!("DROP DATABASE {database} WITH (FORCE)").as_str())
+        .await
+        .unwrap();
+    admin.close().await.unwrap();
+}
+
+/// A database of its own for the check `name`: the admin connection that created it,
+/// its name (to drop it), and the fixture.
+async fn setup(name: &str) -> (sqlx::AnyConnection, String, Fixture) {
+    let (admin, database, url) = new_database(name).await;
     let db = Db::connect(&url)
         .await
         .expect("connect to the test database");
@@ -62,15 +79,10 @@ async fn setup(name: &str) -> (sqlx::AnyConnection, String, Fixture) {
     (admin, database, Fixture { db, url })
 }
 
-/// Closes the check's pool and drops its database (`FORCE`, PostgreSQL 13+: a server
-/// backend may outlive its closed client connection by a moment).
-async fn teardown(mut admin: sqlx::AnyConnection, database: String, fixture: Fixture) {
+/// Closes the check's pool and drops its database.
+async fn teardown(admin: sqlx::AnyConnection, database: String, fixture: Fixture) {
     fixture.db.close().await;
-    admin
-        .execute(format!("DROP DATABASE {database} WITH (FORCE)").as_str())
-        .await
-        .unwrap();
-    admin.close().await.unwrap();
+    drop_database(admin, database).await;
 }
 
 /// One ignored test per check of the suite.
@@ -122,6 +134,64 @@ async fn postgres_database_at_migration_0001_upgrades() {
         .await
         .unwrap();
     admin.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: .ci/postgres-up.sh"]
+async fn postgres_copy_from_sqlite_and_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = |name: &str| format!("sqlite://{}?mode=rwc", dir.path().join(name).display());
+    let (admin, database, url) = new_database("copy").await;
+    copy::copy_there_and_back(&sqlite("first.sqlite"), &url, &sqlite("back.sqlite")).await;
+    drop_database(admin, database).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: .ci/postgres-up.sh"]
+async fn postgres_copy_knows_every_table_and_sequence() {
+    let (admin, database, fixture) = setup("copy_tables").await;
+    copy::the_copy_knows_every_table_and_column(&fixture.db, &fixture.url).await;
+    // The copy carries one auto-numbering over: the token id's. Any other would collide.
+    let numbered: Vec<String> = sqlx::query_scalar(
+        "SELECT (table_name || '.' || column_name)::text FROM information_schema.columns \
+         WHERE table_schema = current_schema() \
+         AND (is_identity = 'YES' OR column_default LIKE 'nextval%')",
+    )
+    .fetch_all(fixture.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(numbered, ["api_tokens.id"]);
+    teardown(admin, database, fixture).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: .ci/postgres-up.sh"]
+async fn postgres_copy_refuses_an_outdated_source() {
+    let (admin, database, url) = new_database("copy_old").await;
+    upgrade::create_old(&url).await;
+    let dir = tempfile::tempdir().unwrap();
+    let target = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("t.sqlite").display()
+    );
+    copy::an_outdated_source_is_refused(&url, &target).await;
+    drop_database(admin, database).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: .ci/postgres-up.sh"]
+async fn postgres_old_database_is_refused_then_upgraded() {
+    let (admin, database, url) = new_database("upgrade_on_purpose").await;
+    upgrade::an_old_database_is_refused_then_upgraded(&url, Backend::Postgres).await;
+    drop_database(admin, database).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: .ci/postgres-up.sh"]
+async fn postgres_newer_database_is_refused_everywhere() {
+    let (admin, database, fixture) = setup("newer").await;
+    upgrade::a_newer_database_is_refused_everywhere(fixture.db, &fixture.url).await;
+    drop_database(admin, database).await;
 }
 
 #[test]

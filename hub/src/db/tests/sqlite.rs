@@ -4,8 +4,8 @@ use std::os::unix::fs::PermissionsExt;
 
 use sqlx::Row;
 
-use super::super::{Backend, Db, NewToken, TokenOwner};
-use super::{suite, t0, Fixture};
+use super::super::{Backend, Db, DbError, NewToken, TokenOwner};
+use super::{copy, suite, t0, upgrade, Fixture};
 
 /// A fresh database in its own temp dir (kept alive by the returned guard).
 async fn fresh() -> (tempfile::TempDir, Fixture) {
@@ -130,4 +130,72 @@ async fn a_database_at_migration_0001_upgrades() {
         .await
         .unwrap();
     suite::upgrades_from_0001(pool, &url).await;
+}
+
+/// A SQLite URL for `name` in `dir` (created on first connect).
+fn url_in(dir: &tempfile::TempDir, name: &str) -> String {
+    format!("sqlite://{}?mode=rwc", dir.path().join(name).display())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn copy_sqlite_to_sqlite_and_back() {
+    let dir = tempfile::tempdir().unwrap();
+    copy::copy_there_and_back(
+        &url_in(&dir, "first.sqlite"),
+        &url_in(&dir, "second.sqlite"),
+        &url_in(&dir, "third.sqlite"),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn copy_knows_every_sqlite_table() {
+    let (_dir, fixture) = fresh().await;
+    copy::the_copy_knows_every_table_and_column(&fixture.db, &fixture.url).await;
+}
+
+#[tokio::test]
+async fn copy_refuses_an_outdated_or_missing_source() {
+    let dir = tempfile::tempdir().unwrap();
+    let (old, target) = (url_in(&dir, "old.sqlite"), url_in(&dir, "target.sqlite"));
+    upgrade::create_old(&old).await;
+    copy::an_outdated_source_is_refused(&old, &target).await;
+    assert!(
+        !dir.path().join("target.sqlite").exists(),
+        "target untouched"
+    );
+    let e = super::super::copy::copy(&url_in(&dir, "missing.sqlite"), &target, |_, _| {})
+        .await
+        .unwrap_err();
+    assert!(matches!(e, DbError::File { .. }), "{e}");
+    assert!(
+        !dir.path().join("missing.sqlite").exists(),
+        "no source created"
+    );
+}
+
+#[tokio::test]
+async fn copy_refuses_a_target_at_an_older_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let (source, old) = (url_in(&dir, "source.sqlite"), url_in(&dir, "old.sqlite"));
+    Db::connect(&source).await.unwrap().close().await;
+    upgrade::create_old(&old).await;
+    let e = super::super::copy::copy(&source, &old, |_, _| {})
+        .await
+        .unwrap_err();
+    assert!(matches!(e, DbError::TargetNotEmpty { .. }), "{e}");
+    assert!(e.to_string().contains("older hub"), "{e}");
+}
+
+#[tokio::test]
+async fn sqlite_old_database_is_refused_then_upgraded() {
+    let dir = tempfile::tempdir().unwrap();
+    upgrade::an_old_database_is_refused_then_upgraded(&url_in(&dir, "hub.sqlite"), Backend::Sqlite)
+        .await;
+}
+
+#[tokio::test]
+async fn sqlite_newer_database_is_refused_everywhere() {
+    let (_dir, fixture) = fresh().await;
+    upgrade::a_newer_database_is_refused_everywhere(fixture.db, &fixture.url).await;
 }

@@ -1,6 +1,7 @@
 //! `hub`: the hub's command line: run it (`serve`), run the one-machine demo (`demo`), and
 //! the helpers an admin runs around it: write the default config, check a config, check a
-//! deployment (`doctor`), hash a password for the users file.
+//! deployment (`doctor`), look after the database (`db status`, `db upgrade`, `db copy`),
+//! hash a password for the users file.
 
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
@@ -8,6 +9,8 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
+
+mod db;
 
 /// batchhub's hub: a JupyterHub-compatible gateway that runs notebook servers as batch jobs.
 #[derive(Debug, Parser)]
@@ -107,6 +110,11 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Look after the hub's database: its schema version, upgrades, moving it elsewhere.
+    Db {
+        #[command(subcommand)]
+        command: db::DbCommand,
+    },
     /// (internal) Run one job of the in-process simulated cluster, as MoM would: the
     /// cluster starts this binary as `hub job-wrapper SPOOL JOB_ID`, detached, so that the
     /// job outlives a restart of the hub.
@@ -173,6 +181,7 @@ fn main() -> ExitCode {
             test_user,
             json,
         } => doctor(&config, test_user, json),
+        Command::Db { command } => db::run(command),
         Command::HashPassword => hash_password(),
         Command::Sudoers {
             config,
@@ -250,13 +259,36 @@ fn serve(path: &Path, log_level: tracing::Level) -> anyhow::Result<ExitCode> {
     init_logs(log_level);
     runtime()?.block_on(async {
         let signals = StopSignals::install()?;
-        let hub = hub::serve::Hub::start(&config, hub::serve::ServeExtras::default()).await?;
+        let hub = hub::serve::Hub::start(&config, hub::serve::ServeExtras::default())
+            .await
+            .map_err(|e| with_upgrade_advice(e, path))?;
         signals.wait().await;
         // A restart (systemd's SIGTERM, then a new hub) must not cut users off their
         // servers: the proxy keeps their routes and connections and the next hub adopts it.
         hub.stop(hub::serve::ProxyAtStop::Leave).await;
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// A refusal to start on an outdated database, told with the exact command to run.
+fn with_upgrade_advice(error: anyhow::Error, config: &Path) -> anyhow::Error {
+    let outdated = error.chain().find_map(|cause| match cause.downcast_ref() {
+        Some(hub::db::DbError::SchemaOutdated {
+            url,
+            version,
+            latest,
+        }) => Some((url.clone(), *version, *latest)),
+        _ => None,
+    });
+    match outdated {
+        Some((url, version, latest)) => anyhow::anyhow!(
+            "the database at {url} is at schema version {version}, this hub needs {latest}: \
+             back it up and run `hub db upgrade -f {}` (or set `upgrade_db = true` in [hub] \
+             to upgrade at every start)",
+            config.display()
+        ),
+        None => error,
+    }
 }
 
 fn demo(
