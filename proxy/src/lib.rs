@@ -18,7 +18,9 @@
 //! | [`headers`] | hop-by-hop stripping, `X-Forwarded-*` |
 //! | [`body`] | the one body type, relaying with activity tracking |
 //! | [`server`] | accept loops, HTTP/1.1 and HTTP/2 connections, graceful drain |
-//! | [`tls`] | rustls acceptor with ALPN |
+//! | [`tls`] | rustls server configs with ALPN; certificates reloaded on SIGHUP and file change |
+//! | [`redirect`] | `--redirect-port`: plain HTTP → `301 https://…`, the `Host` checked |
+//! | [`hsts`] | `Strict-Transport-Security` on the public side's TLS answers |
 //! | [`persist`] | `--routes-file`, written atomically in the background |
 //! | [`metrics`] | Prometheus counters |
 //! | [`time`] | CHP's ISO timestamps |
@@ -32,6 +34,18 @@
 //!
 //! Proxied lookups read an immutable snapshot of the table through an `ArcSwap`, so they
 //! never wait for the API, however large the table or busy the API.
+//!
+//! # TLS
+//!
+//! The public side (`--ssl-cert/--ssl-key`) and the route API (`--api-ssl-cert/
+//! --api-ssl-key`, for a hub on another host, optionally with client certificates from
+//! `--api-ssl-ca`) each take their certificate from a [`tls::ReloadingCert`]: handshakes
+//! read the current pair from an `ArcSwap`, and [`tls::Reloader`] swaps in a new one on
+//! request ([`Proxy::reloader`]; `main.rs` asks on SIGHUP) or when the files change
+//! (polled every [`Config::tls_reload_interval`]). Open connections keep their
+//! certificate; a replacement that fails to load is logged and the old one stays. With TLS
+//! the public side adds HSTS ([`hsts`]) and may redirect plain HTTP from
+//! `--redirect-port` ([`redirect`]).
 
 pub mod api;
 pub mod app;
