@@ -66,6 +66,13 @@ pub(super) async fn check(config: &HubConfig) -> Finding {
                 "point proxy.api_url at hub-proxy's API port (not its public port)",
             ),
         },
+        // Before `is_connect`: reqwest counts a refused TLS handshake as a connect error.
+        Err(e) if error_chain(&e).contains("certificate") => Finding::fail(
+            CHECK,
+            format!("{url}: {}", error_chain(&e)),
+            "hub-proxy's API certificate must be signed by a CA in proxy.api_ca_file (or \
+             the system's CAs without it) and name the host of proxy.api_url",
+        ),
         Err(e) if e.is_connect() => {
             let message = format!("hub-proxy is not running at {}", proxy.api_url);
             if proxy.should_start {
@@ -82,12 +89,6 @@ pub(super) async fn check(config: &HubConfig) -> Finding {
                 )
             }
         }
-        Err(e) if error_chain(&e).contains("certificate") => Finding::fail(
-            CHECK,
-            format!("{url}: {}", error_chain(&e)),
-            "hub-proxy's API certificate must be signed by a CA in proxy.api_ca_file (or \
-             the system's CAs without it) and name the host of proxy.api_url",
-        ),
         Err(e) => Finding::fail(
             CHECK,
             format!("{url}: {}", error_chain(&e)),

@@ -26,7 +26,7 @@ pub struct ReloadingCert {
     files: TlsFiles,
     current: ArcSwap<CertifiedKey>,
     /// The files' stamps at the last read, good or bad: a change since is worth a reload.
-    seen: Mutex<Option<FilesStamp>>,
+    seen: Mutex<FilesStamp>,
 }
 
 impl fmt::Debug for ReloadingCert {
@@ -123,11 +123,11 @@ struct FilesStamp {
 }
 
 impl FilesStamp {
-    fn of(files: &TlsFiles) -> Option<Self> {
-        Some(Self {
+    fn of(files: &TlsFiles) -> Self {
+        Self {
             key: file_stamp(&files.key),
             cert: file_stamp(&files.cert),
-        })
+        }
     }
 }
 

@@ -44,9 +44,9 @@ impl Reloader {
     }
 
     /// Reloads on request, and every `interval` the certificates whose files changed
-    /// (`None`: on request only), until `shutdown`.
+    /// (`None` or zero: on request only), until `shutdown`.
     pub async fn run(self, interval: Option<Duration>, shutdown: CancellationToken) {
-        let mut tick = interval.map(|every| {
+        let mut tick = interval.filter(|d| !d.is_zero()).map(|every| {
             let mut tick = tokio::time::interval(every);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             tick

@@ -136,7 +136,8 @@ pub async fn api_call(
 
 /// A backend that echoes each request as JSON (`method`, `uri`, `headers`, `body_len`).
 /// `/status/N` answers N; `/slow` waits for [`Backend::release`]; `/lockstep` reports each
-/// body frame on `frames` as it arrives.
+/// body frame on `frames` as it arrives; `…/sts` answers with its own
+/// `Strict-Transport-Security: max-age=5`.
 pub struct Backend {
     pub addr: SocketAddr,
     pub connections: Arc<AtomicUsize>,
