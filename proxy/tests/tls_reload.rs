@@ -50,7 +50,7 @@ async fn a_changed_file_is_reloaded_without_a_signal() {
     let mut old = http1(old_conn).await;
 
     let second = ca.leaf("second", &["localhost"]);
-    second.write_to(&files);
+    second.replace(&files);
     let seen = next_cert_after(p.proxy, &ca, &first.der).await;
     assert_eq!(seen, second.der);
 

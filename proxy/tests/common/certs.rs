@@ -37,6 +37,18 @@ impl Leaf {
     }
 }
 
+impl Leaf {
+    /// Replaces `files` with this pair as certbot and `install` do: new files renamed over
+    /// the old ones (new inodes), the key first.
+    pub fn replace(&self, files: &proxy::TlsFiles) {
+        for (path, text) in [(&files.key, &self.key_pem), (&files.cert, &self.cert_pem)] {
+            let tmp = path.with_extension("new");
+            std::fs::write(&tmp, text).unwrap();
+            std::fs::rename(&tmp, path).unwrap();
+        }
+    }
+}
+
 impl TestCa {
     pub fn new(name: &str) -> Self {
         let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
