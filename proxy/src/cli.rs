@@ -1,8 +1,10 @@
 //! The command line, as configurable-http-proxy's for every flag JupyterHub passes and the
-//! ones operators commonly use. Flags JupyterHub passes only for setups we do not support
-//! (`--api-ssl-*`, `--client-ssl-*`, unix sockets) are refused with a clear message.
+//! ones operators commonly use, plus certificate reloading and HSTS. Flags JupyterHub
+//! passes only for setups we do not support (`--client-ssl-*`, unix sockets) are refused
+//! with a clear message.
 
 use crate::config::{BindAddr, Config, TlsFiles};
+use crate::tls::ClientAuth;
 use clap::{Parser, ValueEnum};
 use http::{HeaderName, HeaderValue};
 use std::path::PathBuf;
@@ -64,6 +66,38 @@ pub struct Args {
     /// TLS certificate chain (PEM) for the public listener
     #[arg(long, value_name = "FILE", requires = "ssl_key")]
     pub ssl_cert: Option<PathBuf>,
+    /// Seconds between checks of the TLS files for a change (reloaded when changed;
+    /// SIGHUP reloads at once); 0 checks only on SIGHUP
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    pub ssl_reload_interval: u64,
+    /// Plain-HTTP port on --ip that redirects every request to HTTPS (needs --ssl-key/--ssl-cert)
+    #[arg(long, value_name = "N", requires = "ssl_key")]
+    pub redirect_port: Option<u16>,
+    /// Port named in the redirect's Location [default: --port]
+    #[arg(long, value_name = "N", requires = "redirect_port")]
+    pub redirect_to: Option<u16>,
+    /// Strict-Transport-Security max-age on TLS answers; 0 sends no header
+    #[arg(long, value_name = "SECONDS", default_value_t = 31_536_000)]
+    pub hsts_max_age: u64,
+    /// Add includeSubDomains to the Strict-Transport-Security header
+    #[arg(long)]
+    pub hsts_include_subdomains: bool,
+    /// TLS private key (PEM) for the API listener
+    #[arg(long, value_name = "FILE", requires = "api_ssl_cert")]
+    pub api_ssl_key: Option<PathBuf>,
+    /// TLS certificate chain (PEM) for the API listener
+    #[arg(long, value_name = "FILE", requires = "api_ssl_key")]
+    pub api_ssl_cert: Option<PathBuf>,
+    /// CA bundle (PEM) that API clients' certificates must chain to (with --api-ssl-request-cert
+    /// or --api-ssl-reject-unauthorized)
+    #[arg(long, value_name = "FILE", requires = "api_ssl_key")]
+    pub api_ssl_ca: Option<PathBuf>,
+    /// Ask API clients for a certificate; one they present must verify with --api-ssl-ca
+    #[arg(long, requires = "api_ssl_ca")]
+    pub api_ssl_request_cert: bool,
+    /// Refuse API clients without a certificate that verifies with --api-ssl-ca
+    #[arg(long, requires = "api_ssl_ca")]
+    pub api_ssl_reject_unauthorized: bool,
     /// Log level
     #[arg(long, value_enum, default_value_t = LogLevel::Info)]
     pub log_level: LogLevel,
@@ -145,6 +179,27 @@ impl Args {
                 (Some(key), Some(cert)) => Some(TlsFiles { key, cert }),
                 _ => None,
             },
+            api_tls: match (self.api_ssl_key, self.api_ssl_cert) {
+                (Some(key), Some(cert)) => Some(TlsFiles { key, cert }),
+                _ => None,
+            },
+            api_client_auth: match self.api_ssl_ca {
+                Some(ca) if self.api_ssl_request_cert || self.api_ssl_reject_unauthorized => {
+                    Some(ClientAuth {
+                        ca,
+                        required: self.api_ssl_reject_unauthorized,
+                    })
+                }
+                _ => None,
+            },
+            tls_reload_interval: match self.ssl_reload_interval {
+                0 => None,
+                s => Some(Duration::from_secs(s)),
+            },
+            redirect_port: self.redirect_port,
+            redirect_to: self.redirect_to,
+            hsts_max_age: self.hsts_max_age,
+            hsts_include_subdomains: self.hsts_include_subdomains,
             x_forward: !self.no_x_forward,
             include_prefix: !self.no_include_prefix,
             prepend_path: !self.no_prepend_path,
@@ -247,6 +302,58 @@ mod tests {
     }
 
     #[test]
+    fn tls_flags_map_to_config() {
+        let c = parse(&[
+            "--ssl-key",
+            "k.pem",
+            "--ssl-cert",
+            "c.pem",
+            "--redirect-port",
+            "80",
+            "--redirect-to",
+            "443",
+            "--hsts-max-age",
+            "600",
+            "--hsts-include-subdomains",
+            "--ssl-reload-interval",
+            "0",
+            "--api-ssl-key",
+            "ak.pem",
+            "--api-ssl-cert",
+            "ac.pem",
+            "--api-ssl-ca",
+            "ca.pem",
+            "--api-ssl-request-cert",
+            "--api-ssl-reject-unauthorized",
+        ])
+        .unwrap()
+        .into_config(None);
+        assert_eq!((c.redirect_port, c.redirect_to), (Some(80), Some(443)));
+        assert_eq!(c.hsts_max_age, 600);
+        assert!(c.hsts_include_subdomains);
+        assert_eq!(c.tls_reload_interval, None);
+        assert_eq!(
+            c.api_tls,
+            Some(TlsFiles {
+                key: "ak.pem".into(),
+                cert: "ac.pem".into()
+            })
+        );
+        assert_eq!(
+            c.api_client_auth,
+            Some(ClientAuth {
+                ca: "ca.pem".into(),
+                required: true
+            })
+        );
+
+        let c = parse(&[]).unwrap().into_config(None);
+        assert_eq!(c.tls_reload_interval, Some(Duration::from_secs(10)));
+        assert_eq!(c.hsts_max_age, 31_536_000);
+        assert!(c.api_tls.is_none() && c.api_client_auth.is_none() && c.redirect_port.is_none());
+    }
+
+    #[test]
     fn unknown_flags_and_bad_values_are_clear_errors() {
         for (args, needle) in [
             (&["--frobnicate"][..], "--frobnicate"),
@@ -256,7 +363,20 @@ mod tests {
             (&["--timeout", "0"][..], "--timeout"),
             (&["--ssl-key", "k.pem"][..], "--ssl-cert"),
             (&["--custom-header", "novalue"][..], "Name: value"),
-            (&["--api-ssl-key", "k.pem"][..], "--api-ssl-key"),
+            (&["--api-ssl-key", "k.pem"][..], "--api-ssl-cert"),
+            (&["--client-ssl-key", "k.pem"][..], "--client-ssl-key"),
+            (&["--redirect-port", "80"][..], "--ssl-key"),
+            (&["--redirect-to", "443"][..], "--redirect-port"),
+            (
+                &[
+                    "--api-ssl-key",
+                    "k",
+                    "--api-ssl-cert",
+                    "c",
+                    "--api-ssl-request-cert",
+                ][..],
+                "--api-ssl-ca",
+            ),
         ] {
             let err = parse(args).expect_err("must be refused").to_string();
             assert!(err.contains(needle), "{args:?}: {err}");

@@ -1,6 +1,7 @@
 //! Everything the proxy is told, as typed values. The command line ([`crate::cli`]) builds
 //! it; library code never reads the environment.
 
+use crate::tls::ClientAuth;
 use http::{HeaderName, HeaderValue};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -25,8 +26,8 @@ impl BindAddr {
     }
 }
 
-/// PEM files for the public listener.
-#[derive(Debug, Clone)]
+/// PEM files for a listener (the public one or the API).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TlsFiles {
     /// Private key (PKCS#8, PKCS#1 or SEC1).
     pub key: PathBuf,
@@ -53,6 +54,26 @@ pub struct Config {
     pub error_path: Option<PathBuf>,
     /// TLS on the public listener (`--ssl-key`, `--ssl-cert`).
     pub tls: Option<TlsFiles>,
+    /// TLS on the route API (`--api-ssl-key`, `--api-ssl-cert`), for a hub on another host.
+    pub api_tls: Option<TlsFiles>,
+    /// Client certificates the API asks for (`--api-ssl-ca` with `--api-ssl-request-cert`
+    /// or `--api-ssl-reject-unauthorized`); needs `api_tls`.
+    pub api_client_auth: Option<ClientAuth>,
+    /// How often the TLS files are checked for a change and reloaded if changed
+    /// (`--ssl-reload-interval`; `None`: on SIGHUP only). A renewal is due days before
+    /// expiry, so seconds of delay do not matter, and metadata reads cost nothing.
+    pub tls_reload_interval: Option<Duration>,
+    /// A plain-HTTP listener on the public IP that redirects every request to HTTPS
+    /// (`--redirect-port`); needs `tls`.
+    pub redirect_port: Option<u16>,
+    /// The port the redirect's `Location` names (`--redirect-to`); `None`: the public
+    /// listener's port.
+    pub redirect_to: Option<u16>,
+    /// `Strict-Transport-Security: max-age=…` on every TLS answer of the public listener
+    /// (`--hsts-max-age`); 0: no header. A year is what browsers' preload lists ask for.
+    pub hsts_max_age: u64,
+    /// Add `; includeSubDomains` to the HSTS header (`--hsts-include-subdomains`).
+    pub hsts_include_subdomains: bool,
     /// Add `X-Forwarded-For/-Port/-Proto/-Host` (off with `--no-x-forward`).
     pub x_forward: bool,
     /// Forward the full path, route prefix included (off with `--no-include-prefix`).
@@ -107,6 +128,13 @@ impl Default for Config {
             error_target: None,
             error_path: None,
             tls: None,
+            api_tls: None,
+            api_client_auth: None,
+            tls_reload_interval: Some(Duration::from_secs(10)),
+            redirect_port: None,
+            redirect_to: None,
+            hsts_max_age: 31_536_000,
+            hsts_include_subdomains: false,
             x_forward: true,
             include_prefix: true,
             prepend_path: true,

@@ -18,7 +18,9 @@
 //! | [`headers`] | hop-by-hop stripping, `X-Forwarded-*` |
 //! | [`body`] | the one body type, relaying with activity tracking |
 //! | [`server`] | accept loops, HTTP/1.1 and HTTP/2 connections, graceful drain |
-//! | [`tls`] | rustls acceptor with ALPN |
+//! | [`tls`] | rustls server configs with ALPN; certificates reloaded on SIGHUP and file change |
+//! | [`redirect`] | `--redirect-port`: plain HTTP → `301 https://…`, the `Host` checked |
+//! | [`hsts`] | `Strict-Transport-Security` on the public side's TLS answers |
 //! | [`persist`] | `--routes-file`, written atomically in the background |
 //! | [`metrics`] | Prometheus counters |
 //! | [`time`] | CHP's ISO timestamps |
@@ -32,6 +34,18 @@
 //!
 //! Proxied lookups read an immutable snapshot of the table through an `ArcSwap`, so they
 //! never wait for the API, however large the table or busy the API.
+//!
+//! # TLS
+//!
+//! The public side (`--ssl-cert/--ssl-key`) and the route API (`--api-ssl-cert/
+//! --api-ssl-key`, for a hub on another host, optionally with client certificates from
+//! `--api-ssl-ca`) each take their certificate from a [`tls::ReloadingCert`]: handshakes
+//! read the current pair from an `ArcSwap`, and [`tls::Reloader`] swaps in a new one on
+//! request ([`Proxy::reloader`]; `main.rs` asks on SIGHUP) or when the files change
+//! (polled every [`Config::tls_reload_interval`]). Open connections keep their
+//! certificate; a replacement that fails to load is logged and the old one stays. With TLS
+//! the public side adds HSTS ([`hsts`]) and may redirect plain HTTP from
+//! `--redirect-port` ([`redirect`]).
 
 pub mod api;
 pub mod app;
@@ -42,8 +56,10 @@ pub mod error_page;
 pub mod errors;
 pub mod forward;
 pub mod headers;
+pub mod hsts;
 pub mod metrics;
 pub mod persist;
+pub mod redirect;
 pub mod routes;
 pub mod server;
 pub mod time;
@@ -70,7 +86,7 @@ pub enum StartError {
     /// A listener could not be bound.
     #[error("cannot listen for {what} on {host}:{port}")]
     Bind {
-        /// "proxy", "API" or "metrics".
+        /// "proxy", "API", "metrics" or "redirect".
         what: &'static str,
         /// The configured host.
         host: String,
@@ -83,6 +99,12 @@ pub enum StartError {
     /// TLS files are unusable.
     #[error(transparent)]
     Tls(#[from] tls::TlsError),
+    /// A setting needs TLS that is not configured.
+    #[error("{0} needs TLS on the public listener (--ssl-key and --ssl-cert)")]
+    NeedsTls(&'static str),
+    /// Client certificates asked for on an API without TLS.
+    #[error("--api-ssl-ca needs TLS on the API listener (--api-ssl-key and --api-ssl-cert)")]
+    ClientAuthNeedsApiTls,
     /// The routes file is unreadable.
     #[error(transparent)]
     RoutesFile(#[from] persist::LoadError),
@@ -98,7 +120,10 @@ pub struct Proxy {
     proxy: TcpListener,
     api: TcpListener,
     metrics: Option<TcpListener>,
+    redirect: Option<TcpListener>,
     tls: Option<Arc<rustls::ServerConfig>>,
+    api_tls: Option<Arc<rustls::ServerConfig>>,
+    reloader: tls::Reloader,
 }
 
 async fn bind(what: &'static str, addr: &BindAddr) -> Result<TcpListener, StartError> {
@@ -130,8 +155,27 @@ impl Proxy {
             let route = Route::new(data, time::now_millis()).map_err(StartError::DefaultTarget)?;
             store.add("/", route);
         }
+        if config.tls.is_none() && config.redirect_port.is_some() {
+            return Err(StartError::NeedsTls("--redirect-port"));
+        }
+        if config.api_tls.is_none() && config.api_client_auth.is_some() {
+            return Err(StartError::ClientAuthNeedsApiTls);
+        }
+        let mut certs = Vec::new();
         let tls = match &config.tls {
-            Some(files) => Some(tls::server_config(&files.key, &files.cert)?),
+            Some(files) => {
+                let cert = tls::ReloadingCert::load("proxy", files.clone())?;
+                certs.push(Arc::clone(&cert));
+                Some(tls::server_config(cert, None)?)
+            }
+            None => None,
+        };
+        let api_tls = match &config.api_tls {
+            Some(files) => {
+                let cert = tls::ReloadingCert::load("API", files.clone())?;
+                certs.push(Arc::clone(&cert));
+                Some(tls::server_config(cert, config.api_client_auth.as_ref())?)
+            }
             None => None,
         };
         let proxy = bind("proxy", &config.proxy_bind).await?;
@@ -140,13 +184,31 @@ impl Proxy {
             Some(addr) => Some(bind("metrics", addr).await?),
             None => None,
         };
+        let redirect = match config.redirect_port {
+            Some(port) => {
+                let addr = BindAddr {
+                    host: config.proxy_bind.host.clone(),
+                    port,
+                };
+                Some(bind("redirect", &addr).await?)
+            }
+            None => None,
+        };
         Ok(Self {
             app: Arc::new(App::new(config, store)),
             proxy,
             api,
             metrics,
+            redirect,
             tls,
+            api_tls,
+            reloader: tls::Reloader::new(certs),
         })
+    }
+
+    /// A handle that reloads the TLS certificates now (`main.rs` calls it on SIGHUP).
+    pub fn reloader(&self) -> tls::Reloader {
+        self.reloader.clone()
     }
 
     /// The public listener's address.
@@ -161,6 +223,18 @@ impl Proxy {
         self.api
             .local_addr()
             .expect("bound listener has an address")
+    }
+
+    /// The redirect listener's address (`--redirect-port`), if enabled.
+    pub fn redirect_addr(&self) -> Option<SocketAddr> {
+        self.redirect
+            .as_ref()
+            .map(|l| l.local_addr().expect("bound listener has an address"))
+    }
+
+    /// Whether the route API is served over TLS.
+    pub fn api_is_tls(&self) -> bool {
+        self.api_tls.is_some()
     }
 
     /// The metrics listener's address, if enabled.
@@ -182,13 +256,36 @@ impl Proxy {
             proxy,
             api,
             metrics,
+            redirect,
             tls,
+            api_tls,
+            reloader,
         } = self;
         let force = CancellationToken::new();
         let keep_alive = app.config.keep_alive_timeout;
         let mut loops = tokio::task::JoinSet::new();
+        if let Some(listener) = redirect {
+            let port = app
+                .config
+                .redirect_to
+                .unwrap_or_else(|| proxy.local_addr().map_or(443, |a| a.port()));
+            let opts = ListenerOptions {
+                tls: None,
+                keep_alive_timeout: keep_alive,
+                pin_upstream: false,
+            };
+            loops.spawn(accept_loop(
+                Arc::clone(&app),
+                listener,
+                opts,
+                force.clone(),
+                move |req, _| async move { Ok::<_, Infallible>(redirect::respond(&req, port)) },
+            ));
+        }
         {
             let a = Arc::clone(&app);
+            // Only answers that went over TLS carry HSTS.
+            let hsts = tls.as_ref().and_then(|_| hsts::value(&app.config));
             let opts = ListenerOptions {
                 tls,
                 keep_alive_timeout: keep_alive,
@@ -199,13 +296,23 @@ impl Proxy {
                 proxy,
                 opts,
                 force.clone(),
-                move |req, conn| forward::handle(Arc::clone(&a), req, conn),
+                move |req, conn| {
+                    let reply = forward::handle(Arc::clone(&a), req, conn);
+                    let hsts = hsts.clone();
+                    async move {
+                        let mut res = reply.await?;
+                        if let Some(value) = &hsts {
+                            hsts::add(res.headers_mut(), value);
+                        }
+                        Ok::<_, forward::DropConnection>(res)
+                    }
+                },
             ));
         }
         {
             let a = Arc::clone(&app);
             let opts = ListenerOptions {
-                tls: None,
+                tls: api_tls,
                 keep_alive_timeout: keep_alive,
                 pin_upstream: false,
             };
@@ -234,6 +341,10 @@ impl Proxy {
                     async move { Ok::<_, Infallible>(metrics_response(&a, req.uri().path())) }
                 },
             ));
+        }
+        if !reloader.is_empty() {
+            let interval = app.config.tls_reload_interval;
+            tokio::spawn(reloader.run(interval, app.shutdown.clone()));
         }
         let persister = app
             .config

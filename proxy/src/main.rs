@@ -1,7 +1,9 @@
-//! `hub-proxy`: parse flags, start logging, serve until SIGTERM or SIGINT.
+//! `hub-proxy`: parse flags, start logging, serve until SIGTERM or SIGINT; SIGHUP reloads
+//! the TLS certificates.
 
 use clap::Parser;
 use proxy::cli::Args;
+use proxy::tls::Reloader;
 use proxy::Proxy;
 use tokio_util::sync::CancellationToken;
 
@@ -47,12 +49,19 @@ fn main() -> anyhow::Result<()> {
             "Proxying {scheme}://{} to {default_target}",
             proxy.proxy_addr()
         );
-        tracing::info!("Proxy API at http://{}/api/routes", proxy.api_addr());
+        let api_scheme = if proxy.api_is_tls() { "https" } else { "http" };
+        tracing::info!(
+            "Proxy API at {api_scheme}://{}/api/routes",
+            proxy.api_addr()
+        );
+        if let Some(addr) = proxy.redirect_addr() {
+            tracing::info!("Redirecting http://{addr} to https");
+        }
         if let Some(addr) = proxy.metrics_addr() {
             tracing::info!("Serve metrics at http://{addr}/metrics");
         }
         let shutdown = CancellationToken::new();
-        tokio::spawn(signals.wait_then_cancel(shutdown.clone()));
+        tokio::spawn(signals.run(proxy.reloader(), shutdown.clone()));
         proxy.serve(shutdown).await;
         if let Some(path) = &pid_file {
             let _ = std::fs::remove_file(path);
@@ -61,10 +70,11 @@ fn main() -> anyhow::Result<()> {
     })
 }
 
-/// SIGTERM and SIGINT, caught from the moment they are installed.
+/// SIGTERM, SIGINT and SIGHUP, caught from the moment they are installed.
 struct Signals {
     term: tokio::signal::unix::Signal,
     int: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
 }
 
 impl Signals {
@@ -73,14 +83,33 @@ impl Signals {
         Ok(Signals {
             term: signal(SignalKind::terminate())?,
             int: signal(SignalKind::interrupt())?,
+            hup: signal(SignalKind::hangup())?,
         })
     }
 
-    /// Cancels `shutdown` on the first SIGTERM or SIGINT.
-    async fn wait_then_cancel(mut self, shutdown: CancellationToken) {
-        tokio::select! {
-            _ = self.term.recv() => tracing::info!("SIGTERM received"),
-            _ = self.int.recv() => tracing::info!("SIGINT received"),
+    /// Reloads the certificates on each SIGHUP; cancels `shutdown` on the first SIGTERM or
+    /// SIGINT.
+    async fn run(mut self, reloader: Reloader, shutdown: CancellationToken) {
+        loop {
+            tokio::select! {
+                _ = self.term.recv() => {
+                    tracing::info!("SIGTERM received");
+                    break;
+                }
+                _ = self.int.recv() => {
+                    tracing::info!("SIGINT received");
+                    break;
+                }
+                _ = self.hup.recv() => {
+                    if reloader.is_empty() {
+                        // Not a reason to stop: a reload hook may run whether TLS is on or not.
+                        tracing::info!("SIGHUP received; no TLS certificate to reload");
+                    } else {
+                        tracing::info!("SIGHUP received; reloading the TLS certificates");
+                        reloader.reload_now();
+                    }
+                }
+            }
         }
         shutdown.cancel();
     }

@@ -99,6 +99,20 @@ fn the_programs_accept_the_units_command_lines() {
 }
 
 #[test]
+fn reloading_the_proxy_reloads_its_certificate_from_files_it_can_read() {
+    let proxy = unit("hub-proxy.service");
+    assert_eq!(values(&proxy, "ExecReload"), ["/bin/kill -HUP $MAINPID"]);
+    // Credentials are copied once at start: a renewal would never be seen.
+    assert!(values(&proxy, "LoadCredential").is_empty());
+    let words = exec_start(&proxy);
+    let cert = words.iter().position(|w| w == "--ssl-cert").unwrap();
+    assert!(
+        words[cert + 1].starts_with("/etc/batchhub/tls/"),
+        "{words:?}"
+    );
+}
+
+#[test]
 fn the_proxy_outlives_the_hub_and_the_hub_is_not_root() {
     let hub = unit("hub.service");
     let proxy = unit("hub-proxy.service");

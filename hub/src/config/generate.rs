@@ -46,8 +46,13 @@ named_server_limit_per_user = 4
 should_start = true
 # The proxy's command line when the hub starts it.
 command = ["hub-proxy"]
-# The proxy's REST API.
+# The proxy's REST API. Keep it on loopback when the proxy runs on the hub's host. For a
+# proxy on another host, serve the API over TLS (hub-proxy --api-ssl-key/--api-ssl-cert)
+# and write https://: over http:// the API token crosses the network in clear (a warning).
 api_url = "http://127.0.0.1:8001/"
+# The CA bundle (PEM) trusted for an https:// api_url, for a site's private CA; only its
+# CAs are trusted then. Default: the system's trusted CAs.
+# api_ca_file = "/etc/batchhub/proxy-api-ca.pem"
 # The file holding the token for the proxy's REST API.
 auth_token_file = "proxy_auth_token"
 # How often the hub checks the proxy answers: a proxy it started is restarted if it died,

@@ -4,6 +4,7 @@
 //!   `[spawner]` with `[spawner.form]`, `[[services]]`, `[slurm]` and `[sim]`. Every setting
 //!   has a default, so an empty file is a valid config.
 //! - [`generate_config`] — the commented default file (`hub generate-config`).
+//! - [`warnings`] — what works but deserves a second look (an API token in clear).
 //! - [`check_config`] — every error with its place (`hub check-config`); [`load`] reads a
 //!   file through it. On Slurm, every request the form can make is mapped at that check by
 //!   the driver's own rules (`slurm_form`), so a field Slurm cannot be asked is refused.
@@ -19,6 +20,7 @@ mod locate;
 pub mod sections;
 mod semantic;
 mod slurm_form;
+mod warnings;
 
 #[cfg(test)]
 mod tests;
@@ -34,6 +36,7 @@ pub use sections::{
     AuthSection, AuthenticatorKind, HubSection, ProxySection, SchedulerKind, ServiceConfig,
     SimSection, SlurmSection, SpawnerSection,
 };
+pub use warnings::{warnings, ConfigWarning};
 
 /// The whole config.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -73,8 +73,12 @@ pub struct ProxySection {
     pub should_start: bool,
     /// The proxy's argv when the hub starts it.
     pub command: Vec<String>,
-    /// The proxy's REST API (`api_url`).
+    /// The proxy's REST API (`api_url`): `http://` on the same host, `https://` to a proxy
+    /// on another host (hub-proxy `--api-ssl-key/--api-ssl-cert`).
     pub api_url: String,
+    /// The CA bundle (PEM) trusted for an `https://` `api_url`, for a site's private CA;
+    /// `None` trusts the system's roots.
+    pub api_ca_file: Option<PathBuf>,
     /// The file holding the token for the proxy's API (`auth_token`, kept in a file).
     pub auth_token_file: PathBuf,
     /// How often the hub checks that the proxy answers (`check_running_interval`); a proxy
@@ -89,6 +93,7 @@ impl Default for ProxySection {
             should_start: true,
             command: vec!["hub-proxy".to_string()],
             api_url: "http://127.0.0.1:8001/".to_string(),
+            api_ca_file: None,
             auth_token_file: PathBuf::from("proxy_auth_token"),
             check_interval: HumanDuration::from_secs(5),
         }

@@ -107,6 +107,29 @@ fn proxy(proxy: &ProxySection, problems: &mut Vec<Problem>) {
     if let Err(message) = http_url(&proxy.api_url) {
         problems.push((at.key("api_url"), message));
     }
+    if let Some(ca_file) = &proxy.api_ca_file {
+        if let Err(e) = crate::proxy_client::read_ca_file(ca_file) {
+            problems.push((
+                at.key("api_ca_file"),
+                crate::proxy_client::client::error_chain(&e),
+            ));
+        }
+    }
+    let https = proxy.api_url.starts_with("https://");
+    let api_tls_flags = ["--api-ssl-key", "--api-ssl-cert"].iter().all(|flag| {
+        proxy
+            .command
+            .iter()
+            .any(|word| word == flag || word.starts_with(&format!("{flag}=")))
+    });
+    if https && proxy.should_start && !api_tls_flags {
+        problems.push((
+            at.key("command"),
+            "api_url is https:// and the hub starts the proxy: give it --api-ssl-key KEY \
+             --api-ssl-cert CERT in command, or use http:// on loopback"
+                .into(),
+        ));
+    }
     if proxy.should_start && proxy.command.first().is_none_or(|c| c.is_empty()) {
         problems.push((at.key("command"), "needed when should_start is true".into()));
     }

@@ -209,6 +209,11 @@ pub async fn run(path: &Path, options: &DoctorOptions) -> Report {
             return report;
         }
     };
+    report.findings.extend(
+        crate::config::warnings(&config)
+            .into_iter()
+            .map(|w| Finding::warn(CONFIG, w.message, w.fix)),
+    );
     report.findings.extend(secrets::check(&config));
     report.findings.push(database::check(&config, path).await);
     report

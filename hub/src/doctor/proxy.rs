@@ -1,14 +1,11 @@
 //! The proxy's REST API with the hub's token: `GET {proxy.api_url}/api/routes`.
 
-use std::time::Duration;
-
 use super::Finding;
 use crate::config::HubConfig;
+use crate::proxy_client::api_http_client;
+use crate::proxy_client::client::error_chain;
 
 const CHECK: &str = "proxy api";
-
-/// How long the proxy may take to answer one request.
-const TIMEOUT: Duration = Duration::from_secs(10);
 
 pub(super) async fn check(config: &HubConfig) -> Finding {
     let proxy = &config.proxy;
@@ -34,9 +31,16 @@ pub(super) async fn check(config: &HubConfig) -> Finding {
         }
     };
     let url = format!("{}/api/routes", proxy.api_url.trim_end_matches('/'));
-    let client = match reqwest::Client::builder().timeout(TIMEOUT).build() {
+    let client = match api_http_client(proxy.api_ca_file.as_deref()) {
         Ok(client) => client,
-        Err(e) => return Finding::fail(CHECK, format!("no HTTP client: {e}"), "report this bug"),
+        Err(e) => {
+            return Finding::fail(
+                CHECK,
+                error_chain(&e),
+                "put the PEM certificate of the CA that signed hub-proxy's API certificate \
+                 in proxy.api_ca_file",
+            )
+        }
     };
     let answer = client
         .get(&url)
@@ -62,6 +66,13 @@ pub(super) async fn check(config: &HubConfig) -> Finding {
                 "point proxy.api_url at hub-proxy's API port (not its public port)",
             ),
         },
+        // Before `is_connect`: reqwest counts a refused TLS handshake as a connect error.
+        Err(e) if error_chain(&e).contains("certificate") => Finding::fail(
+            CHECK,
+            format!("{url}: {}", error_chain(&e)),
+            "hub-proxy's API certificate must be signed by a CA in proxy.api_ca_file (or \
+             the system's CAs without it) and name the host of proxy.api_url",
+        ),
         Err(e) if e.is_connect() => {
             let message = format!("hub-proxy is not running at {}", proxy.api_url);
             if proxy.should_start {
@@ -80,8 +91,9 @@ pub(super) async fn check(config: &HubConfig) -> Finding {
         }
         Err(e) => Finding::fail(
             CHECK,
-            format!("{url}: {e}"),
-            "check that proxy.api_url is hub-proxy's API address",
+            format!("{url}: {}", error_chain(&e)),
+            "check that proxy.api_url is hub-proxy's API address (https:// when it runs \
+             with --api-ssl-cert, http:// otherwise)",
         ),
     }
 }

@@ -427,6 +427,34 @@ async fn tls_expired_fails_expiring_soon_warns_and_a_bad_key_fails() {
 }
 
 #[tokio::test]
+async fn the_proxy_api_s_tls_files_are_checked_too() {
+    let mut deployment = Deployment::new();
+    certificate(&deployment, (2031, 6, 1));
+    deployment.proxy = format!(
+        "command = [\"hub-proxy\", \"--api-ssl-cert={}\", \"--api-ssl-key\", \"{}\"]\n",
+        deployment.path("cert.pem").display(),
+        deployment.path("key.pem").display()
+    );
+    let report = deployment.run().await;
+    assert_eq!(
+        finding(&report, "tls: hub-proxy API certificate").status,
+        Status::Ok
+    );
+    assert_eq!(
+        finding(&report, "tls: hub-proxy API key").status,
+        Status::Ok
+    );
+    assert!(report.find("tls: hub-proxy certificate").is_none());
+
+    std::fs::write(deployment.path("cert.pem"), "not a certificate\n").unwrap();
+    let report = deployment.run().await;
+    assert_eq!(
+        finding(&report, "tls: hub-proxy API certificate").status,
+        Status::Fail
+    );
+}
+
+#[tokio::test]
 async fn hub_ssl_files_are_checked_and_the_listener_is_reported_unbuilt() {
     let mut deployment = Deployment::new();
     certificate(&deployment, (2031, 6, 1));

@@ -1,6 +1,6 @@
 //! TLS files: each certificate/key pair the deployment names — `hub.ssl_cert`/`ssl_key`,
-//! and the `--ssl-cert`/`--ssl-key` given to hub-proxy in `proxy.command` (where HTTPS is
-//! served today). The certificate must parse and be valid now and for the next 14 days;
+//! and the `--ssl-cert`/`--ssl-key` and `--api-ssl-cert`/`--api-ssl-key` given to
+//! hub-proxy in `proxy.command` (where HTTPS is served today). The certificate must parse and be valid now and for the next 14 days;
 //! the key must be private and match the certificate.
 
 use std::path::{Path, PathBuf};
@@ -26,14 +26,18 @@ pub(super) fn check(config: &HubConfig, now: DateTime<Utc>) -> Vec<Finding> {
             "remove them and give hub-proxy the files: proxy.command = [\"hub-proxy\", \"--ssl-cert\", CERT, \"--ssl-key\", KEY]",
         ));
     }
-    if let Some((cert, key)) = proxy_files(&config.proxy.command) {
+    let command = &config.proxy.command;
+    if let Some((cert, key)) = proxy_files(command, "--ssl-cert", "--ssl-key") {
         findings.extend(pair("tls: hub-proxy", &cert, &key, now));
+    }
+    if let Some((cert, key)) = proxy_files(command, "--api-ssl-cert", "--api-ssl-key") {
+        findings.extend(pair("tls: hub-proxy API", &cert, &key, now));
     }
     findings
 }
 
-/// `--ssl-cert FILE`/`--ssl-key FILE` (or `--ssl-cert=FILE`) in the proxy's argv.
-fn proxy_files(command: &[String]) -> Option<(PathBuf, PathBuf)> {
+/// `CERT_FLAG FILE`/`KEY_FLAG FILE` (or `CERT_FLAG=FILE`) in the proxy's argv.
+fn proxy_files(command: &[String], cert_flag: &str, key_flag: &str) -> Option<(PathBuf, PathBuf)> {
     let value = |flag: &str| {
         command.iter().enumerate().find_map(|(i, word)| {
             if word == flag {
@@ -45,7 +49,7 @@ fn proxy_files(command: &[String]) -> Option<(PathBuf, PathBuf)> {
             }
         })
     };
-    Some((value("--ssl-cert")?, value("--ssl-key")?))
+    Some((value(cert_flag)?, value(key_flag)?))
 }
 
 /// The certificate's finding and the key's.

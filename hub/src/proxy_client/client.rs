@@ -3,11 +3,13 @@
 //! and 5xx (a 4xx is an answer, not an outage).
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
+use super::ca_file::{api_http_client, CaFileError};
 use super::routespec::{from_api_path, to_api_path};
 
 /// One route in the proxy's table.
@@ -73,18 +75,30 @@ pub struct ProxyClient {
 
 impl ProxyClient {
     /// A client of the API at `api_url` (e.g. `http://127.0.0.1:8001`), authenticating with
-    /// `token`; each call gives up after `retry_for` of failures (JupyterHub: 30 s).
+    /// `token`; each call gives up after `retry_for` of failures (JupyterHub: 30 s). An
+    /// `https://` API is trusted by the system's roots.
     pub fn new(api_url: &str, token: Option<String>, retry_for: Duration) -> ProxyClient {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .build()
-            .expect("a plain HTTP client builds");
+        let http = api_http_client(None).expect("an HTTP client without a CA file builds");
         ProxyClient {
             api_url: api_url.trim_end_matches('/').to_string(),
             token,
             http,
             retry_for,
         }
+    }
+
+    /// As [`ProxyClient::new`], trusting only the CAs of `ca_file` for an `https://` API
+    /// when given (`proxy.api_ca_file`).
+    pub fn with_ca_file(
+        api_url: &str,
+        token: Option<String>,
+        retry_for: Duration,
+        ca_file: Option<&Path>,
+    ) -> Result<ProxyClient, CaFileError> {
+        Ok(ProxyClient {
+            http: api_http_client(ca_file)?,
+            ..ProxyClient::new(api_url, token, retry_for)
+        })
     }
 
     fn url(&self, spec: &str) -> String {
@@ -227,14 +241,27 @@ impl ProxyClient {
                 .header("Content-Type", "application/json")
                 .body(body);
         }
-        let response = request.send().await.map_err(|e| error_chain(&e))?;
+        let response = request.send().await.map_err(|e| {
+            let chain = error_chain(&e);
+            if chain.contains("certificate") {
+                // The usual cause: proxy.api_ca_file is not the CA that signed it.
+                format!(
+                    "{chain} (the proxy's TLS certificate is not trusted: \
+                     proxy.api_ca_file must hold the CA that signed it)"
+                )
+            } else {
+                chain
+            }
+        })?;
         let status = response.status().as_u16();
         let text = response.text().await.map_err(|e| error_chain(&e))?;
         Ok((status, text))
     }
 }
 
-fn error_chain(e: &dyn std::error::Error) -> String {
+/// `e` and its causes, `: `-separated: reqwest's own text hides the reason (a refused
+/// connection, an untrusted certificate).
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {

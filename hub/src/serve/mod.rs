@@ -143,11 +143,16 @@ impl Hub {
         let hub_target = settings::hub_target(addr);
         let base_url = config.hub.base_url.as_str().to_string();
 
-        let proxy_client = ProxyClient::new(
+        for warning in crate::config::warnings(config) {
+            tracing::warn!("{warning}");
+        }
+        let proxy_client = ProxyClient::with_ca_file(
             &config.proxy.api_url,
             Some(proxy_token.clone()),
             PROXY_RETRY,
-        );
+            config.proxy.api_ca_file.as_deref(),
+        )
+        .context("proxy.api_ca_file")?;
         let launch = if config.proxy.should_start {
             Some(ProxyLaunch {
                 command: config.proxy.command.clone(),
@@ -169,11 +174,14 @@ impl Hub {
             Some(_) => {
                 tracing::info!(api = %config.proxy.api_url, "a proxy already answers with our token; using it")
             }
-            None if !answers(&proxy_client).await => tracing::warn!(
-                api = %config.proxy.api_url,
-                "the proxy does not answer yet; routes are added when it does"
-            ),
-            None => {}
+            None => {
+                if let Err(e) = proxy_client.ping().await {
+                    tracing::warn!(
+                        api = %config.proxy.api_url,
+                        "the proxy does not answer yet ({e}); routes are added when it does"
+                    )
+                }
+            }
         }
         let proxy_child = Arc::new(Mutex::new(child));
 

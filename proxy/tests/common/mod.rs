@@ -19,6 +19,8 @@ use tokio::sync::{mpsc, Notify};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+pub mod certs;
+
 pub const TOKEN: &str = "secret-token";
 
 /// A proxy serving on loopback.
@@ -26,7 +28,9 @@ pub struct Running {
     pub proxy: SocketAddr,
     pub api: SocketAddr,
     pub metrics: Option<SocketAddr>,
+    pub redirect: Option<SocketAddr>,
     pub app: Arc<App>,
+    pub reloader: proxy::tls::Reloader,
     pub shutdown: CancellationToken,
     pub handle: JoinHandle<()>,
 }
@@ -72,14 +76,18 @@ pub fn config() -> Config {
 pub async fn start(config: Config) -> Running {
     let p = Proxy::bind(config).await.expect("bind");
     let (proxy, api, metrics) = (p.proxy_addr(), p.api_addr(), p.metrics_addr());
+    let redirect = p.redirect_addr();
     let app = Arc::clone(p.app());
+    let reloader = p.reloader();
     let shutdown = CancellationToken::new();
     let handle = tokio::spawn(p.serve(shutdown.clone()));
     Running {
         proxy,
         api,
         metrics,
+        redirect,
         app,
+        reloader,
         shutdown,
         handle,
     }
@@ -128,7 +136,8 @@ pub async fn api_call(
 
 /// A backend that echoes each request as JSON (`method`, `uri`, `headers`, `body_len`).
 /// `/status/N` answers N; `/slow` waits for [`Backend::release`]; `/lockstep` reports each
-/// body frame on `frames` as it arrives.
+/// body frame on `frames` as it arrives; `…/sts` answers with its own
+/// `Strict-Transport-Security: max-age=5`.
 pub struct Backend {
     pub addr: SocketAddr,
     pub connections: Arc<AtomicUsize>,
@@ -214,7 +223,14 @@ async fn echo(
     }
     let json =
         serde_json::json!({"method": method, "uri": uri, "headers": headers, "body_len": body_len});
-    Ok(Response::new(Full::from(json.to_string())))
+    let mut res = Response::new(Full::from(json.to_string()));
+    if path.ends_with("/sts") {
+        res.headers_mut().insert(
+            http::header::STRICT_TRANSPORT_SECURITY,
+            http::HeaderValue::from_static("max-age=5"),
+        );
+    }
+    Ok(res)
 }
 
 /// A WebSocket echo server (tungstenite) on loopback.

@@ -84,7 +84,8 @@ enum Command {
         force: bool,
     },
     /// Check a config file: print every error, one per line as `file:line:col: setting:
-    /// message`, and exit 1 if there is any; otherwise print `FILE: ok`.
+    /// message`, and exit 1 if there is any; otherwise print each warning (`FILE: warning:
+    /// …`) and `FILE: ok`.
     CheckConfig {
         /// The config file.
         file: PathBuf,
@@ -399,7 +400,10 @@ fn check_config(path: &Path) -> anyhow::Result<ExitCode> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read config file {}", path.display()))?;
     match hub::config::check_config(&text, &path.display().to_string()) {
-        Ok(_) => {
+        Ok(config) => {
+            for warning in hub::config::warnings(&config) {
+                println!("{}: warning: {warning}", path.display());
+            }
             println!("{}: ok", path.display());
             Ok(ExitCode::SUCCESS)
         }
