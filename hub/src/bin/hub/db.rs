@@ -1,13 +1,13 @@
 //! `hub db status`, `hub db upgrade` and `hub db copy`: the database's schema version, its
 //! upgrade (a SQLite file backed up first) and moving it to another database.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Subcommand;
 
-use super::{load_config, runtime};
+use super::{load_config, runtime, ConfigFile};
 
 /// The `hub db` commands.
 #[derive(Debug, Subcommand)]
@@ -16,14 +16,8 @@ pub(super) enum DbCommand {
     ///
     /// Changes nothing; exits 1 unless the database is up to date.
     Status {
-        /// The config file (its `[hub] db_url`).
-        #[arg(
-            short = 'f',
-            long,
-            value_name = "FILE",
-            default_value = "batchhub.toml"
-        )]
-        config: PathBuf,
+        #[command(flatten)]
+        config: ConfigFile,
     },
     /// Apply the schema migrations this hub needs (stop the hub first).
     ///
@@ -31,14 +25,8 @@ pub(super) enum DbCommand {
     /// back up PostgreSQL with pg_dump before. Prints what it applied, or that the database
     /// is already up to date.
     Upgrade {
-        /// The config file (its `[hub] db_url`).
-        #[arg(
-            short = 'f',
-            long,
-            value_name = "FILE",
-            default_value = "batchhub.toml"
-        )]
-        config: PathBuf,
+        #[command(flatten)]
+        config: ConfigFile,
     },
     /// Copy the whole database into a new, empty one, e.g. from SQLite to PostgreSQL.
     ///
@@ -46,14 +34,8 @@ pub(super) enum DbCommand {
     /// transaction: all or nothing. The source must be up to date (`hub db upgrade`) and the
     /// hub stopped. Afterwards, point `[hub] db_url` at the target.
     Copy {
-        /// The config file whose `[hub] db_url` is the source (unless --from is given).
-        #[arg(
-            short = 'f',
-            long,
-            value_name = "FILE",
-            default_value = "batchhub.toml"
-        )]
-        config: PathBuf,
+        #[command(flatten)]
+        config: ConfigFile,
         /// The source database URL [default: the config's db_url].
         #[arg(long, value_name = "URL")]
         from: Option<String>,
@@ -68,18 +50,18 @@ pub(super) enum DbCommand {
 pub(super) fn run(command: DbCommand) -> anyhow::Result<ExitCode> {
     match command {
         DbCommand::Status { config } => {
-            let config = load_config(&config, "nothing inspected")?;
+            let config = load_config(&config.file, "nothing inspected")?;
             runtime()?.block_on(db_status(&config.hub.db_url))
         }
         DbCommand::Upgrade { config } => {
-            let path = config;
+            let path = config.file;
             let config = load_config(&path, "nothing upgraded")?;
             runtime()?.block_on(db_upgrade(&config.hub.db_url, &path))
         }
         DbCommand::Copy { config, from, to } => {
             let from = match from {
                 Some(url) => url,
-                None => load_config(&config, "nothing copied")?.hub.db_url,
+                None => load_config(&config.file, "nothing copied")?.hub.db_url,
             };
             runtime()?.block_on(db_copy(&from, &to))
         }

@@ -28,14 +28,8 @@ enum Command {
     /// answers at `proxy.api_url` with the token; re-adopts every job the database knows.
     /// SIGTERM or Ctrl-C stop it; jobs keep running and are re-adopted at the next start.
     Serve {
-        /// The config file.
-        #[arg(
-            short = 'f',
-            long,
-            value_name = "FILE",
-            default_value = "batchhub.toml"
-        )]
-        config: PathBuf,
+        #[command(flatten)]
+        config: ConfigFile,
         /// Log level: error, warn, info, debug or trace.
         #[arg(long, default_value = "info")]
         log_level: tracing::Level,
@@ -95,14 +89,8 @@ enum Command {
     /// API and token, the PAM service, TLS files. One line per check (OK, WARN or FAIL with
     /// the fix); exit 1 if any FAIL.
     Doctor {
-        /// The config file.
-        #[arg(
-            short = 'f',
-            long,
-            value_name = "FILE",
-            default_value = "batchhub.toml"
-        )]
-        config: PathBuf,
+        #[command(flatten)]
+        config: ConfigFile,
         /// Run the scheduler's commands through `spawner.exec_prefix` as this user (as jobs
         /// are submitted); without it they run as the doctor's own user.
         #[arg(long, value_name = "NAME")]
@@ -129,18 +117,25 @@ enum Command {
     /// driver's fixed arguments, looked up on PATH, any user but root, the environment
     /// reset but for the scheduler's config variables. Check them with `visudo -cf`.
     Sudoers {
-        /// The config file.
-        #[arg(
-            short = 'f',
-            long,
-            value_name = "FILE",
-            default_value = "batchhub.toml"
-        )]
-        config: PathBuf,
+        #[command(flatten)]
+        config: ConfigFile,
         /// The account `hub serve` runs as [default: the current user].
         #[arg(long)]
         service_user: Option<String>,
     },
+}
+
+/// The `-f FILE` of every command that reads the config.
+#[derive(Debug, clap::Args)]
+struct ConfigFile {
+    /// The config file.
+    #[arg(
+        short = 'f',
+        long = "config",
+        value_name = "FILE",
+        default_value = "batchhub.toml"
+    )]
+    file: PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -152,7 +147,7 @@ enum NotebookArg {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve { config, log_level } => serve(&config, log_level),
+        Command::Serve { config, log_level } => serve(&config.file, log_level),
         Command::Demo {
             port,
             data_dir,
@@ -181,13 +176,13 @@ fn main() -> ExitCode {
             config,
             test_user,
             json,
-        } => doctor(&config, test_user, json),
+        } => doctor(&config.file, test_user, json),
         Command::Db { command } => db::run(command),
         Command::HashPassword => hash_password(),
         Command::Sudoers {
             config,
             service_user,
-        } => sudoers(&config, service_user),
+        } => sudoers(&config.file, service_user),
         Command::JobWrapper { spool, job_id } => {
             std::process::exit(pbs_sim::runner::wrapper_main(&spool, &job_id))
         }
