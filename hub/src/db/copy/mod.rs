@@ -21,10 +21,10 @@ use sqlx::AnyConnection;
 pub(super) use schema::check_schema;
 #[cfg(test)]
 pub(super) use schema::schema_of;
-use tables::Table;
-pub(super) use tables::{read_table, Value, TABLES};
 #[cfg(test)]
 pub(super) use tables::Kind;
+use tables::Table;
+pub(super) use tables::{read_table, Value, TABLES};
 
 use super::connect::{open_pool, schema_status};
 use super::policy::{must_migrate, SchemaPolicy};
