@@ -4,7 +4,7 @@
 //! (processes). All on 127.0.0.1; each [`World`] in its own temporary directory.
 
 use crate::hub_client::{hub_api, proxy_routes, stop_proxy};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -41,34 +41,10 @@ impl World {
         let (public_port, api_port) = (free_port(), free_port());
         // Fixed across restarts: running jobs report to the API URL they were given.
         let hub_port = free_port();
-        let service_token = "5e7c1d9a".repeat(8);
-        write_secret(&d.join("service_token"), &service_token);
-        write_secret(&d.join("shared_password"), "the-shared-demo-password");
-        let cmd: Vec<String> = job_command.iter().map(|w| format!("{w:?}")).collect();
+        let (sections, service_token) = pbs_service_sections(d, job_command);
         let config = format!(
-            r#"
-{head}
-[auth]
-authenticator = "shared-password"
-shared_password_file = "{d}/shared_password"
-
-[spawner]
-scheduler = "pbs"
-exec_prefix = []
-cmd = [{cmd}]
-poll_interval = "1s"
-http_timeout = "60s"
-# The test's users have no home directory.
-working_dir = "{d}"
-
-[[services]]
-name = "e2e"
-api_token_file = "{d}/service_token"
-roles = ["admin"]
-"#,
-            d = d.display(),
+            "{head}\n{sections}",
             head = hub_and_proxy_config(d, (public_port, hub_port, api_port), base),
-            cmd = cmd.join(", "),
         );
         std::fs::write(d.join("hub.toml"), config).expect("config written");
         World {
@@ -78,6 +54,20 @@ roles = ["admin"]
             service_token,
             dir,
         }
+    }
+
+    /// Creates `users` and asks for each one's default server; each start's HTTP status.
+    pub async fn create_and_start(&self, users: &[impl AsRef<str>]) -> Vec<u16> {
+        let names: Vec<&str> = users.iter().map(AsRef::as_ref).collect();
+        let body = serde_json::json!({ "usernames": names });
+        let (status, _) = self.api(reqwest::Method::POST, "/users", Some(body)).await;
+        assert_eq!(status, 201, "{}", self.log());
+        let mut statuses = Vec::new();
+        for user in names {
+            let path = format!("/users/{user}/server");
+            statuses.push(self.api(reqwest::Method::POST, &path, None).await.0);
+        }
+        statuses
     }
 
     /// The admin service's API token.
@@ -200,6 +190,41 @@ impl Drop for World {
             eprintln!("--- hub.log\n{}\n--- pbs-sim.log\n{cluster}", self.log());
         }
     }
+}
+
+/// A test hub's `[auth]`, `[spawner]` and `[[services]]`, everything in `dir`: a shared
+/// password, the PBS scheduler (the cluster's shims on PATH), `job_command` as what each
+/// job runs, and an admin service; writes the secret files and returns the sections and
+/// the service's API token.
+pub fn pbs_service_sections(dir: &Path, job_command: &[String]) -> (String, String) {
+    let service_token = "5e7c1d9a".repeat(8);
+    write_secret(&dir.join("service_token"), &service_token);
+    write_secret(&dir.join("shared_password"), "the-shared-demo-password");
+    let cmd: Vec<String> = job_command.iter().map(|w| format!("{w:?}")).collect();
+    let sections = format!(
+        r#"
+[auth]
+authenticator = "shared-password"
+shared_password_file = "{d}/shared_password"
+
+[spawner]
+scheduler = "pbs"
+exec_prefix = []
+cmd = [{cmd}]
+poll_interval = "1s"
+http_timeout = "60s"
+# The test's users have no home directory.
+working_dir = "{d}"
+
+[[services]]
+name = "e2e"
+api_token_file = "{d}/service_token"
+roles = ["admin"]
+"#,
+        d = dir.display(),
+        cmd = cmd.join(", "),
+    );
+    (sections, service_token)
 }
 
 /// A world with a cluster of `nodes` nodes and its hub up, whose jobs run `job_command`.

@@ -157,22 +157,7 @@ async fn a_site_moved_from_sqlite_to_postgres_keeps_its_servers_jobs_and_tokens(
     let (world, cluster, hub) = start(&singleuser(0), 4).await;
 
     // Three running servers and a user's API token, on SQLite.
-    let (status, _) = world
-        .api(
-            reqwest::Method::POST,
-            "/users",
-            Some(json!({ "usernames": USERS })),
-        )
-        .await;
-    assert_eq!(status, 201, "{}", world.log());
-    for user in USERS {
-        let (status, _) = world
-            .api(
-                reqwest::Method::POST,
-                &format!("/users/{user}/server"),
-                None,
-            )
-            .await;
+    for (user, status) in USERS.iter().zip(world.create_and_start(&USERS).await) {
         assert!(status == 201 || status == 202, "{user}: {status}");
     }
     let before = eventually(

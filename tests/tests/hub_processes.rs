@@ -161,22 +161,7 @@ async fn a_hub_killed_mid_spawn_readopts_every_job_and_deletes_nothing() {
     // Servers take 4 s to report: the hub dies while they are starting.
     let (world, cluster, hub) = start(&singleuser(4), 4).await;
     let users = ["ann", "ben", "cat"];
-    let (status, _) = world
-        .api(
-            reqwest::Method::POST,
-            "/users",
-            Some(serde_json::json!({"usernames": users})),
-        )
-        .await;
-    assert_eq!(status, 201, "{}", world.log());
-    for user in users {
-        let (status, _) = world
-            .api(
-                reqwest::Method::POST,
-                &format!("/users/{user}/server"),
-                None,
-            )
-            .await;
+    for (user, status) in users.iter().zip(world.create_and_start(&users).await) {
         assert_eq!(status, 202, "{user}: {}", world.log());
     }
     // Every job submitted (the hub persisted each transition before acting on it).

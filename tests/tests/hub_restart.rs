@@ -216,22 +216,7 @@ async fn a_hub_restarted_with_sigterm_and_sigkill_under_load_drops_no_request_an
     let began = Instant::now();
     let (world, cluster, hub) = start(&singleuser(0), NODES).await;
     let users: Vec<String> = (0..USERS).map(|n| format!("user{n:02}")).collect();
-    let (status, _) = world
-        .api(
-            reqwest::Method::POST,
-            "/users",
-            Some(serde_json::json!({ "usernames": users })),
-        )
-        .await;
-    assert_eq!(status, 201, "{}", world.log());
-    for user in &users {
-        let (status, _) = world
-            .api(
-                reqwest::Method::POST,
-                &format!("/users/{user}/server"),
-                None,
-            )
-            .await;
+    for (user, status) in users.iter().zip(world.create_and_start(&users).await) {
         assert!(status == 202 || status == 201, "{user}: {status}");
     }
     wait_all_ready(&world, &users, Duration::from_secs(120), "at start").await;

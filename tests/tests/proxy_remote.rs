@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use batchhub_tests::pbs_hub::singleuser;
+use batchhub_tests::pbs_hub::{pbs_service_sections, singleuser};
 use batchhub_tests::{bin, eventually, free_port, terminate, write_secret, HubProcess, SimCluster};
 use serde_json::Value;
 
@@ -103,9 +103,6 @@ impl Remote {
         }
         let token = "70c3e2f1".repeat(8);
         write_secret(&d.join("proxy_token"), &token);
-        let service_token = "5e7c1d9a".repeat(8);
-        write_secret(&d.join("service_token"), &service_token);
-        write_secret(&d.join("shared_password"), "the-shared-demo-password");
 
         let (public_port, api_port, hub_port) = (free_port(), free_port(), free_port());
         let log = std::fs::File::create(d.join("proxy.log")).unwrap();
@@ -126,7 +123,7 @@ impl Remote {
             .spawn()
             .expect("hub-proxy starts");
 
-        let cmd = format!("{:?}", singleuser(0));
+        let (sections, service_token) = pbs_service_sections(d, &singleuser(0));
         let config = format!(
             r#"
 [hub]
@@ -141,24 +138,7 @@ api_url = "https://{PROXY_HOST}:{api_port}/"
 api_ca_file = "{d}/api-ca.pem"
 auth_token_file = "{d}/proxy_token"
 check_interval = "1s"
-
-[auth]
-authenticator = "shared-password"
-shared_password_file = "{d}/shared_password"
-
-[spawner]
-scheduler = "pbs"
-exec_prefix = []
-cmd = {cmd}
-poll_interval = "1s"
-http_timeout = "60s"
-working_dir = "{d}"
-
-[[services]]
-name = "e2e"
-api_token_file = "{d}/service_token"
-roles = ["admin"]
-"#,
+{sections}"#,
             d = d.display(),
         );
         std::fs::write(d.join("hub.toml"), config).unwrap();
