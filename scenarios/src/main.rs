@@ -1,0 +1,3 @@
+//! `scenarios`: run scenario files and write their reports.
+
+fn main() {}

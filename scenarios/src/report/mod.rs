@@ -1,0 +1,4 @@
+//! The reports of a run: [`model::Report`] (the JSON report is it, serialized), JUnit XML
+//! for CI, and an HTML page with SVG plots.
+
+pub mod model;
