@@ -1,6 +1,6 @@
 //! The HTML report: one self-contained page (inline CSS and SVG, no JavaScript, nothing
 //! fetched) a developer opens after a run. Top to bottom: the verdict and how to replay
-//! it, the properties, the counts, the latencies, then the plots ([`plots`]).
+//! it, the properties, the counts, the latencies, then the plots (`plots`).
 //!
 //! Rendered with `maud`, which escapes every text from the report. The same report gives
 //! the same bytes: no clock is read, maps are ordered, coordinates have one decimal.

@@ -175,7 +175,7 @@ impl TimeAxis {
 }
 
 /// The background of a time plot: the safety phase (faults on) and the liveness phase
-/// (faults off) shaded, and a dashed line where the run settled. [`phase_labels`] names them.
+/// (faults off) shaded, and a dashed line where the run settled; [`phase_labels`] names them.
 pub(crate) fn phase_background(frame: &Frame, time: &TimeAxis, phases: &Phases) -> Markup {
     let safety_end = time.at(phases.safety_end_s);
     let live_end = time.at(phases.liveness_end_s);
@@ -190,23 +190,49 @@ pub(crate) fn phase_background(frame: &Frame, time: &TimeAxis, phases: &Phases) 
     }
 }
 
-/// The names of the phases and of the settle line. Drawn over the data in a line chart
-/// (the page's CSS gives them a white halo), so a busy series does not hide them.
-pub(crate) fn phase_labels(frame: &Frame, time: &TimeAxis, phases: &Phases) -> Markup {
+/// Where [`phase_labels`] writes the settle line's name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SettledLabel {
+    /// At the bottom of the drawing area (a line chart: its lines are rarely at zero).
+    Bottom,
+    /// In the top strip with the phases' names (a timeline: its rows fill the rest).
+    Top,
+}
+
+/// The names of the phases and of the settle line.
+pub(crate) fn phase_labels(
+    frame: &Frame,
+    time: &TimeAxis,
+    phases: &Phases,
+    settled: SettledLabel,
+) -> Markup {
     let safety_end = time.at(phases.safety_end_s);
     let live_end = time.at(phases.liveness_end_s);
     let label_y = frame.top + 12.0;
+    let width = |name: &str| CHAR_W * name.len() as f64;
     // A band too narrow for its name goes unnamed rather than overlapping the next one.
-    let room = |from: f64, to: f64, name: &str| to - from > CHAR_W * name.len() as f64 + 8.0;
+    let room = |from: f64, to: f64, name: &str| to - from > width(name) + 8.0;
+    let live_named = room(safety_end, live_end, "liveness");
+    let settled_at = phases.settled_at_s.map(|s| {
+        let x = time.at(s) + 4.0;
+        match settled {
+            SettledLabel::Bottom => (x, frame.bottom - 6.0),
+            // After the liveness label if it would run into it.
+            SettledLabel::Top if live_named => {
+                (x.max(safety_end + 4.0 + width("liveness") + 6.0), label_y)
+            }
+            SettledLabel::Top => (x, label_y),
+        }
+    });
     html! {
         @if room(frame.left, safety_end, "safety") {
             text.phase x=(fmt1(frame.left + 4.0)) y=(fmt1(label_y)) { "safety" }
         }
-        @if room(safety_end, live_end, "liveness") {
+        @if live_named {
             text.phase x=(fmt1(safety_end + 4.0)) y=(fmt1(label_y)) { "liveness" }
         }
-        @if let Some(settled) = phases.settled_at_s {
-            text.phase x=(fmt1(time.at(settled) + 4.0)) y=(fmt1(frame.bottom - 6.0)) { "settled" }
+        @if let Some((x, y)) = settled_at {
+            text.phase x=(fmt1(x)) y=(fmt1(y)) { "settled" }
         }
     }
 }

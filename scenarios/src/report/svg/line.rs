@@ -6,7 +6,7 @@ use maud::{html, Markup};
 
 use super::axes::{
     legend, legend_rows, nice_ticks, phase_background, phase_labels, time_axis, y_axis, Frame,
-    LegendItem, Scale, Swatch, TimeAxis,
+    LegendItem, Scale, SettledLabel, Swatch, TimeAxis,
 };
 use super::{fmt1, no_data, svg};
 use crate::report::model::Phases;
@@ -83,7 +83,13 @@ pub(crate) fn decimate(values: &[f64], max_points: usize) -> Vec<(usize, f64)> {
 
 /// The chart; a "no data" note when no line has a sample.
 pub(crate) fn line_chart(chart: &LineChart) -> Markup {
-    if chart.lines.iter().all(|l| l.values.is_empty()) {
+    // A line with no samples is left out, legend and all (a runner that does not track it).
+    let drawn: Vec<&Line> = chart
+        .lines
+        .iter()
+        .filter(|l| !l.values.is_empty())
+        .collect();
+    if drawn.is_empty() {
         return no_data(chart.title, "no samples");
     }
     if chart.interval_s == 0 {
@@ -92,8 +98,7 @@ pub(crate) fn line_chart(chart: &LineChart) -> Markup {
     // Samples past the axis's end are not drawn (the axis is shared by every plot).
     let visible =
         usize::try_from(chart.end_s / chart.interval_s).map_or(usize::MAX, |n| n.saturating_add(1));
-    let lines: Vec<(&Line, Vec<(usize, f64)>)> = chart
-        .lines
+    let lines: Vec<(&Line, Vec<(usize, f64)>)> = drawn
         .iter()
         .map(|l| {
             let values: Vec<f64> = l
@@ -103,12 +108,11 @@ pub(crate) fn line_chart(chart: &LineChart) -> Markup {
                 // A NaN would poison the polyline; a missing figure reads as 0.
                 .map(|v| if v.is_finite() { *v } else { 0.0 })
                 .collect();
-            (l, decimate(&values, MAX_POINTS))
+            (*l, decimate(&values, MAX_POINTS))
         })
         .collect();
 
-    let items: Vec<LegendItem> = chart
-        .lines
+    let items: Vec<LegendItem> = drawn
         .iter()
         .map(|l| LegendItem {
             label: l.label.clone(),
@@ -145,7 +149,7 @@ pub(crate) fn line_chart(chart: &LineChart) -> Markup {
                 polyline fill="none" stroke=(line.colour) stroke-width="1.8" stroke-linejoin="round"
                     stroke-dasharray=[line.dashed.then_some("6 4")] points=(points) {}
             }
-            (phase_labels(&frame, &time, chart.phases))
+            (phase_labels(&frame, &time, chart.phases, SettledLabel::Bottom))
             (legend(&items))
         },
     )

@@ -5,19 +5,22 @@
 use maud::{html, Markup};
 
 use super::axes::{
-    legend, legend_rows, phase_background, phase_labels, time_axis, Frame, LegendItem, TimeAxis,
+    legend, legend_rows, phase_background, phase_labels, time_axis, Frame, LegendItem,
+    SettledLabel, TimeAxis,
 };
 use super::{fmt1, no_data, svg};
 use crate::report::model::Phases;
 
 /// Height of one row.
 const ROW_H: f64 = 18.0;
+/// A strip above the rows for the phases' names, so they never sit on a span.
+const LABEL_STRIP: f64 = 16.0;
 /// Height of a span's bar inside its row.
 const BAR_H: f64 = 12.0;
 /// Width of an instant's marker.
 const MARKER_W: f64 = 3.0;
-/// Row labels longer than this are cut (the full name is in the tooltip): the room left of
-/// the drawing area is shared by every plot.
+/// Row labels longer than this are cut in the middle (the full name is in the tooltip): the
+/// room left of the drawing area is shared by every plot.
 const MAX_LABEL_CHARS: usize = 16;
 
 /// One span in a row.
@@ -59,15 +62,19 @@ pub(crate) struct Timeline<'a> {
     pub(crate) empty_note: &'a str,
 }
 
-/// `label` cut to [`MAX_LABEL_CHARS`] characters, with an ellipsis if it was cut.
+/// `label` cut to [`MAX_LABEL_CHARS`] characters by an ellipsis in the middle: names that
+/// share a prefix (`qstat_outage_partial`, `qstat_outage_total`) stay told apart.
 fn short_label(label: &str) -> String {
-    if label.chars().count() <= MAX_LABEL_CHARS {
-        label.to_string()
-    } else {
-        let mut s: String = label.chars().take(MAX_LABEL_CHARS - 1).collect();
-        s.push('…');
-        s
+    let chars: Vec<char> = label.chars().collect();
+    if chars.len() <= MAX_LABEL_CHARS {
+        return label.to_string();
     }
+    let head = (MAX_LABEL_CHARS - 1) / 2;
+    let tail = MAX_LABEL_CHARS - 1 - head;
+    let mut s: String = chars[..head].iter().collect();
+    s.push('…');
+    s.extend(&chars[chars.len() - tail..]);
+    s
 }
 
 /// The chart; a "no data" note when there are no rows.
@@ -75,28 +82,32 @@ pub(crate) fn timeline(t: &Timeline) -> Markup {
     if t.rows.is_empty() {
         return no_data(t.title, t.empty_note);
     }
-    let frame = Frame::new(legend_rows(&t.legend), ROW_H * t.rows.len() as f64);
+    let frame = Frame::new(
+        legend_rows(&t.legend),
+        LABEL_STRIP + ROW_H * t.rows.len() as f64,
+    );
     let time = TimeAxis::new(t.end_s, &frame);
     svg(
         frame.height,
         t.title,
         html! {
             (phase_background(&frame, &time, t.phases))
-            // Under the rows: a row's spans matter more than the phase names.
-            (phase_labels(&frame, &time, t.phases))
+            (phase_labels(&frame, &time, t.phases, SettledLabel::Top))
             (time_axis(&frame, &time))
             @for (r, row) in t.rows.iter().enumerate() {
-                @let row_top = frame.top + ROW_H * r as f64;
+                @let row_top = frame.top + LABEL_STRIP + ROW_H * r as f64;
                 @let bar_y = fmt1(row_top + (ROW_H - BAR_H) / 2.0);
                 text.tick x=(fmt1(frame.left - 6.0)) y=(fmt1(row_top + ROW_H / 2.0 + 4.0)) text-anchor="end" {
                     title { (row.label) }
                     (short_label(&row.label))
                 }
-                @for bar in &row.bars {
+                // A span that starts past the axis's end would be clamped into a sliver at
+                // the edge, which reads as something that happened there.
+                @for bar in row.bars.iter().filter(|b| b.from_s <= t.end_s) {
                     @let x0 = time.at(bar.from_s);
                     @let x1 = time.at(bar.to_s);
                     @if bar.to_s <= bar.from_s {
-                        rect x=(fmt1(x0 - MARKER_W / 2.0)) y=(fmt1(row_top + 1.0)) width=(fmt1(MARKER_W))
+                        rect x=(fmt1((x0 - MARKER_W / 2.0).clamp(frame.left, frame.right - MARKER_W))) y=(fmt1(row_top + 1.0)) width=(fmt1(MARKER_W))
                             height=(fmt1(ROW_H - 2.0)) fill=(bar.colour) {
                             title { (bar.tip) }
                         }
@@ -135,8 +146,12 @@ mod tests {
     #[test]
     fn long_labels_are_cut_and_fit_the_margin() {
         let long = "a-very-long-user-name-indeed";
+        assert_eq!(short_label(long), "a-very-…e-indeed");
         assert_eq!(short_label(long).chars().count(), MAX_LABEL_CHARS);
-        assert!(short_label(long).ends_with('…'));
+        assert_ne!(
+            short_label("fault_kind_number_10"),
+            short_label("fault_kind_number_11")
+        );
         assert!(label_width(long) < Frame::new(0, 1.0).left - 6.0);
         assert_eq!(short_label("alice"), "alice");
     }
