@@ -2,7 +2,7 @@
 //! report is escaped by construction.
 //!
 //! Layout: [`axes`] holds the shared geometry (the plot frame, scales, nice ticks, the
-//! time axis with the phases shaded behind it, legends); [`line`] draws time series
+//! time axis with the phases shaded behind it, legends); [`mod@line`] draws time series
 //! (decimated so a long run stays small); [`bars`] the latency histogram; [`timeline`]
 //! rows of coloured spans (users' servers, faults); [`palette`] the colours.
 //!
