@@ -16,7 +16,10 @@ use super::model::{PropertyKind, PropertyResult, Report};
 pub fn junit(reports: &[(Report, Duration)]) -> String {
     let tests = reports.len();
     let failures = reports.iter().filter(|(r, _)| failed(r)).count();
-    let total: Duration = reports.iter().map(|(_, d)| *d).sum();
+    // Saturating: `Sum for Duration` panics on overflow.
+    let total = reports
+        .iter()
+        .fold(Duration::ZERO, |sum, (_, d)| sum.saturating_add(*d));
     let counts = format!(
         "tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" time=\"{}\"",
         secs(total)

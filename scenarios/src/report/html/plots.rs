@@ -67,7 +67,7 @@ fn time_end(report: &Report) -> u64 {
     let faults = report.faults.iter().map(|f| f.to_s);
     spans
         .chain(faults)
-        .chain([samples.saturating_sub(1) * s.interval_s, 1])
+        .chain([samples.saturating_sub(1).saturating_mul(s.interval_s), 1])
         .max()
         .unwrap_or(1)
 }

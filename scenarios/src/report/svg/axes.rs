@@ -134,7 +134,12 @@ impl TimeAxis {
             .copied()
             .find(|step| end_s.div_ceil(*step) <= MAX_TIME_TICKS)
             // Longer than twelve weeks: whole days.
-            .unwrap_or_else(|| end_s.div_ceil(MAX_TIME_TICKS).div_ceil(86400) * 86400);
+            .unwrap_or_else(|| {
+                end_s
+                    .div_ceil(MAX_TIME_TICKS)
+                    .div_ceil(86400)
+                    .saturating_mul(86400)
+            });
         let (unit_s, unit) = if end_s <= 180 {
             (1, "s")
         } else if end_s <= 3 * 3600 {
@@ -379,6 +384,8 @@ mod tests {
         let short = TimeAxis::new(0, &frame);
         assert_eq!(short.title(), "simulated time (s)");
         assert_eq!(short.ticks(), vec![0, 1]);
+        // Absurdly long runs still get a dozen ticks, not an overflow.
+        assert!(TimeAxis::new(u64::MAX, &frame).ticks().len() <= 13);
     }
 
     #[test]
