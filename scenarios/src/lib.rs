@@ -4,5 +4,5 @@
 #![deny(missing_docs)]
 
 pub mod report;
-pub mod spec;
 pub mod sim;
+pub mod spec;

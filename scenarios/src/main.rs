@@ -79,7 +79,14 @@ fn main() -> ExitCode {
                 VariantArg::Real => Variant::Real,
                 VariantArg::DeletesOnUnknown => Variant::DeletesOnUnknown,
             };
-            run(&path, seed, report.as_deref(), junit.as_deref(), variant, quiet)
+            run(
+                &path,
+                seed,
+                report.as_deref(),
+                junit.as_deref(),
+                variant,
+                quiet,
+            )
         }
         Command::List { dir } => list(&dir),
     }
@@ -90,8 +97,8 @@ fn files(path: &Path) -> Result<Vec<PathBuf>, String> {
     if path.is_file() {
         return Ok(vec![path.to_path_buf()]);
     }
-    let entries = std::fs::read_dir(path)
-        .map_err(|e| format!("{}: cannot read it: {e}", path.display()))?;
+    let entries =
+        std::fs::read_dir(path).map_err(|e| format!("{}: cannot read it: {e}", path.display()))?;
     let mut found: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "toml"))
@@ -192,9 +199,10 @@ fn progress_bar(name: &str, quiet: bool) -> ProgressBar {
     }
     // indicatif draws only on a terminal: CI logs get the result lines alone.
     let bar = ProgressBar::new(1);
-    let style = ProgressStyle::with_template("{prefix} [{bar:30}] {percent:>3}% simulated, {elapsed} ")
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> ");
+    let style =
+        ProgressStyle::with_template("{prefix} [{bar:30}] {percent:>3}% simulated, {elapsed} ")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> ");
     bar.set_style(style);
     bar.set_prefix(name.to_string());
     bar
@@ -254,11 +262,17 @@ fn list(dir: &Path) -> ExitCode {
                 let summary = s.description.lines().next().unwrap_or("").trim();
                 println!(
                     "{:<28} {:<44} {:>5} users  {:>6}  faults: {}",
-                    file.file_name().map(|n| n.to_string_lossy()).unwrap_or_default(),
+                    file.file_name()
+                        .map(|n| n.to_string_lossy())
+                        .unwrap_or_default(),
                     s.name,
                     s.users.count,
                     s.duration.to_string(),
-                    if faults.is_empty() { "none".to_string() } else { faults.join(", ") }
+                    if faults.is_empty() {
+                        "none".to_string()
+                    } else {
+                        faults.join(", ")
+                    }
                 );
                 if !summary.is_empty() {
                     println!("{:<28} {summary}", "");

@@ -159,7 +159,7 @@ fn properties(props: &[PropertyResult]) -> Markup {
 /// The counts as a compact table, three figures a row, then failed spawns by reason.
 fn counts(report: &Report) -> Markup {
     let c = &report.counts;
-    let figures: [(&str, u64); 22] = [
+    let figures: [(&str, u64); 23] = [
         ("spawn requests", c.spawn_requests),
         ("invalid requests", c.invalid_requests),
         ("requests while hub down", c.requests_while_hub_down),
@@ -173,6 +173,7 @@ fn counts(report: &Report) -> Markup {
         ("spawns cancelled", c.spawns_cancelled),
         ("servers stopped", c.servers_stopped),
         ("servers ended by job", c.servers_ended_by_job),
+        ("walltime kills", c.walltime_kills),
         ("background jobs", c.background_jobs),
         ("background completed", c.background_completed),
         ("hub restarts", c.hub_restarts),

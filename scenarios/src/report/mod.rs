@@ -12,8 +12,8 @@ mod svg;
 /// The JSON report: pretty-printed, fields in declaration order, so the same run gives the
 /// same bytes.
 pub fn json(report: &model::Report) -> String {
-    let mut text = serde_json::to_string_pretty(report)
-        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    let mut text =
+        serde_json::to_string_pretty(report).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     text.push('\n');
     text
 }

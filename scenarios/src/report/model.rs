@@ -128,6 +128,8 @@ pub struct Counts {
     pub servers_stopped: u64,
     /// Servers whose job ended under them (walltime, node failure, early death).
     pub servers_ended_by_job: u64,
+    /// Of those, servers whose job was killed at its walltime.
+    pub walltime_kills: u64,
     /// Background batch jobs submitted to the cluster.
     pub background_jobs: u64,
     /// Background jobs that ended.

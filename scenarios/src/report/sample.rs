@@ -171,6 +171,7 @@ pub(crate) fn sample_report() -> Report {
             spawns_cancelled: 13,
             servers_stopped: 371,
             servers_ended_by_job: 22,
+            walltime_kills: 5,
             background_jobs: 25_000,
             background_completed: 24_100,
             hub_restarts: 1,

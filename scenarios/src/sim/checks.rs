@@ -25,6 +25,8 @@ pub const PROPERTIES: &[(&str, PropertyKind, &str)] = &[
      "no node ever holds more cores, memory or GPUs than it has"),
     ("invalid_input_refused", PropertyKind::Safety,
      "form input that is wrong is refused before anything reaches qsub, and valid input is accepted"),
+    ("walltime_warned", PropertyKind::Safety,
+     "a server killed at its walltime showed its user the time-left warning first"),
     ("failures_explained", PropertyKind::Safety,
      "every failed spawn carries a reason the user can read"),
     ("settles", PropertyKind::Liveness,
@@ -75,7 +77,8 @@ impl Checks {
         }
     }
 
-    fn violate(&mut self, name: &str, at_ms: u64, message: String) {
+    /// Counts a violation of `name` (unless the scenario skips it).
+    pub fn violate(&mut self, name: &str, at_ms: u64, message: String) {
         if self.skip.iter().any(|s| s == name) {
             return;
         }
@@ -232,7 +235,11 @@ impl World<'_> {
         for key in late {
             self.checks.forgotten.insert(key);
             let id = self.engine.job_id(key);
-            let server = self.jobs.get(&key).map(ToString::to_string).unwrap_or_default();
+            let server = self
+                .jobs
+                .get(&key)
+                .map(ToString::to_string)
+                .unwrap_or_default();
             let message = format!("job {id} of {server} is alive and no server tracks it");
             self.checks.violate("no_job_forgotten", now, message);
         }
@@ -245,10 +252,18 @@ impl World<'_> {
             let spec = &entry.spec;
             let routed = self.proxy.routes.get(spec);
             match &entry.state {
-                ServerState::Running { url, .. } => {
+                ServerState::Running { url, job, .. } => {
                     if routed != Some(url) {
                         let why = format!("{key} runs at {url}; the proxy has {routed:?}");
                         wrong.insert(spec.clone(), why);
+                    } else if let Some(host) = self.current_host(job) {
+                        // The route must lead to the job's current run: a job rerun on
+                        // another node (after a node failure) serves from there.
+                        if !url.contains(&format!("//{host}:")) {
+                            let why =
+                                format!("{key} is routed to {url} but its job now runs on {host}");
+                            wrong.insert(spec.clone(), why);
+                        }
                     }
                 }
                 state if state.is_spawning() => {}
@@ -270,6 +285,16 @@ impl World<'_> {
         wrong
     }
 
+    /// The first node of `job`'s current run, if it runs.
+    fn current_host(&self, job: &JobId) -> Option<&str> {
+        let job = self.engine.job(*self.job_keys.get(job)?)?;
+        if job.state != JobState::Running {
+            return None;
+        }
+        let node = job.alloc.as_ref()?.first()?.node;
+        Some(self.engine.cluster().nodes[node as usize].def.name.as_str())
+    }
+
     fn check_routes(&mut self) {
         let wrong = self.route_mismatches();
         let now = self.now;
@@ -281,7 +306,11 @@ impl World<'_> {
             .mismatch_reported
             .retain(|spec| wrong.contains_key(spec));
         for (spec, why) in wrong {
-            let since = *self.checks.mismatch_since.entry(spec.clone()).or_insert(now);
+            let since = *self
+                .checks
+                .mismatch_since
+                .entry(spec.clone())
+                .or_insert(now);
             if now.saturating_sub(since) > grace && !self.checks.mismatch_reported.contains(&spec) {
                 self.checks.mismatch_reported.insert(spec);
                 self.checks.violate("routes_match_servers", now, why);

@@ -43,7 +43,8 @@ impl FaultState {
 
     /// `qstat` does not answer.
     pub fn qstat_down(&self) -> bool {
-        self.on().any(|f| matches!(f, FaultKind::QstatOutage { .. }))
+        self.on()
+            .any(|f| matches!(f, FaultKind::QstatOutage { .. }))
     }
 
     /// Extra time a `qstat` takes, ms.

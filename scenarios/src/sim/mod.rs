@@ -17,30 +17,33 @@
 //! - [`checks`] — safety, liveness and SLO properties.
 //! - [`record`] — what the report plots.
 //! - [`variant`] — the hub's spawner, or a deliberately broken one.
+//! - [`walltime`] — walltime warnings, as the home page shows them.
 
 pub mod checks;
 pub mod event;
 pub mod faults;
-pub mod shell;
 pub mod notebook;
 pub mod proxy;
 pub mod queue;
 pub mod record;
+pub mod shell;
 pub mod users;
 pub mod variant;
+pub mod walltime;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::BufReader;
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
+use drivers::resources::Walltime;
 use drivers::{JobId, JobName};
 use hub::config::HumanDuration;
 use hub::form::FormConfig;
 use hub::spawner::{Event, SchedulerTerms, ServerKey, SpawnerConfig};
 use pbs_sim::engine::config::{EngineConfig, Policy as EnginePolicy};
 use pbs_sim::engine::inventory::Inventory;
-use pbs_sim::engine::job::{Behaviour, JobKey, SubmitRequest};
+use pbs_sim::engine::job::{Behaviour, EndReason, JobKey, SubmitRequest};
 use pbs_sim::engine::res::SimTime;
 use pbs_sim::engine::{Engine, EngineEvent};
 use pbs_sim::workload::swf::{SwfMapping, SwfReader};
@@ -52,10 +55,10 @@ use rand_chacha::ChaCha8Rng;
 use self::checks::Checks;
 use self::event::Ev;
 use self::faults::FaultState;
-use self::shell::HubSim;
 use self::proxy::ProxySim;
 use self::queue::Queue;
 use self::record::Recorder;
+use self::shell::HubSim;
 use self::users::{SpawnRecord, UserSim};
 pub use self::variant::Variant;
 use crate::report::model::{Counts, Latencies, Phases, Report, Summary};
@@ -141,6 +144,8 @@ pub struct World<'s> {
     rec: Recorder,
     counts: Counts,
     terms: SchedulerTerms,
+    /// Running servers whose card has shown the walltime warning.
+    warned: BTreeSet<ServerKey>,
 }
 
 impl std::fmt::Debug for World<'_> {
@@ -178,8 +183,8 @@ impl<'s> World<'s> {
             field: Some(field.to_string()),
             message,
         };
-        let engine = Engine::new(config, &inventory)
-            .map_err(|e| spec_error("cluster", e.to_string()))?;
+        let engine =
+            Engine::new(config, &inventory).map_err(|e| spec_error("cluster", e.to_string()))?;
         let background = background_jobs(s, options, seed, &inventory)?;
 
         let spawner = SpawnerConfig {
@@ -194,8 +199,8 @@ impl<'s> World<'s> {
         let terms = SchedulerTerms::PBS;
         let form = FormConfig::built_in(&terms);
         users::check_choices(s, &form).map_err(|(field, message)| spec_error(&field, message))?;
-        let job_name = JobName::new("jupyterhub-singleuser")
-            .map_err(|e| spec_error("hub", e.to_string()))?;
+        let job_name =
+            JobName::new("jupyterhub-singleuser").map_err(|e| spec_error("hub", e.to_string()))?;
         let total_ncpus = inventory.total_ncpus();
         let mut world = World {
             s,
@@ -223,6 +228,7 @@ impl<'s> World<'s> {
             rec: Recorder::default(),
             counts: Counts::default(),
             terms,
+            warned: BTreeSet::new(),
         };
         world.rec.series.interval_s = ms(s.sample_every) / 1000;
         let followed = (0..(s.users.count as usize).min(Report::MAX_TIMELINES))
@@ -312,6 +318,7 @@ impl<'s> World<'s> {
         // What happened before the hub started is not the run's.
         self.rec.background_waits.clear();
         self.counts.background_completed = 0;
+        self.counts.background_jobs = 0;
         Ok(())
     }
 
@@ -369,13 +376,20 @@ impl<'s> World<'s> {
     fn submit_next_background(&mut self, now: SimTime) -> Result<(), RunError> {
         match self.background.next() {
             Some(Ok(job)) => {
+                let scale = self.s.background.duration_scale;
+                let scaled = |secs: u64| ((secs as f64 * scale).round() as u64).max(1);
+                let mut resources = job.resources;
+                if let Some(w) = resources.walltime {
+                    let secs = scaled(w.as_duration().as_secs()).max(60);
+                    resources.walltime = Some(Walltime::from_secs(secs));
+                }
                 let request = SubmitRequest {
                     owner: job.owner,
                     name: "batch".to_string(),
                     queue: job.queue,
-                    resources: job.resources,
+                    resources,
                     behaviour: Behaviour {
-                        runtime: Some(job.runtime),
+                        runtime: Some(scaled(job.runtime)),
                         exit_status: job.exit_status,
                         external: false,
                     },
@@ -417,6 +431,12 @@ impl<'s> World<'s> {
                         self.used_ncpus -= n;
                     }
                 }
+                // A node that failed took the process with it; the job is requeued, and
+                // its next run is a new process.
+                EngineEvent::Kill {
+                    reason: EndReason::NodeFailed,
+                    ..
+                } => {}
                 EngineEvent::Kill { key, .. } => {
                     if let Some(run) = self.engine.job(key).map(|j| j.run_count) {
                         if self.jobs.contains_key(&key) {
@@ -499,8 +519,7 @@ impl<'s> World<'s> {
                 result,
             } => {
                 if self.heard(epoch) {
-                    let result =
-                        result.map_err(|message| hub::spawner::CancelError { message });
+                    let result = result.map_err(|message| hub::spawner::CancelError { message });
                     self.apply(&key, Event::Cancelled { job, result }, None);
                     self.admit();
                 }
@@ -547,13 +566,7 @@ impl<'s> World<'s> {
 
     /// A `qsub` reaches PBS: the job is created (or refused) whether or not its sender
     /// still lives to hear the answer.
-    fn qsub_arrives(
-        &mut self,
-        epoch: u64,
-        key: ServerKey,
-        request: SubmitRequest,
-        invalid: bool,
-    ) {
+    fn qsub_arrives(&mut self, epoch: u64, key: ServerKey, request: SubmitRequest, invalid: bool) {
         if invalid {
             self.checks.invalid_input_submitted(self.now, &key);
         }
@@ -641,6 +654,7 @@ impl<'s> World<'s> {
         series.hub_running.push(running);
         series.routes.push(self.proxy.routes.len() as u32);
         self.rec.utilization_sum += utilization;
+        self.look_at_time_left();
         if !self.users_active {
             self.check_settled();
         }
@@ -685,7 +699,10 @@ impl<'s> World<'s> {
                 "min_running_share",
                 format!("at least {min} of the valid, uncancelled requests get a running server"),
                 share >= min,
-                format!("{:.4} >= {min} ({} of {asked})", share, self.counts.spawns_running),
+                format!(
+                    "{:.4} >= {min} ({} of {asked})",
+                    share, self.counts.spawns_running
+                ),
             );
         }
         if let Some(max) = p.max_idle_share {
@@ -767,15 +784,21 @@ fn background_jobs(
         jobs: s.background.jobs,
         // Its own stream from the run's seed, so the hub's draws do not shift it.
         seed: seed ^ 0x5DEE_CE66_D1CE_B00C,
-        offered_load: s.background.offered_load,
+        // Scaled jobs use `duration_scale` of the core-seconds the generator plans for:
+        // it is asked for proportionally more arrivals.
+        offered_load: s.background.offered_load / s.background.duration_scale,
         users: s.background.users,
+        mpi_fraction: s.background.mpi_fraction,
+        gpu_fraction: s.background.gpu_fraction,
         ..SyntheticConfig::default()
     };
-    let generator = Synthetic::new(config, inventory).map_err(|e| RunError::Spec(SpecError {
-        file: options.file.clone(),
-        line: None,
-        field: Some("background".into()),
-        message: e.to_string(),
-    }))?;
+    let generator = Synthetic::new(config, inventory).map_err(|e| {
+        RunError::Spec(SpecError {
+            file: options.file.clone(),
+            line: None,
+            field: Some("background".into()),
+            message: e.to_string(),
+        })
+    })?;
     Ok(Box::new(generator.map(Ok)))
 }

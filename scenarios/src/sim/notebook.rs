@@ -99,7 +99,13 @@ impl World<'_> {
     }
 
     /// The reported server answers HTTP: the hub routes it.
-    pub fn notebook_answers(&mut self, epoch: u64, server: hub::spawner::ServerKey, host: String, port: u16) {
+    pub fn notebook_answers(
+        &mut self,
+        epoch: u64,
+        server: hub::spawner::ServerKey,
+        host: String,
+        port: u16,
+    ) {
         if epoch != self.hub.epoch || !self.hub.up {
             return;
         }

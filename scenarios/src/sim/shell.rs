@@ -10,8 +10,8 @@ use drivers::{JobId, JobName, JobState, JobStatus, StatusMap, UserName};
 use hub::form::{self, FormConfig};
 use hub::proxy_client::{plan, routespec, Route, Wanted};
 use hub::spawner::{
-    admit, wanted_routes, Action, Event, PollPlan, Refusal, ServerKey, ServerState,
-    SpawnerConfig, SubmitError,
+    admit, wanted_routes, Action, Event, PollPlan, Refusal, ServerKey, ServerState, SpawnerConfig,
+    SubmitError,
 };
 use pbs_sim::engine::job::{Behaviour, SubmitRequest};
 use rand::Rng;
@@ -31,6 +31,9 @@ pub struct Entry {
     pub last_job: Option<JobId>,
     /// Its route spec (`/user/alice/`).
     pub spec: String,
+    /// When the current run's job was first seen running (the walltime counts from
+    /// there), as the hub's shell keeps it.
+    pub job_started: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// The hub's state across events and restarts.
@@ -105,8 +108,7 @@ impl World<'_> {
         let now = self.hub_now();
         let transition = self.variant.step(&before, &event, &self.hub.config, now);
         let refusal = transition.refusal();
-        if refusal.is_some() || (!transition.changed() && transition.planned_actions().is_empty())
-        {
+        if refusal.is_some() || (!transition.changed() && transition.planned_actions().is_empty()) {
             return refusal;
         }
         let entry = self
@@ -132,6 +134,11 @@ impl World<'_> {
         };
         if let Some(job) = state.job() {
             entry.last_job = Some(job.clone());
+        }
+        match &state {
+            ServerState::Starting { since, .. } => entry.job_started = Some(*since),
+            ServerState::Running { .. } => {}
+            _ => entry.job_started = None,
         }
         self.counts.events += 1;
         self.on_transition(key, &before, &state);
@@ -224,13 +231,14 @@ impl World<'_> {
         let built = UserName::new(key.user.as_str())
             .map_err(|e| refused(e.to_string()))
             .and_then(|owner| {
-                let request = form::validate(&self.hub.form, &options, &owner).map_err(|errors| {
-                    let list: Vec<String> = errors.iter().map(ToString::to_string).collect();
-                    refused(format!(
-                        "the stored options no longer fit the form: {}",
-                        list.join("; ")
-                    ))
-                })?;
+                let request =
+                    form::validate(&self.hub.form, &options, &owner).map_err(|errors| {
+                        let list: Vec<String> = errors.iter().map(ToString::to_string).collect();
+                        refused(format!(
+                            "the stored options no longer fit the form: {}",
+                            list.join("; ")
+                        ))
+                    })?;
                 Ok(request.job_spec(
                     owner,
                     self.hub.job_name.clone(),
@@ -348,8 +356,14 @@ impl World<'_> {
         }
         let delay = self.command_ms() + self.faults.qstat_delay_ms();
         let epoch = self.hub.epoch;
-        self.queue
-            .push(self.now + delay, Ev::PollAnswer { epoch, plan, answer });
+        self.queue.push(
+            self.now + delay,
+            Ev::PollAnswer {
+                epoch,
+                plan,
+                answer,
+            },
+        );
     }
 
     /// A poll's answer: the events it gives, then a tick for every active server, then

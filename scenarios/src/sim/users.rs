@@ -53,7 +53,6 @@ const MISTAKES: &[(&str, &str)] = &[
     ("ncpus", "0"),
     ("ncpus", "4; rm -rf ~"),
     ("ncpus", "99999"),
-    ("ncpus", ""),
     ("mem", "lots"),
     ("mem", "-4gb"),
     ("mem", "16gb$(reboot)"),
@@ -140,7 +139,8 @@ impl World<'_> {
         if !self.hub.up {
             // The hub's page does not answer: the user tries again a minute later.
             self.counts.requests_while_hub_down += 1;
-            self.queue.push(self.now + 60_000, Ev::UserClick { user: index });
+            self.queue
+                .push(self.now + 60_000, Ev::UserClick { user: index });
             return;
         }
         if self.hub.state(&user.key).is_active() {
@@ -158,15 +158,18 @@ impl World<'_> {
             // The form shows the error; the user corrects it and asks again.
             if !user.invalid_pending {
                 let list: Vec<String> = errors.iter().map(ToString::to_string).collect();
-                self.checks.valid_input_refused(self.now, &user.key, &list.join("; "));
+                self.checks
+                    .valid_input_refused(self.now, &user.key, &list.join("; "));
             }
             self.counts.invalid_requests += 1;
             self.users[index].invalid_pending = false;
-            self.queue.push(self.now + 30_000, Ev::UserClick { user: index });
+            self.queue
+                .push(self.now + 30_000, Ev::UserClick { user: index });
             return;
         }
         if user.invalid_pending {
-            self.checks.invalid_input_accepted(self.now, &user.key, &options);
+            self.checks
+                .invalid_input_accepted(self.now, &user.key, &options);
         }
         self.spawns.insert(
             user.key.clone(),
@@ -283,6 +286,10 @@ impl World<'_> {
                 }
             }
             ServerState::Stopped { last } if before.is_active() => {
+                if matches!(before, ServerState::Running { .. }) {
+                    self.check_walltime_warning(key, before.job());
+                    self.warned.remove(key);
+                }
                 if record.ran {
                     self.counts.servers_stopped += 1;
                     if matches!(last, Some(e) if matches!(e.cause, EndCause::JobEnded { .. })) {
@@ -305,7 +312,8 @@ impl World<'_> {
         self.users[index] = user;
         if more {
             let gap = self.draw(self.s.users.gap_min, self.s.users.gap_max);
-            self.queue.push(self.now + gap, Ev::UserClick { user: index });
+            self.queue
+                .push(self.now + gap, Ev::UserClick { user: index });
         }
     }
 

@@ -80,12 +80,17 @@ fn check(s: &Scenario) -> Vec<(String, String)> {
     let mut problems = Vec::new();
     let mut share = |field: &str, value: f64| {
         if !(0.0..=1.0).contains(&value) || value.is_nan() {
-            problems.push((field.to_string(), format!("{value} is not a share between 0 and 1")));
+            problems.push((
+                field.to_string(),
+                format!("{value} is not a share between 0 and 1"),
+            ));
         }
     };
     share("users.idle_share", s.users.idle_share);
     share("users.cancel_share", s.users.cancel_share);
     share("users.invalid_share", s.users.invalid_share);
+    share("background.mpi_fraction", s.background.mpi_fraction);
+    share("background.gpu_fraction", s.background.gpu_fraction);
     for (i, fault) in s.faults.iter().enumerate() {
         match fault {
             FaultKind::QstatTruncated { share: v, .. }
@@ -107,6 +112,15 @@ fn check(s: &Scenario) -> Vec<(String, String)> {
             format!("{} must be above 0", s.background.offered_load),
         ));
     }
+    if !(s.background.duration_scale > 0.0 && s.background.duration_scale <= 1.0) {
+        problems.push((
+            "background.duration_scale".into(),
+            format!(
+                "{} must be above 0 and at most 1",
+                s.background.duration_scale
+            ),
+        ));
+    }
     let zero = std::time::Duration::ZERO;
     for (field, value) in [
         ("duration", s.duration.get()),
@@ -122,18 +136,49 @@ fn check(s: &Scenario) -> Vec<(String, String)> {
         }
     }
     for (min_field, min, max_field, max) in [
-        ("hub.command_min", s.hub.command_min, "hub.command_max", s.hub.command_max),
-        ("hub.startup_min", s.hub.startup_min, "hub.startup_max", s.hub.startup_max),
-        ("users.gap_min", s.users.gap_min, "users.gap_max", s.users.gap_max),
-        ("users.session_min", s.users.session_min, "users.session_max", s.users.session_max),
-        ("users.patience_min", s.users.patience_min, "users.patience_max", s.users.patience_max),
+        (
+            "hub.command_min",
+            s.hub.command_min,
+            "hub.command_max",
+            s.hub.command_max,
+        ),
+        (
+            "hub.startup_min",
+            s.hub.startup_min,
+            "hub.startup_max",
+            s.hub.startup_max,
+        ),
+        (
+            "users.gap_min",
+            s.users.gap_min,
+            "users.gap_max",
+            s.users.gap_max,
+        ),
+        (
+            "users.session_min",
+            s.users.session_min,
+            "users.session_max",
+            s.users.session_max,
+        ),
+        (
+            "users.patience_min",
+            s.users.patience_min,
+            "users.patience_max",
+            s.users.patience_max,
+        ),
     ] {
         if min > max {
-            problems.push((max_field.to_string(), format!("is shorter than `{min_field}`")));
+            problems.push((
+                max_field.to_string(),
+                format!("is shorter than `{min_field}`"),
+            ));
         }
     }
     if s.cluster.nodes == 0 {
-        problems.push(("cluster.nodes".into(), "a cluster needs at least one node".into()));
+        problems.push((
+            "cluster.nodes".into(),
+            "a cluster needs at least one node".into(),
+        ));
     }
     if s.users.count > 0 && s.users.options.iter().all(|o| o.weight == 0) {
         problems.push((
@@ -158,7 +203,11 @@ fn check(s: &Scenario) -> Vec<(String, String)> {
 
 /// 1-based line of byte offset `at`.
 fn line_of(text: &str, at: usize) -> usize {
-    text[..at.min(text.len())].bytes().filter(|&b| b == b'\n').count() + 1
+    text[..at.min(text.len())]
+        .bytes()
+        .filter(|&b| b == b'\n')
+        .count()
+        + 1
 }
 
 /// The byte offset of `path` (`a.b`, `faults[2].share`) in the document: the key if it is
@@ -234,7 +283,8 @@ mod tests {
 
     #[test]
     fn a_fault_after_the_run_is_refused() {
-        let text = "name = \"x\"\nduration = \"1h\"\n[[faults]]\nkind = \"hub_crash\"\nat = \"2h\"\n";
+        let text =
+            "name = \"x\"\nduration = \"1h\"\n[[faults]]\nkind = \"hub_crash\"\nat = \"2h\"\n";
         let e = load_str(text, "x.toml").unwrap_err();
         assert_eq!(e.field.as_deref(), Some("faults[0].at"), "{e}");
         assert_eq!(e.line, Some(5), "{e}");

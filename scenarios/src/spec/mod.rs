@@ -122,6 +122,13 @@ pub struct Background {
     pub offered_load: f64,
     /// How many distinct batch users.
     pub users: u32,
+    /// The share of multi-node MPI jobs (the large jobs a policy must not starve).
+    pub mpi_fraction: f64,
+    /// The share of GPU jobs.
+    pub gpu_fraction: f64,
+    /// Every job's runtime and walltime times this (arrivals sped up to keep the offered
+    /// load): below 1, more and shorter jobs, as on a cluster with many short ones.
+    pub duration_scale: f64,
     /// How long the background load runs before the hub starts, so the cluster is already
     /// busy at time 0.
     pub warmup: HumanDuration,
@@ -137,6 +144,9 @@ impl Default for Background {
             jobs: 0,
             offered_load: 0.9,
             users: 200,
+            mpi_fraction: 0.15,
+            gpu_fraction: 0.10,
+            duration_scale: 1.0,
             warmup: HumanDuration::from_secs(0),
             swf: None,
             swf_cores_per_node: 24,
