@@ -3,7 +3,7 @@
 //! HTTP a moment later, dies early when a fault says so, and exits when PBS kills it.
 
 use drivers::JobState;
-use hub::spawner::{Event, Refusal};
+use hub::spawner::{server_url, Event, Refusal, ServerKey, ServerState};
 use pbs_sim::engine::job::JobKey;
 use rand::Rng;
 
@@ -72,6 +72,15 @@ impl World<'_> {
             return;
         }
         let port = 20_000 + (key % 40_000) as u16;
+        // As the hub's port-report handler (`hub::spawning`): a running server reporting
+        // its own address again is fine; one reporting a new address runs again elsewhere
+        // (PBS reran its job between two polls) and is re-routed once it answers.
+        if let ServerState::Running { url, .. } = self.hub.state(&server) {
+            if url != server_url(&host, port) {
+                self.answer_later(server, host, port);
+            }
+            return;
+        }
         let refused = self.apply(
             &server,
             Event::AddressReported {
@@ -85,6 +94,11 @@ impl World<'_> {
             retry(self);
             return;
         }
+        self.answer_later(server, host, port);
+    }
+
+    /// The reported server starts answering HTTP a moment after its report.
+    fn answer_later(&mut self, server: ServerKey, host: String, port: u16) {
         let answers_in = self.rng.gen_range(200..=3_000);
         let epoch = self.hub.epoch;
         self.queue.push(
