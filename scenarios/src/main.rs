@@ -13,6 +13,15 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand, ValueEnum};
+
+/// `println!` that does not panic when stdout is closed (`scenarios list | head`): the run
+/// goes on and its exit status still says whether it passed.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
 use indicatif::{ProgressBar, ProgressStyle};
 use scenarios::report::{self, model::Report};
 use scenarios::sim::{self, RunOptions, Variant};
@@ -121,7 +130,7 @@ fn run(
     let files = match files(path) {
         Ok(files) => files,
         Err(e) => {
-            eprintln!("error: {e}");
+            esay!("error: {e}");
             return ExitCode::from(2);
         }
     };
@@ -131,14 +140,14 @@ fn run(
         match spec::load(file) {
             Ok(s) => scenarios.push((file.clone(), s)),
             Err(e) => {
-                eprintln!("error: {e}");
+                esay!("error: {e}");
                 return ExitCode::from(2);
             }
         }
     }
     if let Some(dir) = report_dir {
         if let Err(e) = std::fs::create_dir_all(dir) {
-            eprintln!("error: {}: cannot create it: {e}", dir.display());
+            esay!("error: {}: cannot create it: {e}", dir.display());
             return ExitCode::from(2);
         }
     }
@@ -161,14 +170,14 @@ fn run(
         let report = match outcome {
             Ok(report) => report,
             Err(e) => {
-                eprintln!("error: {e}");
+                esay!("error: {e}");
                 return ExitCode::from(2);
             }
         };
         print_outcome(&report, elapsed);
         if let Some(dir) = report_dir {
             if let Err(e) = write_reports(dir, file, &report) {
-                eprintln!("error: {e}");
+                esay!("error: {e}");
                 return ExitCode::from(2);
             }
         }
@@ -176,12 +185,12 @@ fn run(
     }
     if let Some(path) = junit {
         if let Err(e) = std::fs::write(path, report::junit::junit(&done)) {
-            eprintln!("error: {}: cannot write it: {e}", path.display());
+            esay!("error: {}: cannot write it: {e}", path.display());
             return ExitCode::from(2);
         }
     }
     let failed = done.iter().filter(|(r, _)| !r.passed).count();
-    println!(
+    say!(
         "{} scenarios, {} passed, {failed} failed",
         done.len(),
         done.len() - failed
@@ -210,7 +219,7 @@ fn progress_bar(name: &str, quiet: bool) -> ProgressBar {
 
 fn print_outcome(report: &Report, elapsed: Duration) {
     let verdict = if report.passed { "PASS" } else { "FAIL" };
-    println!(
+    say!(
         "{verdict}  {}  ({}, seed {}, {} events, {:.1} s)",
         report.scenario,
         report.file,
@@ -224,10 +233,10 @@ fn print_outcome(report: &Report, elapsed: Duration) {
             (None, Some(m)) => m.clone(),
             (None, None) => String::new(),
         };
-        println!("      violated {} ({} times) {what}", p.name, p.violations);
+        say!("      violated {} ({} times) {what}", p.name, p.violations);
     }
     if !report.passed {
-        println!("      reproduce with: {}", report.reproduce);
+        say!("      reproduce with: {}", report.reproduce);
     }
 }
 
@@ -250,7 +259,7 @@ fn list(dir: &Path) -> ExitCode {
     let files = match files(dir) {
         Ok(files) => files,
         Err(e) => {
-            eprintln!("error: {e}");
+            esay!("error: {e}");
             return ExitCode::from(2);
         }
     };
@@ -260,7 +269,7 @@ fn list(dir: &Path) -> ExitCode {
             Ok(s) => {
                 let faults: Vec<&str> = s.faults.iter().map(|f| f.name()).collect();
                 let summary = s.description.lines().next().unwrap_or("").trim();
-                println!(
+                say!(
                     "{:<28} {:<44} {:>5} users  {:>6}  faults: {}",
                     file.file_name()
                         .map(|n| n.to_string_lossy())
@@ -275,11 +284,11 @@ fn list(dir: &Path) -> ExitCode {
                     }
                 );
                 if !summary.is_empty() {
-                    println!("{:<28} {summary}", "");
+                    say!("{:<28} {summary}", "");
                 }
             }
             Err(e) => {
-                eprintln!("error: {e}");
+                esay!("error: {e}");
                 status = ExitCode::from(2);
             }
         }
