@@ -130,7 +130,7 @@ fn run(
     let files = match files(path) {
         Ok(files) => files,
         Err(e) => {
-            esay!("error: {e}");
+            eprintln!("error: {e}");
             return ExitCode::from(2);
         }
     };
@@ -140,14 +140,14 @@ fn run(
         match spec::load(file) {
             Ok(s) => scenarios.push((file.clone(), s)),
             Err(e) => {
-                esay!("error: {e}");
+                eprintln!("error: {e}");
                 return ExitCode::from(2);
             }
         }
     }
     if let Some(dir) = report_dir {
         if let Err(e) = std::fs::create_dir_all(dir) {
-            esay!("error: {}: cannot create it: {e}", dir.display());
+            eprintln!("error: {}: cannot create it: {e}", dir.display());
             return ExitCode::from(2);
         }
     }
@@ -170,14 +170,14 @@ fn run(
         let report = match outcome {
             Ok(report) => report,
             Err(e) => {
-                esay!("error: {e}");
+                eprintln!("error: {e}");
                 return ExitCode::from(2);
             }
         };
         print_outcome(&report, elapsed);
         if let Some(dir) = report_dir {
             if let Err(e) = write_reports(dir, file, &report) {
-                esay!("error: {e}");
+                eprintln!("error: {e}");
                 return ExitCode::from(2);
             }
         }
@@ -185,7 +185,7 @@ fn run(
     }
     if let Some(path) = junit {
         if let Err(e) = std::fs::write(path, report::junit::junit(&done)) {
-            esay!("error: {}: cannot write it: {e}", path.display());
+            eprintln!("error: {}: cannot write it: {e}", path.display());
             return ExitCode::from(2);
         }
     }
@@ -259,7 +259,7 @@ fn list(dir: &Path) -> ExitCode {
     let files = match files(dir) {
         Ok(files) => files,
         Err(e) => {
-            esay!("error: {e}");
+            eprintln!("error: {e}");
             return ExitCode::from(2);
         }
     };
@@ -288,7 +288,7 @@ fn list(dir: &Path) -> ExitCode {
                 }
             }
             Err(e) => {
-                esay!("error: {e}");
+                eprintln!("error: {e}");
                 status = ExitCode::from(2);
             }
         }
