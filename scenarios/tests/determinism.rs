@@ -53,7 +53,8 @@ fn run_to(dir: &Path, file: &Path, seed: u64) -> String {
         .arg(file)
         .args(["--seed", &seed.to_string(), "--quiet", "--report"])
         .arg(dir)
-        .assert();
+        .assert()
+        .success();
     std::fs::read_to_string(dir.join("determinism.json")).unwrap()
 }
 
