@@ -370,6 +370,19 @@ pub struct JobStatus {
     pub query_error: Option<String>,
 }
 
+/// A job [`Scheduler::find_jobs`](crate::Scheduler::find_jobs) found: what the hub needs to
+/// decide whether an interrupted submit made it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundJob {
+    /// The job's id.
+    pub id: JobId,
+    /// Its state (a job in the scheduler's history is `Finished`).
+    pub state: JobState,
+    /// When it was queued, when the scheduler said: a job queued before the submit began
+    /// cannot be the submit's.
+    pub queued: Option<DateTime<Utc>>,
+}
+
 impl JobStatus {
     /// A status that only says the scheduler could not be asked, and why.
     pub fn unknown(reason: impl Into<String>) -> Self {

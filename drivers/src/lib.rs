@@ -6,7 +6,8 @@
 //!
 //! Layout:
 //! - [`scheduler`] — the [`Scheduler`] trait and the rules every implementation keeps.
-//! - [`job`] — [`JobSpec`], [`JobId`], [`JobStatus`], [`JobState`] (every PBS state letter).
+//! - [`job`] — [`JobSpec`], [`JobId`], [`JobStatus`], [`JobState`] (every PBS state letter),
+//!   [`FoundJob`] (a job found by owner and name).
 //! - [`cluster`] — [`ClusterSummary`]: queue length and free nodes, for the admin page.
 //! - [`command`] — running a scheduler command: fixed argv, allowlisted environment,
 //!   script on stdin, timeout that kills its process group.
@@ -36,5 +37,5 @@ pub mod slurm;
 
 pub use cluster::{ClusterSummary, JobCounts, NodeCount};
 pub use error::{ErrorClass, SchedulerError};
-pub use job::{JobId, JobName, JobSpec, JobState, JobStatus, JobTimes, UserName};
+pub use job::{FoundJob, JobId, JobName, JobSpec, JobState, JobStatus, JobTimes, UserName};
 pub use scheduler::{Scheduler, StatusMap};

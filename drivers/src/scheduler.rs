@@ -6,7 +6,7 @@ use async_trait::async_trait;
 
 use crate::cluster::ClusterSummary;
 use crate::error::SchedulerError;
-use crate::job::{JobId, JobSpec, JobStatus};
+use crate::job::{FoundJob, JobId, JobName, JobSpec, JobStatus, UserName};
 
 /// The answer to one batched status query: one entry for **every** id asked about.
 pub type StatusMap = BTreeMap<JobId, JobStatus>;
@@ -22,6 +22,8 @@ pub type StatusMap = BTreeMap<JobId, JobStatus>;
 ///   [`JobState::Unknown`](crate::JobState::Unknown), never "gone"**: a job is reported
 ///   finished only when the scheduler positively says so.
 /// - `cancel` of a job that has already finished is not an error.
+/// - `find_jobs` has no default: a scheduler that answered "no job" without looking would
+///   make the hub forget a job it started.
 #[async_trait]
 pub trait Scheduler: Send + Sync {
     /// Submits one job and returns the id the scheduler gave it.
@@ -32,6 +34,17 @@ pub trait Scheduler: Send + Sync {
 
     /// Asks the scheduler to delete the job, whatever its state.
     async fn cancel(&self, id: &JobId) -> Result<(), SchedulerError>;
+
+    /// The jobs of `owner` named `name` that the scheduler still knows (queued, running, or in
+    /// its history), each with when it was queued. One scheduler call.
+    ///
+    /// A hub restarted while a submit was on its way asks this to find the job that submit
+    /// may have made. A failed query is an error, never an empty list.
+    async fn find_jobs(
+        &self,
+        owner: &UserName,
+        name: &JobName,
+    ) -> Result<Vec<FoundJob>, SchedulerError>;
 
     /// How busy the cluster is (queue length, free nodes), for the admin page. Two or three
     /// scheduler queries: callers cache the answer rather than ask per page view. The
@@ -68,6 +81,15 @@ mod tests {
         async fn cancel(&self, _id: &JobId) -> Result<(), SchedulerError> {
             Ok(())
         }
+        async fn find_jobs(
+            &self,
+            _owner: &UserName,
+            _name: &JobName,
+        ) -> Result<Vec<FoundJob>, SchedulerError> {
+            Err(SchedulerError::Unavailable {
+                reason: "no cluster".into(),
+            })
+        }
     }
 
     fn assert_send<T: Send>(_: &T) {}
@@ -85,6 +107,13 @@ mod tests {
         let status = &map[&JobId::new("1.pbs02").unwrap()];
         assert_eq!(status.state, JobState::Unknown);
         assert_eq!(status.query_error.as_deref(), Some("no cluster"));
+        let found = scheduler
+            .find_jobs(
+                &crate::UserName::new("alice").unwrap(),
+                &crate::JobName::new("nb").unwrap(),
+            )
+            .await;
+        assert!(found.is_err(), "a failed lookup is an error: {found:?}");
         let summary = scheduler.cluster_summary().await;
         assert!(
             matches!(summary, Err(SchedulerError::Unavailable { .. })),

@@ -47,8 +47,13 @@ impl ServerView {
     /// JupyterHub's `pending`: `"spawn"` while starting, `"stop"` while stopping.
     pub fn pending(&self) -> Option<&'static str> {
         match &self.state {
+            ServerState::Adopting {
+                stop_requested: true,
+                ..
+            } => Some("stop"),
             ServerState::Waiting { .. }
             | ServerState::Submitting { .. }
+            | ServerState::Adopting { .. }
             | ServerState::Queued { .. }
             | ServerState::Starting { .. } => Some("spawn"),
             ServerState::Stopping { .. } => Some("stop"),

@@ -10,7 +10,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
 use drivers::resources::Pbse;
-use drivers::{JobId, JobSpec, JobState, JobStatus, Scheduler, SchedulerError, StatusMap};
+use drivers::{
+    FoundJob, JobId, JobName, JobSpec, JobState, JobStatus, Scheduler, SchedulerError, StatusMap,
+    UserName,
+};
 use tokio::time::Instant;
 
 use crate::engine::config::EngineConfig;
@@ -140,6 +143,28 @@ impl Scheduler for SimScheduler {
             Err(e) if e.code() == Pbse::UnkJobId => Err(SchedulerError::UnknownJob(id.clone())),
             Err(e) => Err(e.into()),
         }
+    }
+
+    async fn find_jobs(
+        &self,
+        owner: &UserName,
+        name: &JobName,
+    ) -> Result<Vec<FoundJob>, SchedulerError> {
+        let engine = self.engine();
+        let found = engine
+            .jobs()
+            .filter(|job| job.owner == owner.as_str() && job.name == name.as_str())
+            .filter_map(|job| {
+                // The same state and times a status query gives.
+                let status = engine.status(job.key)?;
+                Some(FoundJob {
+                    id: engine.job_id(job.key),
+                    state: status.state,
+                    queued: status.times.queued,
+                })
+            })
+            .collect();
+        Ok(found)
     }
 }
 

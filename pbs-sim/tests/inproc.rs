@@ -167,3 +167,51 @@ async fn cancel_ends_a_running_job_once_and_knows_no_strangers() {
     let status = &sched.status(std::slice::from_ref(&stranger)).await[&stranger];
     assert_eq!(status.state, JobState::Finished);
 }
+
+#[tokio::test(start_paused = true)]
+async fn find_jobs_knows_the_owners_jobs_by_name_queued_running_and_ended() {
+    let sched = one_node(SimOptions::default());
+    let running = sched
+        .submit(&spec("select=1:ncpus=4,walltime=1:00:00"))
+        .await
+        .unwrap();
+    let queued = sched
+        .submit(&spec("select=1:ncpus=4,walltime=1:00:00"))
+        .await
+        .unwrap();
+    let mut other_name = spec("select=1:ncpus=1,walltime=1:00:00");
+    other_name.name = JobName::new("batch").unwrap();
+    sched.submit(&other_name).await.unwrap();
+    let mut other_owner = spec("select=1:ncpus=1,walltime=1:00:00");
+    other_owner.owner = UserName::new("bob").unwrap();
+    sched.submit(&other_owner).await.unwrap();
+    sleep(Duration::from_secs(60)).await;
+
+    let alice = UserName::new("alice").unwrap();
+    let notebook = JobName::new("notebook").unwrap();
+    let found = sched.find_jobs(&alice, &notebook).await.unwrap();
+    let got: Vec<_> = found.iter().map(|f| (f.id.clone(), f.state)).collect();
+    assert_eq!(
+        got,
+        [
+            (running.clone(), JobState::Running),
+            (queued.clone(), JobState::Queued)
+        ]
+    );
+    let status = sched.status(std::slice::from_ref(&running)).await;
+    assert_eq!(found[0].queued, status[&running].times.queued);
+    assert!(found[0].queued.is_some());
+
+    // Deleted, the job is still found, in the history.
+    sched.cancel(&running).await.unwrap();
+    sleep(Duration::from_secs(60)).await;
+    let found = sched.find_jobs(&alice, &notebook).await.unwrap();
+    assert!(
+        found
+            .iter()
+            .any(|f| f.id == running && f.state == JobState::Finished),
+        "{found:?}"
+    );
+    let nobody = UserName::new("carol").unwrap();
+    assert_eq!(sched.find_jobs(&nobody, &notebook).await.unwrap(), []);
+}

@@ -625,3 +625,33 @@ async fn the_socket_runner_drives_the_daemon_without_processes() {
         "{out:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn find_jobs_is_one_qstat_and_finds_the_owners_jobs_by_name_in_both_formats() {
+    let cluster = Cluster::start(&[]);
+    let counting = Arc::new(Counting::default());
+    let json = driver(&cluster, counting.clone(), |_| {});
+    let text = driver(&cluster, Arc::new(ProcessRunner), |c| {
+        c.format = QstatFormat::Text
+    });
+    let wanted = spec(&cluster, "adopt", &["select=1:ncpus=4096"], &["true"]);
+    let first = json.submit(&wanted).await.unwrap();
+    let second = json.submit(&wanted).await.unwrap();
+    let other = spec(&cluster, "other", &["select=1:ncpus=4096"], &["true"]);
+    json.submit(&other).await.unwrap();
+
+    let owner = UserName::new(me()).unwrap();
+    let name = JobName::new("adopt").unwrap();
+    let before = counting.qstat.load(Ordering::SeqCst);
+    let found = json.find_jobs(&owner, &name).await.unwrap();
+    assert_eq!(counting.qstat.load(Ordering::SeqCst) - before, 1);
+    let ids: Vec<&JobId> = found.iter().map(|f| &f.id).collect();
+    assert_eq!(ids, [&first, &second]);
+    assert!(found
+        .iter()
+        .all(|f| f.state == JobState::Queued && f.queued.is_some()));
+    assert_eq!(text.find_jobs(&owner, &name).await.unwrap(), found);
+
+    let nobody = JobName::new("nothing-by-this-name").unwrap();
+    assert_eq!(json.find_jobs(&owner, &nobody).await.unwrap(), []);
+}

@@ -8,6 +8,7 @@ use async_trait::async_trait;
 
 use super::answers::{id_key, only_missing_jobs};
 use super::config::{PbsConfig, QstatFormat};
+use super::found::owned_and_named;
 use super::parse;
 use super::script::{render, ScriptError};
 use crate::cluster::{ClusterSummary, NodeCount};
@@ -16,7 +17,7 @@ use crate::command::{
     CommandRunner, CommandSpec, ProcessRunner,
 };
 use crate::error::SchedulerError;
-use crate::job::{JobId, JobSpec, JobStatus, UserName};
+use crate::job::{FoundJob, JobId, JobName, JobSpec, JobStatus, UserName};
 use crate::misses::Misses;
 use crate::resources::{PbsError, Pbse};
 use crate::scheduler::{Scheduler, StatusMap};
@@ -177,14 +178,26 @@ impl Commands {
     }
 
     /// One `qstat` call: the jobs it described, keyed by [`id_key`], or why it failed.
-    ///
-    /// PBS's old JSON generator prints invalid JSON for some values (a `Variable_List` that
-    /// `qsub -V` filled with shell functions, say): such an answer is asked again as
-    /// `qstat -f` text, which any value survives.
     async fn qstat(
         &self,
         argv: Vec<String>,
     ) -> Result<BTreeMap<(String, String), JobStatus>, String> {
+        let jobs = self
+            .qstat_jobs(argv)
+            .await
+            .map_err(Unreadable::into_reason)?;
+        Ok(jobs
+            .into_iter()
+            .map(|job| (id_key(&job.id), job.status))
+            .collect())
+    }
+
+    /// One `qstat` call: the jobs it described, in the order printed, or why it failed.
+    ///
+    /// PBS's old JSON generator prints invalid JSON for some values (a `Variable_List` that
+    /// `qsub -V` filled with shell functions, say): such an answer is asked again as
+    /// `qstat -f` text, which any value survives.
+    async fn qstat_jobs(&self, argv: Vec<String>) -> Result<Vec<parse::QstatJob>, Unreadable> {
         let json = argv.windows(2).position(|w| w[0] == "-F" && w[1] == "json");
         let first = self
             .qstat_once(
@@ -197,14 +210,12 @@ impl Commands {
             )
             .await;
         match (first, json) {
-            (Err(Unreadable::Parse(_)), Some(at)) => {
+            (Err(Unreadable::Parse { .. }), Some(at)) => {
                 let mut text = argv;
                 text.drain(at..at + 2);
-                self.qstat_once(text, QstatFormat::Text)
-                    .await
-                    .map_err(Unreadable::into_reason)
+                self.qstat_once(text, QstatFormat::Text).await
             }
-            (result, _) => result.map_err(Unreadable::into_reason),
+            (result, _) => result,
         }
     }
 
@@ -212,54 +223,77 @@ impl Commands {
         &self,
         argv: Vec<String>,
         format: QstatFormat,
-    ) -> Result<BTreeMap<(String, String), JobStatus>, Unreadable> {
+    ) -> Result<Vec<parse::QstatJob>, Unreadable> {
         let spec = self.spec(argv, None);
-        let out = self
-            .run(&spec)
-            .await
-            .map_err(|e| Unreadable::Failed(e.to_string()))?;
+        let out = self.run(&spec).await.map_err(Unreadable::Failed)?;
         if !out.success() && !only_missing_jobs(&out.stderr) {
-            return Err(Unreadable::Failed(
-                Commands::failure(&spec, &out).to_string(),
-            ));
+            return Err(Unreadable::Failed(Commands::failure(&spec, &out)));
         }
         // Every `Job Id:` block ends with a blank line: text that does not was cut short
         // (JSON that was is caught by the parser).
         if format == QstatFormat::Text && !out.stdout.is_empty() && !out.stdout.ends_with("\n\n") {
-            return Err(Unreadable::Parse(format!(
-                "the answer of `{}` was cut short",
-                spec.display()
-            )));
+            return Err(Unreadable::Parse {
+                command: spec.display(),
+                reason: "the answer was cut short".to_string(),
+            });
         }
-        let jobs = match format {
+        match format {
             QstatFormat::Json => parse::qstat_json(&out.stdout),
             QstatFormat::Text => parse::qstat_full_text(&out.stdout),
         }
-        .map_err(|e| {
-            Unreadable::Parse(format!(
-                "could not read the answer of `{}`: {e}",
-                spec.display()
-            ))
-        })?;
-        Ok(jobs
-            .into_iter()
-            .map(|job| (id_key(&job.id), job.status))
-            .collect())
+        .map_err(|e| Unreadable::Parse {
+            command: spec.display(),
+            reason: e.to_string(),
+        })
+    }
+
+    /// `qstat -f [-F json] -x` of every job, as the hub's user, read for `owner`'s jobs
+    /// named `name`. Heavy on a big cluster with history, but asked only when a hub restarts
+    /// with a submit cut short.
+    async fn find_jobs(
+        &self,
+        owner: &UserName,
+        name: &JobName,
+    ) -> Result<Vec<FoundJob>, SchedulerError> {
+        let argv = self.qstat_argv();
+        let command = argv.join(" ");
+        let jobs = self
+            .qstat_jobs(argv)
+            .await
+            .map_err(Unreadable::into_error)?;
+        owned_and_named(jobs, owner, name)
+            .map_err(|reason| SchedulerError::BadOutput { command, reason })
     }
 }
 
 /// Why a `qstat` gave no answer to use.
 enum Unreadable {
     /// The command failed.
-    Failed(String),
+    Failed(SchedulerError),
     /// It answered something that does not parse.
-    Parse(String),
+    Parse {
+        /// The command, as run.
+        command: String,
+        /// What was wrong with its answer.
+        reason: String,
+    },
 }
 
 impl Unreadable {
+    /// The reason, as a status's `query_error` carries it.
     fn into_reason(self) -> String {
         match self {
-            Unreadable::Failed(reason) | Unreadable::Parse(reason) => reason,
+            Unreadable::Failed(error) => error.to_string(),
+            Unreadable::Parse { command, reason } => {
+                format!("could not read the answer of `{command}`: {reason}")
+            }
+        }
+    }
+
+    fn into_error(self) -> SchedulerError {
+        match self {
+            Unreadable::Failed(error) => error,
+            Unreadable::Parse { command, reason } => SchedulerError::BadOutput { command, reason },
         }
     }
 }
@@ -367,6 +401,21 @@ impl Scheduler for PbsDriver {
         }
         Ok(())
     }
+    async fn find_jobs(
+        &self,
+        owner: &UserName,
+        name: &JobName,
+    ) -> Result<Vec<FoundJob>, SchedulerError> {
+        let found = self.commands.find_jobs(owner, name).await?;
+        // A job found is one the hub may adopt and later delete: as its owner, like the
+        // jobs this driver submitted.
+        let mut owners = self.owners.lock().expect("owners lock");
+        for job in &found {
+            owners.insert(job.id.clone(), owner.clone());
+        }
+        Ok(found)
+    }
+
     async fn cluster_summary(&self) -> Result<ClusterSummary, SchedulerError> {
         self.commands.cluster_summary().await
     }

@@ -337,3 +337,95 @@ async fn a_failing_or_garbled_cluster_summary_is_a_typed_error() {
     let summary = driver.cluster_summary().await.unwrap();
     assert_eq!((summary.queued, summary.nodes_total), (2, 0));
 }
+
+/// A `qstat -f -F json -x` answer with owners and names: (id, owner, name, state).
+fn qstat_json_owned(jobs: &[(&str, &str, &str, &str)]) -> String {
+    let bodies: Vec<String> = jobs
+        .iter()
+        .map(|(id, owner, name, state)| {
+            format!(
+                "\n        \"{id}\":{{\n            \"Job_Name\":\"{name}\",\n            \"Job_Owner\":\"{owner}\",\n            \"job_state\":\"{state}\",\n            \"qtime\":\"Thu Nov 26 15:00:00 2026\"\n        }}"
+            )
+        })
+        .collect();
+    format!(
+        "{{\n    \"timestamp\":1700000000,\n    \"pbs_version\":\"2022.1.1\",\n    \"pbs_server\":\"pbs02\",\n    \"Jobs\":{{{}\n    }}\n}}\n",
+        bodies.join(",")
+    )
+}
+
+#[tokio::test]
+async fn find_jobs_is_one_qstat_of_every_job_read_for_the_owner_and_name() {
+    let answer = qstat_json_owned(&[
+        ("11.pbs02", "alice@login1", "nb", "Q"),
+        ("12.pbs02", "bob@login1", "nb", "R"),
+        ("13.pbs02", "alice@login1", "batch", "R"),
+        ("14.pbs02", "alice@login1", "nb", "F"),
+    ]);
+    let runner = Scripted::new(move |_| out(0, &answer, ""));
+    let driver = PbsDriver::with_runner(PbsConfig::default(), runner.clone(), env());
+    let found = driver
+        .find_jobs(
+            &UserName::new("alice").unwrap(),
+            &JobName::new("nb").unwrap(),
+        )
+        .await
+        .unwrap();
+    let ids: Vec<(&str, JobState)> = found.iter().map(|f| (f.id.as_str(), f.state)).collect();
+    assert_eq!(
+        ids,
+        [
+            ("11.pbs02", JobState::Queued),
+            ("14.pbs02", JobState::Finished)
+        ]
+    );
+    assert!(found.iter().all(|f| f.queued.is_some()), "{found:?}");
+    let calls = runner.calls();
+    assert_eq!(calls.len(), 1, "one scheduler call");
+    assert_eq!(calls[0].argv, ["qstat", "-f", "-F", "json", "-x"]);
+}
+
+#[tokio::test]
+async fn find_jobs_with_nothing_matching_is_an_empty_list() {
+    let none = "{\n    \"timestamp\":1700000000,\n    \"pbs_version\":\"2022.1.1\",\n    \"pbs_server\":\"pbs02\"\n}\n";
+    let runner = Scripted::new(move |_| out(0, none, ""));
+    let driver = PbsDriver::with_runner(PbsConfig::default(), runner, env());
+    let found = driver
+        .find_jobs(
+            &UserName::new("alice").unwrap(),
+            &JobName::new("nb").unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(found, []);
+}
+
+#[tokio::test]
+async fn a_failed_or_garbled_find_jobs_is_an_error_never_an_empty_list() {
+    let alice = UserName::new("alice").unwrap();
+    let nb = JobName::new("nb").unwrap();
+    let down = Scripted::new(|_| {
+        out(
+            2,
+            "",
+            "qstat: cannot connect to server pbs02 (errno=15010)\n",
+        )
+    });
+    let driver = PbsDriver::with_runner(PbsConfig::default(), down, env());
+    let err = driver.find_jobs(&alice, &nb).await.unwrap_err();
+    assert!(matches!(err, SchedulerError::Unavailable { .. }), "{err:?}");
+    assert!(err.is_transient());
+
+    // Not JSON, and asked again as text, cut short: a clear error naming the command.
+    let garbled = Scripted::new(|_| out(0, "Segmentation fault\n", ""));
+    let driver = PbsDriver::with_runner(PbsConfig::default(), garbled.clone(), env());
+    let err = driver.find_jobs(&alice, &nb).await.unwrap_err();
+    match &err {
+        SchedulerError::BadOutput { command, reason } => {
+            assert_eq!(command, "qstat -f -x");
+            assert!(reason.contains("cut short"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(garbled.calls().len(), 2, "JSON, then text");
+}

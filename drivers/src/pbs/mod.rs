@@ -5,11 +5,13 @@
 //!   travel.
 //! - [`config`] — programs, the run-as prefix, the environment allowlist, patience.
 //! - [`answers`] — `qstat` answers into one status per tracked job; when a job is gone.
+//! - [`found`] — the jobs of one owner and name in a `qstat` answer (`find_jobs`).
 //! - [`parse`] — reading `qstat` (both JSON generators, `-f` text), `qsub` and errors.
 
 pub mod answers;
 pub mod config;
 pub mod driver;
+pub mod found;
 pub mod parse;
 pub mod script;
 

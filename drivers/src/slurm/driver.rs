@@ -21,7 +21,7 @@ use crate::command::{
     CommandRunner, CommandSpec, ProcessRunner,
 };
 use crate::error::SchedulerError;
-use crate::job::{JobId, JobSpec, JobStatus, UserName};
+use crate::job::{FoundJob, JobId, JobName, JobSpec, JobStatus, UserName};
 use crate::job_script::ScriptError;
 use crate::misses::Misses;
 use crate::scheduler::{Scheduler, StatusMap};
@@ -167,6 +167,44 @@ impl SlurmDriver {
                 spec.display()
             )),
         }
+    }
+
+    /// One `squeue` for `owner`'s jobs named `name`, in every state the controller still
+    /// holds. Slurm filters by name; the owner printed is checked too, so a site's squeue
+    /// wrapper that ignored `--user` cannot hand the hub another user's job.
+    async fn find_jobs(
+        &self,
+        owner: &UserName,
+        name: &JobName,
+    ) -> Result<Vec<FoundJob>, SchedulerError> {
+        let argv = vec![
+            self.config.squeue.clone(),
+            "--noheader".into(),
+            "--states=all".into(),
+            format!("--user={owner}"),
+            format!("--name={name}"),
+            format!("--format={}", parse::SQUEUE_FORMAT),
+        ];
+        let command = argv.join(" ");
+        let stdout = self.query(argv).await?;
+        let bad = |reason: String| SchedulerError::BadOutput {
+            command: command.clone(),
+            reason,
+        };
+        let mut found = Vec::new();
+        for job in parse::squeue(&stdout).map_err(|e| bad(e.to_string()))? {
+            if job.user.as_deref().is_some_and(|u| u != owner.as_str()) {
+                continue;
+            }
+            let id = JobId::new(job.id.as_str()).map_err(|e| bad(e.to_string()))?;
+            self.learn_owner(&id, &job);
+            found.push(FoundJob {
+                id,
+                state: job.status.state,
+                queued: job.status.times.queued,
+            });
+        }
+        Ok(found)
     }
 
     /// `scontrol show job` for one job: `Ok(None)` when the controller does not know it.
@@ -369,6 +407,14 @@ impl Scheduler for SlurmDriver {
             return Ok(());
         }
         Err(SlurmDriver::failure(&spec, &out))
+    }
+
+    async fn find_jobs(
+        &self,
+        owner: &UserName,
+        name: &JobName,
+    ) -> Result<Vec<FoundJob>, SchedulerError> {
+        SlurmDriver::find_jobs(self, owner, name).await
     }
 
     async fn cluster_summary(&self) -> Result<ClusterSummary, SchedulerError> {

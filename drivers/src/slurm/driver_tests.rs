@@ -369,3 +369,70 @@ async fn lookups_per_poll_are_bounded_and_the_rest_wait_without_counting() {
         .unwrap()
         .contains("later poll"));
 }
+
+#[tokio::test]
+async fn find_jobs_is_one_squeue_by_user_and_name_in_every_state() {
+    let runner = Scripted::new(|_| {
+        let mut text = line("41", "PENDING", "alice", "Priority");
+        text.push_str(&line("42", "COMPLETED", "alice", "None"));
+        // A wrapper that ignored --user: never another user's job.
+        text.push_str(&line("43", "RUNNING", "bob", "None"));
+        out(0, &text, "")
+    });
+    let driver = driver(runner.clone());
+    let found = driver
+        .find_jobs(
+            &UserName::new("alice").unwrap(),
+            &JobName::new("nb").unwrap(),
+        )
+        .await
+        .unwrap();
+    let got: Vec<(&str, JobState)> = found.iter().map(|f| (f.id.as_str(), f.state)).collect();
+    assert_eq!(got, [("41", JobState::Queued), ("42", JobState::Finished)]);
+    assert_eq!(
+        found[0].queued.map(|t| t.timestamp()),
+        Some(1795685972),
+        "the submit time"
+    );
+    let calls = runner.calls();
+    assert_eq!(calls.len(), 1, "one scheduler call");
+    assert_eq!(
+        calls[0].argv,
+        [
+            "squeue",
+            "--noheader",
+            "--states=all",
+            "--user=alice",
+            "--name=nb",
+            "--format=%i|%T|%u|%P|%V|%S|%e|%l|%B|%N|%r",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn find_jobs_with_nothing_listed_is_empty_and_failures_are_errors() {
+    let alice = UserName::new("alice").unwrap();
+    let nb = JobName::new("nb").unwrap();
+    let empty = Scripted::new(|_| out(0, "", ""));
+    assert_eq!(driver(empty).find_jobs(&alice, &nb).await.unwrap(), []);
+
+    let down = Scripted::new(|_| {
+        out(
+            1,
+            "",
+            "squeue: error: Unable to contact slurm controller (connect failure)\n",
+        )
+    });
+    let err = driver(down).find_jobs(&alice, &nb).await.unwrap_err();
+    assert!(err.is_transient(), "{err:?}");
+
+    let garbled = Scripted::new(|_| out(0, "41|PENDING\n", ""));
+    let err = driver(garbled).find_jobs(&alice, &nb).await.unwrap_err();
+    match &err {
+        SchedulerError::BadOutput { command, reason } => {
+            assert!(command.starts_with("squeue"), "{command}");
+            assert!(reason.contains("fields"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+}

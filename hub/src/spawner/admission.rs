@@ -7,13 +7,15 @@ use super::config::SpawnerConfig;
 use super::poll::Position;
 use super::state::{ServerKey, ServerState};
 
-/// Whether a server holds one of the concurrent-spawn slots: a submit in flight, or a
-/// running job whose server has not reported yet. Queued jobs hold none (see
+/// Whether a server holds one of the concurrent-spawn slots: a submit in flight (or the
+/// lookup of one cut short by a restart), or a running job whose server has not reported
+/// yet. Queued jobs hold none (see
 /// [`SpawnerConfig::concurrent_spawn_limit`]).
 pub fn holds_spawn_slot(state: &ServerState) -> bool {
     matches!(
         state,
         ServerState::Submitting { .. }
+            | ServerState::Adopting { .. }
             | ServerState::Starting { .. }
             | ServerState::Stopping { job: None, .. }
     )

@@ -54,6 +54,10 @@ pub enum Event {
         /// The last lines; `None` if nothing could be read.
         tail: Option<String>,
     },
+    /// The answer to [`Action::FindSubmitted`](super::Action::FindSubmitted): the jobs the
+    /// interrupted submit may have made (already narrowed by the shell to those queued since
+    /// it began and tracked by no other server), or the scheduler's error text.
+    FoundSubmitted(Result<Vec<JobId>, String>),
     /// Time passed: timeouts and retries are checked against `now`.
     Tick,
     /// The hub (re)started with this state from its database: re-adopt.

@@ -14,6 +14,8 @@
 //!   Starting --start timeout--> Stopping --> Failed;  Queued --queue timeout (opt.)--> ...
 //!   any --stop--> Stopping --cancel ok / F--> Stopped
 //!   Unknown answers: no state change but the message.
+//!   Submitting --restart--> Adopting --one job found--> Queued  (none: Failed; several:
+//!   Failed naming them, left alone)
 //! ```
 //!
 //! Layout:
@@ -23,6 +25,8 @@
 //! - [`step`](mod@step) — the transition function, [`step()`].
 //! - [`poll`] — [`PollPlan`] (one batched status call for every tracked job) and
 //!   [`queue_positions`].
+//! - [`adopt`] — a submit cut short by a restart: look its job up, adopt exactly one
+//!   ([`adoption_candidates`]).
 //! - [`admission`] — the concurrent-spawn limit as a line: [`admit`], [`waiting_positions`].
 //! - [`place`] — [`place_in_line`]: one server's place, in one pass over the others.
 //! - [`progress`](mod@progress) — JupyterHub progress events from a state: [`progress()`].
@@ -31,6 +35,7 @@
 //! - [`terms`] — [`SchedulerTerms`]: the scheduler's own words for queues and time limits.
 
 pub mod admission;
+pub mod adopt;
 pub mod config;
 pub mod event;
 pub mod place;
@@ -48,6 +53,7 @@ mod proptests;
 mod tests;
 
 pub use admission::{admit, holds_spawn_slot, waiting_positions};
+pub use adopt::{adoption_candidates, ADOPT_CLOCK_SLACK};
 pub use config::SpawnerConfig;
 pub use event::{CancelError, Event, SubmitError};
 pub use place::place_in_line;

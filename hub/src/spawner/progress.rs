@@ -97,6 +97,37 @@ pub fn progress(
         ServerState::Submitting { .. } => {
             ProgressEvent::step(10, "Submitting your batch job".to_string())
         }
+        ServerState::Adopting {
+            lookup_error,
+            stop_requested,
+            ..
+        } => {
+            let mut text = if *stop_requested {
+                "Stopping: the hub restarted while submitting your job; looking for that job \
+                 to delete it"
+                    .to_string()
+            } else {
+                "The hub restarted while submitting your job; asking the scheduler whether \
+                 the job was created"
+                    .to_string()
+            };
+            if let Some(error) = lookup_error {
+                text.push_str(&format!(
+                    ". (The scheduler did not answer: {error}. The hub asks again.)"
+                ));
+            }
+            if *stop_requested {
+                ProgressEvent {
+                    progress: None,
+                    message: text,
+                    ready: false,
+                    failed: false,
+                    url: None,
+                }
+            } else {
+                ProgressEvent::step(10, text)
+            }
+        }
         ServerState::Queued {
             job,
             since,

@@ -11,6 +11,9 @@
 //!   but the state's `query_error`;
 //! - every job a successful submit returned is tracked by the state, cancelled, or seen
 //!   ended;
+//! - a submit cut short by a restart may have made a job: it is looked up, and the job is
+//!   adopted, or (with other candidates) named in the failure and left alone, never lost
+//!   and never cancelled on a guess;
 //! - never two live jobs (or a live job and a submit in flight) for the server;
 //! - `Cancel` only names jobs the scheduler returned; the state only tracks such jobs;
 //! - a `Submit` is only asked for when nothing is live or in flight, never on a restart;
@@ -55,8 +58,17 @@ enum Op {
     Tick {
         secs: u32,
     },
-    /// The hub restarts (everything in flight is lost; the proxy keeps its routes).
-    Restart,
+    /// The hub restarts (everything in flight is lost; the proxy keeps its routes). A
+    /// submit in flight made its job (`made_job`) or not.
+    Restart {
+        made_job: bool,
+    },
+    /// Answer one lookup of an interrupted submit's job, if one is in flight: an error, or
+    /// the lost jobs plus `strangers` other candidates (the user's own jobs by that name).
+    AnswerFind {
+        ok: bool,
+        strangers: u8,
+    },
     /// The next op's step is persisted, then the hub dies before acting, then restarts.
     CrashAfter(Box<Op>),
 }
@@ -81,7 +93,9 @@ fn base_op() -> impl Strategy<Value = Op> {
         2 => (1024u16..1030).prop_map(|port| Op::Report { port }),
         1 => Just(Op::Tail),
         4 => (0u32..400).prop_map(|secs| Op::Tick { secs }),
-        1 => Just(Op::Restart),
+        1 => any::<bool>().prop_map(|made_job| Op::Restart { made_job }),
+        2 => (prop::bool::weighted(0.7), prop_oneof![4 => Just(0u8), 1 => Just(1u8), 1 => Just(2u8)])
+            .prop_map(|(ok, strangers)| Op::AnswerFind { ok, strangers }),
     ]
 }
 
@@ -100,6 +114,14 @@ struct World {
     next_id: u32,
     submit_in_flight: bool,
     cancels_in_flight: Vec<JobId>,
+    lookups_in_flight: usize,
+    /// Jobs made by submits whose answer a restart lost.
+    lost: BTreeSet<JobId>,
+    /// Jobs named in a `SubmitAmbiguous` failure: the user's to sort out.
+    left_alone: BTreeSet<JobId>,
+    /// The user's own jobs by the hub's job name that a lookup found: not the hub's
+    /// until it adopts one.
+    strangers: BTreeSet<JobId>,
     submitted: BTreeSet<JobId>,
     cancelled: BTreeSet<JobId>,
     ended: BTreeSet<JobId>,
@@ -115,6 +137,10 @@ impl World {
             next_id: 1,
             submit_in_flight: false,
             cancels_in_flight: Vec::new(),
+            lookups_in_flight: 0,
+            lost: BTreeSet::new(),
+            left_alone: BTreeSet::new(),
+            strangers: BTreeSet::new(),
             submitted: BTreeSet::new(),
             cancelled: BTreeSet::new(),
             ended: BTreeSet::new(),
@@ -125,6 +151,14 @@ impl World {
     /// The state, exactly as persisted.
     fn state(&self) -> ServerState {
         serde_json::from_str(&self.persisted).expect("the persisted state reads back")
+    }
+
+    /// A job the scheduler now has.
+    fn new_job(&mut self) -> JobId {
+        let id = JobId::new(format!("{}.pbs02", self.next_id)).unwrap();
+        self.next_id += 1;
+        self.submitted.insert(id.clone());
+        id
     }
 
     /// The event an op makes, given the world; `None` if it cannot happen now.
@@ -140,9 +174,7 @@ impl World {
                 }
                 self.submit_in_flight = false;
                 if *ok {
-                    let id = JobId::new(format!("{}.pbs02", self.next_id)).unwrap();
-                    self.next_id += 1;
-                    self.submitted.insert(id.clone());
+                    let id = self.new_job();
                     Event::Submitted(Ok(id))
                 } else {
                     Event::Submitted(Err(SubmitError {
@@ -213,7 +245,33 @@ impl World {
                 self.now += TimeDelta::seconds(i64::from(*secs));
                 Event::Tick
             }
-            Op::Restart => Event::Restarted,
+            Op::AnswerFind { ok, strangers } => {
+                if self.lookups_in_flight == 0 {
+                    return None;
+                }
+                self.lookups_in_flight -= 1;
+                if !*ok {
+                    return Some(Event::FoundSubmitted(Err(
+                        "qstat: cannot connect to server pbs02 (errno=15010)".into(),
+                    )));
+                }
+                // What the scheduler has that the shell would not filter out: the lost
+                // jobs still alive and untouched, and the strangers.
+                let mut found: Vec<JobId> = self
+                    .lost
+                    .iter()
+                    .filter(|j| self.live().contains(*j) && Some(*j) != state.job())
+                    .cloned()
+                    .collect();
+                for _ in 0..*strangers {
+                    let id = JobId::new(format!("{}.pbs02", self.next_id)).unwrap();
+                    self.next_id += 1;
+                    self.strangers.insert(id.clone());
+                    found.push(id);
+                }
+                Event::FoundSubmitted(Ok(found))
+            }
+            Op::Restart { .. } => Event::Restarted,
             Op::CrashAfter(_) => unreachable!("unwrapped by `apply`"),
         })
     }
@@ -223,18 +281,26 @@ impl World {
     fn apply(&mut self, op: &Op) -> Result<(), TestCaseError> {
         match op {
             Op::CrashAfter(inner) => {
-                if matches!(**inner, Op::CrashAfter(_) | Op::Restart) {
-                    return self.apply(&Op::Restart);
+                // The actions of the crashed step were never taken: no submit went out.
+                let restart = Op::Restart { made_job: false };
+                if matches!(**inner, Op::CrashAfter(_) | Op::Restart { .. }) {
+                    return self.apply(&restart);
                 }
                 if let Some(event) = self.event_for(inner) {
                     self.step(&event, false)?;
                 }
-                self.apply(&Op::Restart)
+                self.apply(&restart)
             }
-            Op::Restart => {
-                // Whatever was in flight died with the hub; the proxy keeps its routes.
+            Op::Restart { made_job } => {
+                // Whatever was in flight died with the hub; the proxy keeps its routes. A
+                // submit in flight may have made its job all the same.
+                if self.submit_in_flight && *made_job {
+                    let id = self.new_job();
+                    self.lost.insert(id);
+                }
                 self.submit_in_flight = false;
                 self.cancels_in_flight.clear();
+                self.lookups_in_flight = 0;
                 self.step(&Event::Restarted, true)?;
                 // Start-up reconciliation: stale routes go (see `wanted_routes`).
                 let key = ServerKey::new("alice", "");
@@ -265,6 +331,12 @@ impl World {
             .unwrap();
         self.persisted = written.expect("commit persists before handing out actions");
         prop_assert_eq!(&self.state(), &after, "the persisted state is the state");
+        // An adopted stranger is the hub's job from now on.
+        if let Some(job) = after.job() {
+            if self.strangers.remove(job) {
+                self.submitted.insert(job.clone());
+            }
+        }
 
         // An Unknown answer does nothing and changes nothing but the message.
         if let Event::Polled { status, .. } = event {
@@ -276,6 +348,20 @@ impl World {
         }
         if matches!(event, Event::Restarted) {
             prop_assert!(!actions.contains(&Action::Submit), "resubmit on restart");
+        }
+        // Several candidates: named, none tracked, none cancelled.
+        if let ServerState::Failed {
+            reason: FailReason::SubmitAmbiguous { jobs },
+            ..
+        } = &after
+        {
+            if !matches!(before, ServerState::Failed { .. }) {
+                prop_assert!(jobs.len() > 1, "ambiguous with {:?}", jobs);
+                for job in jobs {
+                    prop_assert!(!actions.contains(&Action::Cancel(job.clone())));
+                    self.left_alone.insert(job.clone());
+                }
+            }
         }
 
         let live_before = self.live();
@@ -296,6 +382,14 @@ impl World {
                     Action::ReadOutputTail(job) => {
                         prop_assert!(self.submitted.contains(job));
                     }
+                    Action::FindSubmitted { .. } => {
+                        prop_assert!(
+                            matches!(after, ServerState::Adopting { .. }),
+                            "a lookup from {:?}",
+                            after
+                        );
+                        self.lookups_in_flight += 1;
+                    }
                 }
             }
             // A restart is checked after the start-up route reconciliation (`apply`).
@@ -306,11 +400,16 @@ impl World {
         Ok(())
     }
 
-    /// Jobs the scheduler returned that have neither been cancelled nor seen ended.
+    /// Jobs the scheduler has that have neither been cancelled, seen ended, nor left to the
+    /// user.
     fn live(&self) -> BTreeSet<JobId> {
         self.submitted
             .iter()
-            .filter(|j| !self.cancelled.contains(*j) && !self.ended.contains(*j))
+            .filter(|j| {
+                !self.cancelled.contains(*j)
+                    && !self.ended.contains(*j)
+                    && !self.left_alone.contains(*j)
+            })
             .cloned()
             .collect()
     }
@@ -320,12 +419,16 @@ impl World {
         if let Some(job) = tracked {
             prop_assert!(self.submitted.contains(job), "tracks unknown job {}", job);
         }
-        // Every submitted job is tracked, cancelled (or being cancelled), or ended.
+        // Every submitted job is tracked, cancelled (or being cancelled), ended, named to the
+        // user as left alone, or (a lost submit's) being looked up.
+        let looking = matches!(state, ServerState::Adopting { .. });
         for job in &self.submitted {
             let accounted = Some(job) == tracked
                 || self.cancelled.contains(job)
                 || self.cancels_in_flight.contains(job)
-                || self.ended.contains(job);
+                || self.ended.contains(job)
+                || self.left_alone.contains(job)
+                || (looking && self.lost.contains(job));
             prop_assert!(accounted, "job {} lost; state {:?}", job, state);
         }
         // Never two live jobs, nor a live job beside a submit in flight.
@@ -339,7 +442,7 @@ impl World {
         if let Some(job) = live.iter().next() {
             let being_cancelled = self.cancels_in_flight.contains(job);
             prop_assert!(
-                Some(job) == tracked || being_cancelled,
+                Some(job) == tracked || being_cancelled || (looking && self.lost.contains(job)),
                 "live job {} untracked",
                 job
             );
@@ -402,10 +505,40 @@ proptest! {
             world.apply(&Op::Poll { stale: false, state: JobState::Unknown, exit_status: None })?;
         }
         world.apply(&Op::Poll { stale: false, state: JobState::Running, exit_status: None })?;
-        world.apply(&Op::Restart)?;
+        world.apply(&Op::Restart { made_job: false })?;
         world.apply(&Op::Report { port: 1025 })?;
         let running = matches!(world.state(), ServerState::Running { .. });
         prop_assert!(running, "not running: {:?}", world.state());
         prop_assert_eq!(world.route.as_deref(), Some("http://node0088:1025"));
+    }
+}
+
+proptest! {
+    /// A submit whose answer a restart lost, its job made: after the lookup, the job is
+    /// tracked (or, with other candidates, left alone and named), whatever errors came first.
+    #[test]
+    fn a_lost_submit_answer_is_adopted_not_forgotten(failures in 0usize..5, strangers in 0u8..3) {
+        let mut world = World::new(SpawnerConfig::default());
+        world.apply(&Op::Start)?;
+        world.apply(&Op::Admit)?;
+        world.apply(&Op::Restart { made_job: true })?;
+        for _ in 0..failures {
+            world.apply(&Op::AnswerFind { ok: false, strangers: 0 })?;
+            world.apply(&Op::Tick { secs: 31 })?;
+        }
+        world.apply(&Op::AnswerFind { ok: true, strangers })?;
+        let lost = world.lost.iter().next().cloned().expect("the submit made a job");
+        let state = world.state();
+        if strangers == 0 {
+            prop_assert_eq!(state.job(), Some(&lost), "{:?}", state);
+        } else {
+            let named = matches!(
+                &state,
+                ServerState::Failed { reason: FailReason::SubmitAmbiguous { jobs }, .. }
+                    if jobs.contains(&lost)
+            );
+            prop_assert!(named, "{:?}", state);
+            prop_assert!(world.cancels_in_flight.is_empty());
+        }
     }
 }

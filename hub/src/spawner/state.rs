@@ -57,6 +57,23 @@ pub enum ServerState {
         /// When the submit was sent.
         since: DateTime<Utc>,
     },
+    /// The hub restarted while a submit was on its way (the server was `Submitting`): it
+    /// asks the scheduler for the job that submit may have made before deciding. Exactly
+    /// one candidate is adopted; none fails the spawn; several are left alone (never
+    /// deleted on a guess).
+    Adopting {
+        /// When the interrupted submit began: jobs queued before it (less a clock-skew
+        /// slack) cannot be its job.
+        since: DateTime<Utc>,
+        /// When the lookup was last sent.
+        sent: DateTime<Utc>,
+        /// Why the last lookup failed, if it did; it is sent again after
+        /// [`SpawnerConfig::cancel_retry`](super::SpawnerConfig::cancel_retry).
+        lookup_error: Option<String>,
+        /// A stop was asked for meanwhile: the job found is deleted, not adopted.
+        #[serde(default)]
+        stop_requested: bool,
+    },
     /// The job waits in the scheduler's queue (PBS `Q`, `H`, `W`, `T`).
     Queued {
         /// The job.
@@ -110,6 +127,10 @@ pub enum ServerState {
         cancel_error: Option<String>,
         /// The error of the last status query if it failed.
         query_error: Option<String>,
+        /// While `job` is `None`: when the submit whose answer is awaited began. A hub
+        /// restarted before that answer came looks the job up from then (`adopt`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        submit_since: Option<DateTime<Utc>>,
     },
     /// The spawn failed; the server has no job.
     Failed {
@@ -142,6 +163,7 @@ impl ServerState {
             ServerState::Stopped { .. }
             | ServerState::Waiting { .. }
             | ServerState::Submitting { .. }
+            | ServerState::Adopting { .. }
             | ServerState::Failed { .. } => None,
         }
     }
@@ -161,6 +183,7 @@ impl ServerState {
             self,
             ServerState::Waiting { .. }
                 | ServerState::Submitting { .. }
+                | ServerState::Adopting { .. }
                 | ServerState::Queued { .. }
                 | ServerState::Starting { .. }
         )
@@ -172,6 +195,7 @@ impl ServerState {
             ServerState::Stopped { .. } => "stopped",
             ServerState::Waiting { .. } => "waiting",
             ServerState::Submitting { .. } => "submitting",
+            ServerState::Adopting { .. } => "adopting",
             ServerState::Queued { .. } => "queued",
             ServerState::Starting { .. } => "starting",
             ServerState::Running { .. } => "running",
@@ -180,13 +204,14 @@ impl ServerState {
         }
     }
 
-    /// The error of the last failed status query, if the last query failed.
+    /// The error of the last failed status query (or lookup), if the last one failed.
     pub fn query_error(&self) -> Option<&str> {
         match self {
             ServerState::Queued { query_error, .. }
             | ServerState::Starting { query_error, .. }
             | ServerState::Running { query_error, .. }
             | ServerState::Stopping { query_error, .. } => query_error.as_deref(),
+            ServerState::Adopting { lookup_error, .. } => lookup_error.as_deref(),
             _ => None,
         }
     }
@@ -274,9 +299,16 @@ pub enum FailReason {
         /// What went wrong.
         message: String,
     },
-    /// The hub restarted while the submit was on its way: whether a job was created is not
-    /// known (the scheduler never told this hub its id).
+    /// The hub restarted while the submit was on its way, and the scheduler knows no job
+    /// that submit could have made.
     SubmitInterrupted,
+    /// The hub restarted while the submit was on its way, and the scheduler has several
+    /// jobs that submit could have made: the hub cannot tell which is this server's, so it
+    /// left them all alone.
+    SubmitAmbiguous {
+        /// The candidate jobs, none tracked, none deleted.
+        jobs: Vec<JobId>,
+    },
     /// The job ended before its server reported (an error in the job's start-up, a node
     /// failure, a `qdel` from outside the hub).
     JobEndedBeforeReady {
@@ -308,10 +340,24 @@ impl FailReason {
                  Try again in a few minutes."
             ),
             FailReason::SubmitInterrupted => format!(
-                "The hub restarted while submitting your job. If a job was created, it is \
-                 not tracked: check with {} and delete it with {}.",
+                "The hub restarted while submitting your job, and the scheduler has no job \
+                 from that submit: start your server again. If you see a job of yours that \
+                 the hub does not show, check with {} and delete it with {}.",
                 terms.status_command, terms.cancel_command
             ),
+            FailReason::SubmitAmbiguous { jobs } => {
+                let list: Vec<&str> = jobs.iter().map(JobId::as_str).collect();
+                format!(
+                    "The hub restarted while submitting your job, and the scheduler has \
+                     several jobs that submit could have made: {}. The hub cannot tell which \
+                     one is this server's, so it left them all as they are and tracks none. \
+                     Check them with {}, delete those you do not want with {}, then start \
+                     your server again.",
+                    list.join(", "),
+                    terms.status_command,
+                    terms.cancel_command
+                )
+            }
             FailReason::JobEndedBeforeReady { comment } => {
                 let mut text = "Your job ended before the notebook server started".to_string();
                 if let Some(comment) = comment {

@@ -9,11 +9,12 @@
 //! - Queue wait has no timeout unless configured; "running but not reporting" has one
 //!   (`on_tick`).
 //! - A restart re-adopts: no resubmit, no delete of a job the user still wants
-//!   (`on_restarted`).
+//!   (`on_restarted`); a submit cut short is looked up, never forgotten ([`super::adopt`]).
 
 use chrono::{DateTime, TimeDelta, Utc};
 use drivers::{JobId, JobState, JobStatus};
 
+use super::adopt;
 use super::config::SpawnerConfig;
 use super::event::{CancelError, Event, SubmitError};
 use super::state::{
@@ -40,21 +41,22 @@ pub fn step(
         Event::StopRequested => on_stop_requested(state, now),
         Event::Cancelled { job, result } => on_cancelled(state, job, result, config, now),
         Event::OutputTail { job, tail } => on_output_tail(state, job, tail),
+        Event::FoundSubmitted(result) => adopt::on_found_submitted(state, result, now),
         Event::Tick => on_tick(state, config, now),
-        Event::Restarted => on_restarted(state, config, now),
+        Event::Restarted => on_restarted(state, now),
     };
     Transition::new(state, next.state, next.actions, next.refusal)
 }
 
 /// What a handler decided; turned into a [`Transition`] by [`step`].
-struct Next {
+pub(super) struct Next {
     state: ServerState,
     actions: Vec<Action>,
     refusal: Option<Refusal>,
 }
 
 impl Next {
-    fn to(state: ServerState, actions: Vec<Action>) -> Self {
+    pub(super) fn to(state: ServerState, actions: Vec<Action>) -> Self {
         Next {
             state,
             actions,
@@ -62,7 +64,7 @@ impl Next {
         }
     }
 
-    fn same(state: &ServerState) -> Self {
+    pub(super) fn same(state: &ServerState) -> Self {
         Next::to(state.clone(), Vec::new())
     }
 
@@ -138,12 +140,23 @@ fn on_submitted(
                 cancel_sent: Some(now),
                 cancel_error: None,
                 query_error: None,
+                submit_since: None,
             },
             vec![Action::Cancel(job.clone())],
         ),
         (ServerState::Stopping { job: None, .. }, Err(_)) => {
             Next::to(stopped(EndCause::Requested, now), Vec::new())
         }
+        // The lost answer came after all (a restart fed to a live shell): it is the job the
+        // lookup is after.
+        (
+            ServerState::Adopting {
+                since,
+                stop_requested,
+                ..
+            },
+            Ok(job),
+        ) => adopt::adopt(job.clone(), *since, *stop_requested, now),
         // The same answer twice: already tracked.
         (_, Ok(job)) if state.job() == Some(job) => Next::same(state),
         // A job nobody waits for any more: never leave it running untracked.
@@ -230,6 +243,7 @@ fn on_polled(
         ServerState::Stopped { .. }
         | ServerState::Waiting { .. }
         | ServerState::Submitting { .. }
+        | ServerState::Adopting { .. }
         | ServerState::Failed { .. } => Next::same(state),
     }
 }
@@ -311,7 +325,7 @@ fn on_stop_requested(state: &ServerState, now: DateTime<Utc>) -> Next {
         ServerState::Waiting { .. } => Next::to(stopped(EndCause::Requested, now), Vec::new()),
         // No job id yet: nothing to cancel but a guess. The submit's answer is awaited and
         // its job cancelled then (`on_submitted`).
-        ServerState::Submitting { .. } => Next::to(
+        ServerState::Submitting { since } => Next::to(
             ServerState::Stopping {
                 job: None,
                 since: now,
@@ -319,6 +333,22 @@ fn on_stop_requested(state: &ServerState, now: DateTime<Utc>) -> Next {
                 cancel_sent: None,
                 cancel_error: None,
                 query_error: None,
+                submit_since: Some(*since),
+            },
+            Vec::new(),
+        ),
+        // The lookup goes on: a job it finds is deleted, not adopted (`adopt`).
+        ServerState::Adopting {
+            since,
+            sent,
+            lookup_error,
+            ..
+        } => Next::to(
+            ServerState::Adopting {
+                since: *since,
+                sent: *sent,
+                lookup_error: lookup_error.clone(),
+                stop_requested: true,
             },
             Vec::new(),
         ),
@@ -371,6 +401,7 @@ fn on_cancelled(
                 cancel_sent: *cancel_sent,
                 cancel_error: Some(e.message.clone()),
                 query_error: query_error.clone(),
+                submit_since: None,
             },
             Vec::new(),
         ),
@@ -427,20 +458,32 @@ fn on_tick(state: &ServerState, config: &SpawnerConfig, now: DateTime<Utc>) -> N
                 Next::same(state)
             }
         }
+        ServerState::Adopting { .. } => adopt::on_tick(state, config, now),
         _ => Next::same(state),
     }
 }
 
-fn on_restarted(state: &ServerState, config: &SpawnerConfig, now: DateTime<Utc>) -> Next {
+fn on_restarted(state: &ServerState, now: DateTime<Utc>) -> Next {
     match state {
-        // The submit died with the old hub; its answer will never come.
-        ServerState::Submitting { .. } => Next::to(
-            failed(FailReason::SubmitInterrupted, None, None, now),
-            Vec::new(),
-        ),
+        // The submit died with the old hub; its answer will never come, but its job may
+        // exist: look it up before deciding (`adopt`).
+        ServerState::Submitting { since } => adopt::look_up(*since, None, false, now),
+        // The lookup's answer died with the old hub: ask again.
+        ServerState::Adopting {
+            since,
+            lookup_error,
+            stop_requested,
+            ..
+        } => adopt::look_up(*since, lookup_error.clone(), *stop_requested, now),
+        // The submit's answer died with the old hub, but its job may exist: look it up and
+        // delete what is found (`adopt`). A row from before `submit_since` existed has only
+        // the stop's time, the latest the submit can have begun.
         ServerState::Stopping {
-            job: None, reason, ..
-        } => finish_stop(*reason, None, None, config, now),
+            job: None,
+            since,
+            submit_since,
+            ..
+        } => adopt::look_up(submit_since.unwrap_or(*since), None, true, now),
         // The cancel may not have been sent before the hub died: send it (again).
         ServerState::Stopping { job: Some(job), .. } => resend_cancel(state, job, now),
         // The server may have tried to report while the hub was down: give it a full
@@ -475,7 +518,12 @@ fn on_restarted(state: &ServerState, config: &SpawnerConfig, now: DateTime<Utc>)
 }
 
 /// Deletes `job`: a `Stopping` state and the cancel, after any `before` actions.
-fn stop_job(job: JobId, reason: StopReason, now: DateTime<Utc>, before: Vec<Action>) -> Next {
+pub(super) fn stop_job(
+    job: JobId,
+    reason: StopReason,
+    now: DateTime<Utc>,
+    before: Vec<Action>,
+) -> Next {
     let mut actions = before;
     actions.push(Action::Cancel(job.clone()));
     Next::to(
@@ -486,6 +534,7 @@ fn stop_job(job: JobId, reason: StopReason, now: DateTime<Utc>, before: Vec<Acti
             cancel_sent: Some(now),
             cancel_error: None,
             query_error: None,
+            submit_since: None,
         },
         actions,
     )
@@ -507,6 +556,7 @@ fn resend_cancel(state: &ServerState, job: &JobId, now: DateTime<Utc>) -> Next {
             cancel_sent: Some(now),
             cancel_error: cancel_error.clone(),
             query_error: query_error.clone(),
+            submit_since: None,
         },
         other => other.clone(),
     };
@@ -551,7 +601,7 @@ fn failed_before_ready(job: JobId, status: &JobStatus, now: DateTime<Utc>) -> Ne
     )
 }
 
-fn failed(
+pub(super) fn failed(
     reason: FailReason,
     job: Option<JobId>,
     exit_status: Option<i32>,
@@ -566,7 +616,7 @@ fn failed(
     }
 }
 
-fn stopped(cause: EndCause, now: DateTime<Utc>) -> ServerState {
+pub(super) fn stopped(cause: EndCause, now: DateTime<Utc>) -> ServerState {
     ServerState::Stopped {
         last: Some(Ended { at: now, cause }),
     }
@@ -608,6 +658,7 @@ fn with_query_error(state: &ServerState, error: Option<String>) -> ServerState {
         ServerState::Stopped { .. }
         | ServerState::Waiting { .. }
         | ServerState::Submitting { .. }
+        | ServerState::Adopting { .. }
         | ServerState::Failed { .. } => {}
     }
     next
@@ -622,11 +673,11 @@ pub fn server_url(host: &str, port: u16) -> String {
     }
 }
 
-fn elapsed(since: DateTime<Utc>, now: DateTime<Utc>) -> TimeDelta {
+pub(super) fn elapsed(since: DateTime<Utc>, now: DateTime<Utc>) -> TimeDelta {
     now.signed_duration_since(since)
 }
 
 /// A configured duration as a chrono delta; durations beyond chrono's range never expire.
-fn delta(d: std::time::Duration) -> TimeDelta {
+pub(super) fn delta(d: std::time::Duration) -> TimeDelta {
     TimeDelta::from_std(d).unwrap_or(TimeDelta::MAX)
 }

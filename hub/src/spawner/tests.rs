@@ -91,6 +91,7 @@ fn stopping(n: u32) -> ServerState {
         cancel_sent: Some(t(300)),
         cancel_error: None,
         query_error: None,
+        submit_since: None,
     }
 }
 
@@ -112,6 +113,12 @@ fn every_state() -> Vec<ServerState> {
         ServerState::new(),
         ServerState::Waiting { since: t(0) },
         ServerState::Submitting { since: t(0) },
+        ServerState::Adopting {
+            since: t(0),
+            sent: t(1),
+            lookup_error: None,
+            stop_requested: false,
+        },
         queued(7),
         starting(7),
         running(7),
@@ -123,6 +130,7 @@ fn every_state() -> Vec<ServerState> {
             cancel_sent: None,
             cancel_error: None,
             query_error: None,
+            submit_since: None,
         },
         failed(),
     ]
@@ -407,6 +415,15 @@ fn stop_works_in_every_state() {
         (ServerState::new(), vec![]),
         (ServerState::Waiting { since: t(0) }, vec![]),
         (ServerState::Submitting { since: t(0) }, vec![]),
+        (
+            ServerState::Adopting {
+                since: t(0),
+                sent: t(1),
+                lookup_error: None,
+                stop_requested: false,
+            },
+            vec![],
+        ),
         (queued(7), vec![Action::Cancel(job(7))]),
         (starting(7), vec![Action::Cancel(job(7))]),
         (
@@ -421,6 +438,17 @@ fn stop_works_in_every_state() {
         assert_eq!(a, expected, "{state:?}");
         match &state {
             ServerState::Waiting { .. } => assert!(!s.is_active()),
+            // The lookup goes on; what it finds is deleted.
+            ServerState::Adopting { .. } => assert!(
+                matches!(
+                    s,
+                    ServerState::Adopting {
+                        stop_requested: true,
+                        ..
+                    }
+                ),
+                "{s:?}"
+            ),
             ServerState::Stopped { .. }
             | ServerState::Failed { .. }
             | ServerState::Stopping { .. } => {
@@ -472,9 +500,12 @@ fn a_submit_answered_after_a_stop_has_its_job_cancelled() {
 #[test]
 fn a_job_id_nobody_waits_for_is_cancelled_but_a_repeated_answer_is_not() {
     for state in every_state() {
+        // Those wait for a submit's job (`Adopting`: the lookup's, see `adopt`).
         if matches!(
             state,
-            ServerState::Submitting { .. } | ServerState::Stopping { job: None, .. }
+            ServerState::Submitting { .. }
+                | ServerState::Adopting { .. }
+                | ServerState::Stopping { job: None, .. }
         ) {
             continue;
         }
@@ -651,19 +682,27 @@ fn a_restart_re_adopts_without_resubmitting_or_deleting_what_the_user_wants() {
             ServerState::Stopping { job: Some(j), .. } => {
                 assert_eq!(a, vec![Action::Cancel(j.clone())]);
             }
+            // Stopped while submitting: the submit's job is looked up, to be deleted.
             ServerState::Stopping { job: None, .. } => {
-                assert!(a.is_empty());
-                assert!(!s.is_active());
-            }
-            ServerState::Submitting { .. } => {
-                assert!(a.is_empty());
+                assert!(
+                    matches!(a.as_slice(), [Action::FindSubmitted { .. }]),
+                    "{a:?}"
+                );
                 assert!(matches!(
                     s,
-                    ServerState::Failed {
-                        reason: FailReason::SubmitInterrupted,
+                    ServerState::Adopting {
+                        stop_requested: true,
                         ..
                     }
                 ));
+            }
+            // The job the submit may have made is looked up, never forgotten.
+            ServerState::Submitting { since } | ServerState::Adopting { since, .. } => {
+                assert_eq!(a, vec![Action::FindSubmitted { since: *since }]);
+                assert!(
+                    matches!(s, ServerState::Adopting { sent, .. } if sent == t(10_000)),
+                    "{s:?}"
+                );
             }
             ServerState::Stopped { .. } | ServerState::Failed { .. } => {
                 assert_eq!(s, state);

@@ -9,6 +9,7 @@
 
 use std::future::Future;
 
+use chrono::{DateTime, Utc};
 use drivers::JobId;
 
 use super::state::ServerState;
@@ -19,6 +20,15 @@ pub enum Action {
     /// Build the job spec from the server's stored options and submit it; answer with
     /// [`Event::Submitted`](super::Event::Submitted).
     Submit,
+    /// Look up the job this interrupted submit may have made: the owner's jobs with the
+    /// hub's job name queued at or after `since` (less
+    /// [`ADOPT_CLOCK_SLACK`](super::ADOPT_CLOCK_SLACK)) that no other server tracks (see
+    /// [`adoption_candidates`](super::adoption_candidates)); answer with
+    /// [`Event::FoundSubmitted`](super::Event::FoundSubmitted).
+    FindSubmitted {
+        /// When the interrupted submit began.
+        since: DateTime<Utc>,
+    },
     /// Delete the job; answer with [`Event::Cancelled`](super::Event::Cancelled).
     Cancel(JobId),
     /// Route the server's prefix to `url` in the proxy (add or replace).

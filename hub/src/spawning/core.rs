@@ -87,6 +87,9 @@ pub(super) struct Inner {
     pub probe: reqwest::Client,
     /// One admission run at a time, so two runs never both hand out the same free slot.
     admission: tokio::sync::Mutex<()>,
+    /// One lookup answer applied at a time, so two servers never adopt the same job
+    /// (`super::adopt`).
+    pub adoptions: tokio::sync::Mutex<()>,
     /// Told after every change: places in the lines moved for the servers still in them.
     /// The refresher resends their progress at most every [`LINES_REFRESH`], so a change
     /// costs O(servers) once per interval, not once per event (quadratic in a spawn storm).
@@ -148,6 +151,7 @@ impl Inner {
             cluster: tokio::sync::Mutex::new(None),
             probe: super::wait_up::probe_client(),
             admission: tokio::sync::Mutex::new(()),
+            adoptions: tokio::sync::Mutex::new(()),
             lines_moved: tokio::sync::Notify::new(),
         }
     }
@@ -386,6 +390,7 @@ impl Inner {
                         Event::Submitted(inner.submit(&submit_key, &options).await)
                     });
                 }
+                Action::FindSubmitted { since } => self.find_submitted(key, since),
                 Action::Cancel(job) => {
                     let scheduler = self.scheduler.clone();
                     self.answer_later(key, async move {

@@ -11,6 +11,7 @@
 //! Layout:
 //! - [`Spawning`] (this file) — the handle: construction ([`Spawning::resume`]), shutdown.
 //! - `core` — the per-server map, applying events, carrying out actions, admission.
+//! - `adopt` — looking up the job of a submit cut short by a restart.
 //! - `cluster` — the admin page's cluster summary, cached for 30 s.
 //! - `control` — [`ServerControl`](crate::control::ServerControl) for [`Spawning`].
 //! - `poller` — one batched `status` call per poll interval, and the clock's ticks; the
@@ -19,6 +20,7 @@
 //! - [`job_env`] — the job's `JUPYTERHUB_*` environment.
 //! - [`output_tail`] — the end of a failed job's output, read only if its user owns it.
 
+mod adopt;
 mod cluster;
 mod control;
 mod core;

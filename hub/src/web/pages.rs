@@ -42,6 +42,7 @@ fn state_matches(state: &str, servers: &[ServerView]) -> bool {
                 s,
                 ServerState::Waiting { .. }
                     | ServerState::Submitting { .. }
+                    | ServerState::Adopting { .. }
                     | ServerState::Queued { .. }
             )
         }),

@@ -36,10 +36,7 @@ pub fn qstat_json(text: &str) -> Result<Vec<QstatJob>, ParseError> {
     let jobs = document.jobs.map(|j| j.0).unwrap_or_default();
     Ok(jobs
         .into_iter()
-        .map(|(id, job)| QstatJob {
-            id: id.into_owned(),
-            status: job.into_attributes().into_status(),
-        })
+        .map(|(id, job)| job.into_attributes().into_job(id.into_owned()))
         .collect())
 }
 
@@ -127,6 +124,10 @@ impl<'de: 'a, 'a> Deserialize<'de> for Key<'a> {
 /// One job: only the attributes we keep; serde skips the others.
 #[derive(Deserialize)]
 struct Job<'a> {
+    #[serde(rename = "Job_Name", borrow)]
+    job_name: Option<&'a RawValue>,
+    #[serde(rename = "Job_Owner", borrow)]
+    job_owner: Option<&'a RawValue>,
     #[serde(borrow)]
     job_state: Option<&'a RawValue>,
     #[serde(borrow)]
@@ -168,6 +169,8 @@ impl<'a> Job<'a> {
     fn into_attributes(self) -> Attributes<'a> {
         let text = |raw: Option<&'a RawValue>| raw.map(literal);
         Attributes {
+            job_name: text(self.job_name),
+            job_owner: text(self.job_owner),
             job_state: text(self.job_state),
             substate: text(self.substate),
             queue: text(self.queue),

@@ -75,6 +75,10 @@ use crate::JobStatus;
 pub struct QstatJob {
     /// The id exactly as qstat printed it, e.g. `123.pbs02` or `123.pbs02.cluster.edu`.
     pub id: String,
+    /// `Job_Name`, when printed.
+    pub name: Option<String>,
+    /// `Job_Owner` (`user@host`), when printed.
+    pub owner: Option<String>,
     /// What it says about the job.
     pub status: JobStatus,
 }

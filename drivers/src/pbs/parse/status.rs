@@ -6,11 +6,14 @@ use std::borrow::Cow;
 use crate::{JobState, JobStatus, JobTimes};
 
 use super::ctime::ctime;
+use super::QstatJob;
 
 /// The attributes of one job that we keep, as the text qstat printed (JSON strings already
 /// unescaped, JSON numbers as their literal). Everything else qstat prints is skipped.
 #[derive(Debug, Default)]
 pub(super) struct Attributes<'a> {
+    pub job_name: Option<Cow<'a, str>>,
+    pub job_owner: Option<Cow<'a, str>>,
     pub job_state: Option<Cow<'a, str>>,
     pub substate: Option<Cow<'a, str>>,
     pub queue: Option<Cow<'a, str>>,
@@ -31,6 +34,8 @@ impl<'a> Attributes<'a> {
     /// for a resource-style name); `None` for an attribute we do not keep.
     pub fn slot(&mut self, name: &str) -> Option<&mut Option<Cow<'a, str>>> {
         Some(match name {
+            "Job_Name" => &mut self.job_name,
+            "Job_Owner" => &mut self.job_owner,
             "job_state" => &mut self.job_state,
             "substate" => &mut self.substate,
             "queue" => &mut self.queue,
@@ -46,6 +51,18 @@ impl<'a> Attributes<'a> {
             "obittime" => &mut self.obittime,
             _ => return None,
         })
+    }
+
+    /// The job as qstat described it: its id, owner, name and status.
+    pub fn into_job(mut self, id: String) -> QstatJob {
+        let name = self.job_name.take().map(Cow::into_owned);
+        let owner = self.job_owner.take().map(Cow::into_owned);
+        QstatJob {
+            id,
+            name,
+            owner,
+            status: self.into_status(),
+        }
     }
 
     /// The job's status. Problems inside the job make it `Unknown` with `query_error` saying

@@ -78,10 +78,7 @@ struct Block<'a> {
 
 impl Block<'_> {
     fn finish(self) -> QstatJob {
-        QstatJob {
-            id: self.id.to_owned(),
-            status: self.attributes.into_status(),
-        }
+        self.attributes.into_job(self.id.to_owned())
     }
 }
 

@@ -47,6 +47,13 @@ fn state_words(view: &ServerView) -> String {
         },
         ServerState::Waiting { .. } => "Waiting for a spawn slot in the hub".to_string(),
         ServerState::Submitting { .. } => "Submitting the batch job".to_string(),
+        ServerState::Adopting {
+            stop_requested: true,
+            ..
+        } => "Stopping".to_string(),
+        ServerState::Adopting { .. } => {
+            "Looking for the batch job a hub restart interrupted".to_string()
+        }
         ServerState::Queued { info, .. } if info.letter == Some('H') => {
             "Held in the scheduler's queue".to_string()
         }
@@ -116,6 +123,10 @@ fn buttons(page: &HomePage<'_>, view: &ServerView) -> Markup {
     let stop_label = match &view.state {
         ServerState::Waiting { .. }
         | ServerState::Submitting { .. }
+        | ServerState::Adopting {
+            stop_requested: false,
+            ..
+        }
         | ServerState::Queued { .. } => Some("Cancel"),
         ServerState::Starting { .. } | ServerState::Running { .. } => Some("Stop"),
         _ => None,
