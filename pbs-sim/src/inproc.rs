@@ -150,27 +150,13 @@ impl Scheduler for SimScheduler {
         owner: &UserName,
         name: &JobName,
     ) -> Result<Vec<FoundJob>, SchedulerError> {
-        let engine = self.engine();
-        let found = engine
-            .jobs()
-            .filter(|job| job.owner == owner.as_str() && job.name == name.as_str())
-            .filter_map(|job| {
-                // The same state and times a status query gives.
-                let status = engine.status(job.key)?;
-                Some(FoundJob {
-                    id: engine.job_id(job.key),
-                    state: status.state,
-                    queued: status.times.queued,
-                })
-            })
-            .collect();
-        Ok(found)
+        Ok(self.engine().find_jobs(owner.as_str(), name.as_str()))
     }
 }
 
 /// The in-process server is authoritative: a job it does not know has ended and left its
 /// history. Reported as finished with no exit status, and said so in the comment.
-fn gone(id: &JobId) -> JobStatus {
+pub fn gone(id: &JobId) -> JobStatus {
     JobStatus {
         state: JobState::Finished,
         comment: Some(format!("Unknown Job Id {id}")),

@@ -167,6 +167,23 @@ impl Engine {
         })
     }
 
+    /// The jobs of `owner` named `name` the server still knows (queued, running, or in
+    /// its history), with the state and queue time a status query gives: what the hub asks
+    /// to find the job of a submit a restart cut short.
+    pub fn find_jobs(&self, owner: &str, name: &str) -> Vec<drivers::FoundJob> {
+        self.jobs()
+            .filter(|job| job.owner == owner && job.name == name)
+            .filter_map(|job| {
+                let status = self.status(job.key)?;
+                Some(drivers::FoundJob {
+                    id: self.job_id(job.key),
+                    state: status.state,
+                    queued: status.times.queued,
+                })
+            })
+            .collect()
+    }
+
     /// What the hub sees of a job; `None` if the server no longer knows it.
     pub fn status(&self, key: JobKey) -> Option<JobStatus> {
         let job = self.jobs.get(&key)?;

@@ -71,8 +71,10 @@ pub enum Ev {
         epoch: u64,
         /// The server it is for.
         key: ServerKey,
-        /// The jobs found, or the error.
-        result: Result<Vec<JobId>, String>,
+        /// When the interrupted submit began.
+        since: chrono::DateTime<chrono::Utc>,
+        /// The owner's jobs with the hub's job name, or the error.
+        found: Result<Vec<drivers::FoundJob>, String>,
     },
     /// The shell's answer to reading a failed job's output.
     OutputTail {

@@ -524,11 +524,14 @@ impl<'s> World<'s> {
                     self.admit();
                 }
             }
-            Ev::FindAnswer { epoch, key, result } => {
+            Ev::FindAnswer {
+                epoch,
+                key,
+                since,
+                found,
+            } => {
                 if self.heard(epoch) {
-                    // ADOPT self.apply(&key, Event::FoundSubmitted(result), None);
-                    let _ = (key, result);
-                    self.admit();
+                    self.found_submitted(&key, since, found);
                 }
             }
             Ev::OutputTail { epoch, key, job } => {

@@ -4,14 +4,14 @@
 //! that mirrors the hub's async one (`hub::spawning`): step, persist, then act; the
 //! scheduler's answers come back as later events; a crash loses what was in flight.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use drivers::{JobId, JobName, JobState, JobStatus, StatusMap, UserName};
+use drivers::{FoundJob, JobId, JobName, JobState, JobStatus, StatusMap, UserName};
 use hub::form::{self, FormConfig};
 use hub::proxy_client::{plan, routespec, Route, Wanted};
 use hub::spawner::{
-    admit, wanted_routes, Action, Event, PollPlan, Refusal, ServerKey, ServerState, SpawnerConfig,
-    SubmitError,
+    admit, adoption_candidates, wanted_routes, Action, Event, PollPlan, Refusal, ServerKey,
+    ServerState, SpawnerConfig, SubmitError,
 };
 use pbs_sim::engine::job::{Behaviour, SubmitRequest};
 use rand::Rng;
@@ -196,17 +196,23 @@ impl World<'_> {
                         },
                     );
                 }
-                // ADOPT Action::FindSubmitted { since } => {
-                #[cfg(any())]
                 Action::FindSubmitted { since } => {
-                    let result = self.find_submitted(key, since);
+                    // The lookup reaches PBS after the command's time; its answer is
+                    // narrowed when it arrives, against the servers of that moment.
+                    let found = if self.faults.qstat_down() {
+                        Err("qstat: cannot connect to server pbs02 (errno=111)".to_string())
+                    } else {
+                        let name = self.hub.job_name.to_string();
+                        Ok(self.engine.find_jobs(&key.user, &name))
+                    };
                     let at = self.now + 2 * self.command_ms();
                     self.queue.push(
                         at,
                         Ev::FindAnswer {
                             epoch,
                             key: key.clone(),
-                            result,
+                            since,
+                            found,
                         },
                     );
                 }
@@ -291,34 +297,25 @@ impl World<'_> {
         );
     }
 
-    /// The shell's lookup of an interrupted submit's job: the owner's jobs with the hub's
-    /// job name, queued since the submit began (less a minute of clock skew), that no other
-    /// server tracks.
-    fn find_submitted(
+    /// An interrupted submit's lookup answered: the candidates narrowed as the hub's shell
+    /// does (`hub::spawner::adoption_candidates`, against every other server's jobs now),
+    /// then fed to the server.
+    pub fn found_submitted(
         &mut self,
         key: &ServerKey,
         since: chrono::DateTime<chrono::Utc>,
-    ) -> Result<Vec<JobId>, String> {
-        if self.faults.qstat_down() {
-            return Err("qselect: cannot connect to server pbs02 (errno=111)".to_string());
-        }
-        let since = since.timestamp() - 60;
-        let known: Vec<JobId> = self
+        found: Result<Vec<FoundJob>, String>,
+    ) {
+        let tracked: BTreeSet<JobId> = self
             .hub
             .servers
             .iter()
-            .filter(|(k, _)| *k != key)
+            .filter(|(other, _)| *other != key)
             .flat_map(|(_, e)| e.state.job().cloned().into_iter().chain(e.last_job.clone()))
             .collect();
-        let name = self.hub.job_name.to_string();
-        let found = self
-            .engine
-            .jobs()
-            .filter(|j| j.owner == key.user && j.name == name && j.queued_at as i64 >= since)
-            .map(|j| self.engine.job_id(j.key))
-            .filter(|id| !known.contains(id))
-            .collect();
-        Ok(found)
+        let answer = found.map(|found| adoption_candidates(&found, since, &tracked));
+        self.apply(key, Event::FoundSubmitted(answer), None);
+        self.admit();
     }
 
     /// The poller's round: one batched `qstat` for every tracked job (its answer arrives
@@ -350,7 +347,7 @@ impl World<'_> {
                     .engine
                     .key_of(id.as_str())
                     .and_then(|k| self.engine.status(k))
-                    .unwrap_or_else(|| gone(&id));
+                    .unwrap_or_else(|| pbs_sim::inproc::gone(&id));
                 answer.insert(id, status);
             }
         }
@@ -503,15 +500,5 @@ impl World<'_> {
             super::ms(self.s.hub.command_max),
         );
         self.rng.gen_range(min..=max)
-    }
-}
-
-/// The in-process server is authoritative: a job it does not know has left its history.
-fn gone(id: &JobId) -> JobStatus {
-    JobStatus {
-        state: JobState::Finished,
-        comment: Some(format!("Unknown Job Id {id}")),
-        query_error: None,
-        ..JobStatus::unknown("")
     }
 }
