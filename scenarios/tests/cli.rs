@@ -2,43 +2,34 @@
 
 use std::path::Path;
 
+use assert_cmd::assert::Assert;
 use assert_cmd::Command;
 use predicates::str::contains;
 
-#[test]
-fn a_bad_file_names_its_line_and_field_and_exits_2() {
+/// `scenarios run` on a file `name` holding `text`.
+fn run_file(name: &str, text: &str) -> Assert {
     let tmp = tempfile::tempdir().unwrap();
-    let file = tmp.path().join("bad.toml");
-    std::fs::write(
-        &file,
-        "name = \"bad\"\nduration = \"1h\"\n\n[users]\ncount = 10\ncancel_share = 2.5\n",
-    )
-    .unwrap();
+    let file = tmp.path().join(name);
+    std::fs::write(&file, text).unwrap();
     Command::cargo_bin("scenarios")
         .unwrap()
         .arg("run")
         .arg(&file)
         .assert()
-        .code(2)
-        .stderr(contains(
-            "bad.toml:6: `users.cancel_share`: 2.5 is not a share between 0 and 1",
-        ));
+}
+
+#[test]
+fn a_bad_file_names_its_line_and_field_and_exits_2() {
+    let text = "name = \"bad\"\nduration = \"1h\"\n\n[users]\ncount = 10\ncancel_share = 2.5\n";
+    run_file("bad.toml", text).code(2).stderr(contains(
+        "bad.toml:6: `users.cancel_share`: 2.5 is not a share between 0 and 1",
+    ));
 }
 
 #[test]
 fn a_typo_in_a_field_name_is_refused_with_its_line() {
-    let tmp = tempfile::tempdir().unwrap();
-    let file = tmp.path().join("typo.toml");
-    std::fs::write(
-        &file,
-        "name = \"t\"\nduration = \"1h\"\n[hub]\npoll_intervall = \"30s\"\n",
-    )
-    .unwrap();
-    Command::cargo_bin("scenarios")
-        .unwrap()
-        .arg("run")
-        .arg(&file)
-        .assert()
+    let text = "name = \"t\"\nduration = \"1h\"\n[hub]\npoll_intervall = \"30s\"\n";
+    run_file("typo.toml", text)
         .code(2)
         .stderr(contains("typo.toml:4:"))
         .stderr(contains("poll_intervall"));
@@ -46,18 +37,8 @@ fn a_typo_in_a_field_name_is_refused_with_its_line() {
 
 #[test]
 fn form_choices_the_hub_refuses_are_an_error_before_the_run() {
-    let tmp = tempfile::tempdir().unwrap();
-    let file = tmp.path().join("choices.toml");
-    std::fs::write(
-        &file,
-        "name = \"c\"\nduration = \"1h\"\n[users]\ncount = 1\noptions = [{ values = { ncpus = \"500\" } }]\n",
-    )
-    .unwrap();
-    Command::cargo_bin("scenarios")
-        .unwrap()
-        .arg("run")
-        .arg(&file)
-        .assert()
+    let text = "name = \"c\"\nduration = \"1h\"\n[users]\ncount = 1\noptions = [{ values = { ncpus = \"500\" } }]\n";
+    run_file("choices.toml", text)
         .code(2)
         .stderr(contains("`users.options[0].values`"))
         .stderr(contains("refuses"));
