@@ -87,7 +87,7 @@ pub enum RunError {
     #[error(transparent)]
     Spec(#[from] SpecError),
     /// The background trace could not be read.
-    #[error("{file}: the background trace: {message}")]
+    #[error("{file}: {message}")]
     Trace {
         /// The scenario file.
         file: String,
@@ -146,6 +146,8 @@ pub struct World<'s> {
     terms: SchedulerTerms,
     /// Running servers whose card has shown the walltime warning.
     warned: BTreeSet<ServerKey>,
+    /// The background trace, as errors name it.
+    trace_name: String,
 }
 
 impl std::fmt::Debug for World<'_> {
@@ -229,6 +231,10 @@ impl<'s> World<'s> {
             counts: Counts::default(),
             terms,
             warned: BTreeSet::new(),
+            trace_name: match &s.background.swf {
+                Some(path) => options.dir.join(path).display().to_string(),
+                None => options.file.clone(),
+            },
         };
         world.rec.series.interval_s = ms(s.sample_every) / 1000;
         let followed = (0..(s.users.count as usize).min(Report::MAX_TIMELINES))
@@ -403,7 +409,7 @@ impl<'s> World<'s> {
                 Ok(())
             }
             Some(Err(message)) => Err(RunError::Trace {
-                file: self.s.name.clone(),
+                file: self.trace_name.clone(),
                 message,
             }),
             None => Ok(()),
@@ -766,14 +772,12 @@ fn background_jobs(
     seed: u64,
     inventory: &Inventory,
 ) -> Result<BackgroundJobs, RunError> {
-    let trace_error = |message: String| RunError::Trace {
-        file: options.file.clone(),
-        message,
-    };
     if let Some(path) = &s.background.swf {
         let path = options.dir.join(path);
-        let file = std::fs::File::open(&path)
-            .map_err(|e| trace_error(format!("cannot open {}: {e}", path.display())))?;
+        let file = std::fs::File::open(&path).map_err(|e| RunError::Trace {
+            file: path.display().to_string(),
+            message: format!("cannot open the background trace: {e}"),
+        })?;
         let reader = SwfReader::new(
             BufReader::new(file),
             SwfMapping::new(s.background.swf_cores_per_node),
