@@ -76,5 +76,5 @@ fn a_malformed_trace_line_is_an_error() {
         .arg(tmp.path().join("swf.toml"))
         .assert()
         .code(2)
-        .stderr(contains("trace.swf: line 7: expected 18 fields"));
+        .stderr(contains("trace.swf: line 8: expected 18 fields"));
 }
