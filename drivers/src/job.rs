@@ -59,6 +59,17 @@ impl JobId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// Whether `self` and `other` name the same job: equal, or one PBS id with and without
+    /// the server's domain (`123.pbs02` and `123.pbs02.cluster.edu`), since `qstat` may print
+    /// a longer form than `qsub` did.
+    pub fn same_job(&self, other: &JobId) -> bool {
+        fn key(id: &str) -> (&str, &str) {
+            let (seq, server) = id.split_once('.').unwrap_or((id, ""));
+            (seq, server.split('.').next().unwrap_or(server))
+        }
+        key(self.as_str()) == key(other.as_str())
+    }
 }
 
 impl fmt::Display for JobId {
@@ -423,6 +434,17 @@ mod tests {
     fn unknown_is_neither_final_nor_waiting_nor_running() {
         let s = JobState::Unknown;
         assert!(!s.is_final() && !s.is_waiting() && !s.holds_nodes());
+    }
+
+    #[test]
+    fn a_pbs_id_names_the_same_job_with_or_without_its_domain() {
+        let id = |s: &str| JobId::new(s).unwrap();
+        assert!(id("123.pbs02").same_job(&id("123.pbs02.cluster.edu")));
+        assert!(id("123.pbs02.cluster.edu").same_job(&id("123.pbs02")));
+        assert!(id("77").same_job(&id("77")));
+        assert!(!id("123.pbs02").same_job(&id("124.pbs02")));
+        assert!(!id("123.pbs02").same_job(&id("123.pbs03")));
+        assert!(!id("123").same_job(&id("1234")));
     }
 
     #[test]

@@ -12,7 +12,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::Utc;
-use drivers::{JobId, JobName, JobSpec, JobState, Scheduler, SchedulerError, StatusMap};
+use drivers::{
+    FoundJob, JobId, JobName, JobSpec, JobState, Scheduler, SchedulerError, StatusMap, UserName,
+};
 use hub::control::{ControlError, ServerControl, ServerView, Stopped};
 use hub::db::Db;
 use hub::form::FormConfig;
@@ -34,6 +36,13 @@ struct Cluster {
     cancels: Mutex<Vec<JobId>>,
     /// Each submitted job's `JUPYTERHUB_API_TOKEN`.
     tokens: Mutex<Vec<String>>,
+    /// Every job a submit made, answered or not.
+    made: Mutex<Vec<JobId>>,
+    /// When set, a submit makes its job and never answers: a hub killed then loses the id.
+    lose_answers: std::sync::atomic::AtomicBool,
+    /// How many `find_jobs` calls fail before they answer.
+    failing_finds: AtomicUsize,
+    finds: AtomicUsize,
 }
 
 #[async_trait]
@@ -48,7 +57,12 @@ impl Scheduler for Cluster {
             .get("JUPYTERHUB_API_TOKEN")
             .expect("a token");
         self.tokens.lock().unwrap().push(token.clone());
-        self.sim.submit(spec).await
+        let job = self.sim.submit(spec).await?;
+        self.made.lock().unwrap().push(job.clone());
+        if self.lose_answers.load(Ordering::SeqCst) {
+            std::future::pending::<()>().await;
+        }
+        Ok(job)
     }
     async fn status(&self, ids: &[JobId]) -> StatusMap {
         self.sim.status(ids).await
@@ -57,16 +71,42 @@ impl Scheduler for Cluster {
         self.cancels.lock().unwrap().push(id.clone());
         self.sim.cancel(id).await
     }
+    async fn find_jobs(
+        &self,
+        owner: &UserName,
+        name: &JobName,
+    ) -> Result<Vec<FoundJob>, SchedulerError> {
+        self.finds.fetch_add(1, Ordering::SeqCst);
+        let failing = self.failing_finds.load(Ordering::SeqCst);
+        if failing > 0 {
+            self.failing_finds.store(failing - 1, Ordering::SeqCst);
+            return Err(SchedulerError::Unavailable {
+                reason: "cannot connect to server pbs02".into(),
+            });
+        }
+        self.sim.find_jobs(owner, name).await
+    }
 }
 
 fn cluster(behaviour: Behaviour, gated: bool) -> Arc<Cluster> {
+    cluster_from(behaviour, gated, None)
+}
+
+/// A cluster whose clock starts at the hub's: jobs' queue times compare with the hub's
+/// (the adoption of a lost submit's job looks at them).
+fn cluster_now(behaviour: Behaviour) -> Arc<Cluster> {
+    let now = u64::try_from(Utc::now().timestamp()).unwrap();
+    cluster_from(behaviour, false, Some(now))
+}
+
+fn cluster_from(behaviour: Behaviour, gated: bool, start: Option<u64>) -> Arc<Cluster> {
     let inventory = Inventory::from_toml_str(
         "[[group]]\nprefix = \"n\"\ncount = 4\nncpus = 32\nmem = \"256gb\"\n",
     )
     .unwrap();
     let options = SimOptions {
         speedup: 100.0,
-        start: None,
+        start,
         behaviour,
     };
     let sim = SimScheduler::new(
@@ -81,6 +121,10 @@ fn cluster(behaviour: Behaviour, gated: bool) -> Arc<Cluster> {
         submits: AtomicUsize::new(0),
         cancels: Mutex::new(Vec::new()),
         tokens: Mutex::new(Vec::new()),
+        made: Mutex::new(Vec::new()),
+        lose_answers: std::sync::atomic::AtomicBool::new(false),
+        failing_finds: AtomicUsize::new(0),
+        finds: AtomicUsize::new(0),
     })
 }
 
@@ -587,4 +631,123 @@ async fn a_server_reported_before_it_listens_is_routed_once_it_answers_even_acro
         "nothing deleted"
     );
     server.abort();
+}
+
+/// Starts alice's server on a first hub whose submit makes its job but never answers, and
+/// kills that hub with the server still `Submitting`: the job runs, unknown to the hub.
+async fn lose_a_submit_answer(world: &World, cluster: &Arc<Cluster>) -> JobId {
+    cluster.lose_answers.store(true, Ordering::SeqCst);
+    let first = spawning(world, cluster, None).await;
+    first.start("alice", "", BTreeMap::new()).await.unwrap();
+    for _ in 0..500 {
+        if !cluster.made.lock().unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let made = cluster.made.lock().unwrap().clone();
+    assert_eq!(made.len(), 1, "the submit made its job");
+    let view = first.server("alice", "").await.unwrap();
+    assert!(
+        matches!(view.state, ServerState::Submitting { .. }),
+        "{view:?}"
+    );
+    first.shutdown().await;
+    cluster.lose_answers.store(false, Ordering::SeqCst);
+    made[0].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_submit_whose_answer_a_restart_lost_is_adopted_never_forgotten() {
+    let world = world(&["alice"]).await;
+    let cluster = cluster_now(Behaviour::default());
+    let lost = lose_a_submit_answer(&world, &cluster).await;
+
+    let second = spawning(&world, &cluster, None).await;
+    let view = wait_for(&second, "alice", "", "adopted", has_job).await;
+    assert_eq!(job_of(&view), lost, "the lost submit's job, adopted");
+    let view = wait_for(&second, "alice", "", "starting", starting).await;
+    assert_eq!(job_of(&view), lost);
+    // Its notebook server reports with the token the lost submit gave it.
+    second
+        .report("alice", "", "127.0.0.1", 40011)
+        .await
+        .unwrap();
+    let view = second.server("alice", "").await.unwrap();
+    assert!(view.ready(), "{view:?}");
+    assert_eq!(job_of(&view), lost);
+
+    assert!(cluster.finds.load(Ordering::SeqCst) >= 1);
+    assert_eq!(cluster.submits.load(Ordering::SeqCst), 1, "not resubmitted");
+    assert!(
+        cluster.cancels.lock().unwrap().is_empty(),
+        "never cancelled"
+    );
+    let status = cluster.sim.status(std::slice::from_ref(&lost)).await;
+    assert_eq!(status[&lost].state, JobState::Running);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_candidate_jobs_fail_the_spawn_naming_both_and_neither_is_cancelled() {
+    let world = world(&["alice"]).await;
+    let cluster = cluster_now(Behaviour::default());
+    let lost = lose_a_submit_answer(&world, &cluster).await;
+    // Meanwhile alice submitted a job by hand under the hub's job name.
+    let by_hand = JobSpec {
+        owner: UserName::new("alice").unwrap(),
+        name: JobName::new("jupyterhub").unwrap(),
+        queue: None,
+        resources: drivers::resources::ResourceList::parse(&["select=1:ncpus=1"]).unwrap(),
+        environment: BTreeMap::new(),
+        working_dir: PathBuf::from("/tmp"),
+        command: vec!["sleep".into(), "600".into()],
+    };
+    let other = cluster.sim.submit(&by_hand).await.unwrap();
+
+    let second = spawning(&world, &cluster, None).await;
+    let view = wait_for(&second, "alice", "", "failed", |v| {
+        matches!(v.state, ServerState::Failed { .. })
+    })
+    .await;
+    let ServerState::Failed {
+        reason: FailReason::SubmitAmbiguous { jobs },
+        job: None,
+        ..
+    } = &view.state
+    else {
+        panic!("{view:?}");
+    };
+    let mut expected = vec![lost.clone(), other.clone()];
+    expected.sort();
+    assert_eq!(*jobs, expected);
+    let message = view.progress.expect("a progress event").message;
+    assert!(
+        message.contains(lost.as_str()) && message.contains(other.as_str()),
+        "{message}"
+    );
+    assert!(
+        cluster.cancels.lock().unwrap().is_empty(),
+        "never delete on a guess"
+    );
+    let status = cluster.sim.status(&[lost.clone(), other.clone()]).await;
+    assert!(!status[&lost].state.is_final(), "{:?}", status[&lost]);
+    assert!(!status[&other].state.is_final(), "{:?}", status[&other]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_lookup_is_asked_again_until_the_scheduler_answers() {
+    let world = world(&["alice"]).await;
+    let cluster = cluster_now(Behaviour::default());
+    let lost = lose_a_submit_answer(&world, &cluster).await;
+    cluster.failing_finds.store(2, Ordering::SeqCst);
+    let mut config = config(None);
+    config.spawner.cancel_retry = Duration::from_millis(100);
+    let second = spawning_with(&world, &cluster, config).await;
+    let view = wait_for(&second, "alice", "", "adopted", has_job).await;
+    assert_eq!(job_of(&view), lost);
+    assert!(
+        cluster.finds.load(Ordering::SeqCst) >= 3,
+        "two failures, then the answer"
+    );
+    assert!(cluster.cancels.lock().unwrap().is_empty());
 }

@@ -76,6 +76,21 @@ mod tests {
     }
 
     #[test]
+    fn the_text_format_names_owners_and_jobs_too() {
+        let text = "Job Id: 8.pbs02\n    Job_Name = jupyterhub\n    Job_Owner = alice@login1\n    job_state = Q\n    qtime = Thu Nov 26 15:00:00 2026\n\nJob Id: 9.pbs02\n    Job_Name = jupyterhub\n    Job_Owner = bob@login1\n    job_state = Q\n\n";
+        let jobs = crate::pbs::parse::qstat_full_text(text).unwrap();
+        assert_eq!(jobs[0].owner.as_deref(), Some("alice@login1"));
+        assert_eq!(jobs[0].name.as_deref(), Some("jupyterhub"));
+        let owner = UserName::new("alice").unwrap();
+        let name = JobName::new("jupyterhub").unwrap();
+        let found = owned_and_named(jobs, &owner, &name).unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].id.as_str(), "8.pbs02");
+        assert_eq!(found[0].state, JobState::Queued);
+        assert!(found[0].queued.is_some());
+    }
+
+    #[test]
     fn a_matching_job_with_an_unusable_id_is_an_error() {
         let jobs = vec![QstatJob {
             id: "7 pbs02".to_string(),

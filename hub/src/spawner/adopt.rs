@@ -7,7 +7,9 @@
 //! the owner's jobs with the hub's job name, queued since the submit began, that no other
 //! server tracks ([`adoption_candidates`]). Exactly one is adopted (`Queued`; the next poll
 //! takes it from there); none fails the spawn as before; several are named to the user and
-//! left alone. A failed lookup is asked again after `cancel_retry`.
+//! left alone. A failed lookup is asked again after `cancel_retry`. A server stopped while
+//! its submit was on its way (`Stopping` without a job) is looked up the same way on a
+//! restart, and what is found is deleted: that job was the user's to stop.
 
 use std::collections::BTreeSet;
 
@@ -26,7 +28,8 @@ pub const ADOPT_CLOCK_SLACK: TimeDelta = TimeDelta::seconds(60);
 /// The jobs the interrupted submit that began at `since` may have made, among `found` (the
 /// owner's jobs with the hub's job name): those queued at or after `since` less
 /// [`ADOPT_CLOCK_SLACK`] (or whose queue time the scheduler did not say), minus those in
-/// `tracked` (every other server's job, current or last). Ordered, without repeats.
+/// `tracked` (every other server's job, current or last, in whatever form of its id:
+/// [`JobId::same_job`]). Ordered by id, without repeats.
 pub fn adoption_candidates(
     found: &[FoundJob],
     since: DateTime<Utc>,
@@ -36,7 +39,7 @@ pub fn adoption_candidates(
     let candidates: BTreeSet<JobId> = found
         .iter()
         .filter(|job| job.queued.is_none_or(|queued| queued >= earliest))
-        .filter(|job| !tracked.contains(&job.id))
+        .filter(|job| !tracked.iter().any(|t| t.same_job(&job.id)))
         .map(|job| job.id.clone())
         .collect();
     candidates.into_iter().collect()

@@ -20,7 +20,8 @@ pub(super) async fn resume(
     hub_route: Option<&HubRoute>,
 ) -> Result<(), DbError> {
     // `servers_with_jobs` misses waiting and submitting servers, which hold no job yet but
-    // must be re-adopted too (a submit cut short must end `Failed`): read every user's.
+    // must be re-adopted too (the job of a submit cut short is looked up): read every
+    // user's.
     let mut offset = 0;
     loop {
         let users = inner.db.list_users(offset, PAGE).await?;

@@ -321,6 +321,13 @@ fn candidates_are_queued_since_the_submit_less_the_slack_and_tracked_by_no_one_e
         vec![job(2), job(3), job(4)]
     );
     assert_eq!(adoption_candidates(&[], since, &tracked), vec![]);
+    // qstat may print another server's job with its domain: still that server's.
+    let long = FoundJob {
+        id: JobId::new("5.pbs02.cluster.edu").unwrap(),
+        state: JobState::Running,
+        queued: Some(t(1010)),
+    };
+    assert_eq!(adoption_candidates(&[long], since, &tracked), vec![]);
 }
 
 #[test]
