@@ -182,8 +182,9 @@ async fn a_hub_killed_mid_spawn_readopts_every_job_and_deletes_nothing() {
     )
     .await;
     // And the hub has stored every job id: a server moves on from queued only once its
-    // queued state (holding the job) is committed. Killed before that, between qsub's answer
-    // and the commit, the hub would not know the job (its server ends "submit interrupted").
+    // queued state (holding the job) is committed. (Killed before that, between qsub's answer
+    // and the commit, the restarted hub would look the job up by owner and name and adopt
+    // it: `hub/tests/spawning.rs` and the scenario `hub-crash.toml` cover that window.)
     eventually_explained(
         Duration::from_secs(30),
         "the hub saw every job start",
