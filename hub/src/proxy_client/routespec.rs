@@ -37,6 +37,15 @@ pub fn user_server(base_url: &str, user: &str, server: &str) -> String {
     }
 }
 
+/// The data JupyterHub stores with a user server's route (`{"user": …, "server_name": …}`):
+/// what marks a route as the hub's own to reconcile.
+pub fn user_server_data(user: &str, server: &str) -> serde_json::Map<String, serde_json::Value> {
+    let mut data = serde_json::Map::new();
+    data.insert("user".to_string(), serde_json::Value::from(user));
+    data.insert("server_name".to_string(), serde_json::Value::from(server));
+    data
+}
+
 /// What a path segment must escape (a user name with `/` or `%` must not change the route).
 const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
     .add(b' ')

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
 use drivers::{JobId, Scheduler, UserName};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use tokio::sync::watch;
 
 use super::job_env::{self, JobEnvInput};
@@ -570,8 +570,5 @@ fn server_token_note(prefix: &str) -> String {
 
 /// The data JupyterHub puts on a user server's route.
 pub(super) fn route_data(key: &ServerKey) -> Map<String, Value> {
-    let mut data = Map::new();
-    data.insert("user".to_string(), json!(key.user));
-    data.insert("server_name".to_string(), json!(key.name));
-    data
+    routespec::user_server_data(&key.user, &key.name)
 }

@@ -146,7 +146,9 @@ pub struct Counts {
     pub routes_added: u64,
     /// See `routes_added`.
     pub routes_deleted: u64,
-    /// Events the runner processed (a measure of the run's size).
+    /// Events of the runner's timeline it processed: polls and their answers, scheduler
+    /// calls, users' actions, reports, faults, samples (a measure of the run's size; the
+    /// engine's own events and the background submissions are not counted).
     pub events: u64,
 }
 

@@ -27,7 +27,7 @@ pub struct Recorder {
     pub background_waits: Vec<u64>,
     /// Faults, in order.
     pub faults: Vec<FaultSpan>,
-    /// Core-seconds of utilization summed over samples (for the mean).
+    /// The utilization shares of every sample, summed (for the mean).
     pub utilization_sum: f64,
 }
 

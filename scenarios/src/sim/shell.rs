@@ -15,7 +15,7 @@ use hub::spawner::{
 };
 use pbs_sim::engine::job::{Behaviour, SubmitRequest};
 use rand::Rng;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use super::event::Ev;
 use super::World;
@@ -86,12 +86,9 @@ pub fn spec_of(key: &ServerKey) -> String {
     routespec::user_server(BASE_URL, &key.user, &key.name)
 }
 
-/// The data JupyterHub puts on a user server's route.
+/// The data JupyterHub puts on a user server's route (the hub's own function).
 fn route_data(key: &ServerKey) -> Map<String, Value> {
-    let mut data = Map::new();
-    data.insert("user".to_string(), json!(key.user));
-    data.insert("server_name".to_string(), json!(key.name));
-    data
+    routespec::user_server_data(&key.user, &key.name)
 }
 
 impl World<'_> {
@@ -140,7 +137,6 @@ impl World<'_> {
             ServerState::Running { .. } => {}
             _ => entry.job_started = None,
         }
-        self.counts.events += 1;
         self.on_transition(key, &before, &state);
         let caused_by_unknown = matches!(
             &event,
