@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use drivers::{JobId, JobState};
-use hub::spawner::{ServerKey, ServerState};
+use hub::spawner::{FailReason, ServerKey, ServerState};
 use pbs_sim::engine::cluster::NodeIdx;
 use pbs_sim::engine::job::JobKey;
 use pbs_sim::engine::res::Res;
@@ -205,13 +205,24 @@ impl World<'_> {
         self.check_routes();
     }
 
-    /// The engine keys of the jobs the hub's servers track.
+    /// The engine keys of the jobs the hub's servers track, and of those a failure names
+    /// as left alone for their user (several candidates for one interrupted submit: the
+    /// hub knows them and says so, it just will not guess which to keep).
     fn tracked_keys(&self) -> BTreeSet<JobKey> {
+        let named = |state: &ServerState| -> Vec<JobId> {
+            match state {
+                ServerState::Failed {
+                    reason: FailReason::SubmitAmbiguous { jobs },
+                    ..
+                } => jobs.clone(),
+                other => other.job().cloned().into_iter().collect(),
+            }
+        };
         self.hub
             .servers
             .values()
-            .filter_map(|e| e.state.job())
-            .filter_map(|id| self.job_keys.get(id).copied())
+            .flat_map(|e| named(&e.state))
+            .filter_map(|id| self.job_keys.get(&id).copied())
             .collect()
     }
 
