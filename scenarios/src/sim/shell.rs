@@ -129,8 +129,11 @@ impl World<'_> {
             Ok(done) => done,
             Err(never) => match never {},
         };
+        // As the hub's shell: the latest job is kept after it ends, forgotten at a new start.
         if let Some(job) = state.job() {
             entry.last_job = Some(job.clone());
+        } else if event == Event::StartRequested {
+            entry.last_job = None;
         }
         match &state {
             ServerState::Starting { since, .. } => entry.job_started = Some(*since),
