@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::commands;
 use super::faults::Faults;
-use super::protocol::{Reply, Request};
+use super::protocol::{Command, Reply, Request};
 use super::server::{Action, Server};
 use super::userjob::{local_path, Join};
 use crate::engine::job::{EndReason, JobKey};
@@ -55,6 +55,36 @@ pub struct Daemon {
     pub pbs_version: String,
     /// Where jobs' `TMPDIR`s are made (MoM's `$tmpdir`).
     pub tmpdir_root: PathBuf,
+    /// How many times each command has been run since the daemon started (`pbs-sim
+    /// status`): what a hub costs the PBS server, counted where every shim ends up.
+    pub calls: CallCounts,
+}
+
+/// Shim invocations by command, since the daemon started (not journaled: a restarted
+/// daemon counts from zero).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CallCounts {
+    /// `qsub` runs.
+    pub qsub: u64,
+    /// `qstat` runs, failed ones included.
+    pub qstat: u64,
+    /// `qdel` runs.
+    pub qdel: u64,
+    /// `pbsnodes` runs.
+    pub pbsnodes: u64,
+}
+
+impl CallCounts {
+    /// Counts one run of `command`.
+    pub fn count(&mut self, command: Command) {
+        let slot = match command {
+            Command::Qsub => &mut self.qsub,
+            Command::Qstat => &mut self.qstat,
+            Command::Qdel => &mut self.qdel,
+            Command::Pbsnodes => &mut self.pbsnodes,
+        };
+        *slot += 1;
+    }
 }
 
 impl Daemon {
@@ -238,7 +268,10 @@ pub fn handle(daemon: &mut Daemon, peer: &Peer, request: Request) -> (Reply, Opt
     // Bring the cluster to now first: what the client sees is the cluster at this moment.
     daemon.tick();
     let result = match request {
-        Request::Run(invocation) => commands::run(daemon, peer, &invocation),
+        Request::Run(invocation) => {
+            daemon.calls.count(invocation.command);
+            commands::run(daemon, peer, &invocation)
+        }
         Request::Control(control) => (commands::control(daemon, peer, control), None),
     };
     // A submission or deletion may have started or killed jobs.

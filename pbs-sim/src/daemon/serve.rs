@@ -11,7 +11,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use super::faults::{FaultRates, Faults};
-use super::handle::{self, Daemon, Peer};
+use super::handle::{self, CallCounts, Daemon, Peer};
 use super::journal::Header;
 use super::protocol::{read_request, write_reply, Reply};
 use super::server::{Server, ServerError};
@@ -170,6 +170,7 @@ fn start(options: &ServeOptions) -> Result<(Arc<Mutex<Daemon>>, UnixListener), S
         faults: Faults::new(options.fault_rates, seed),
         pbs_version: options.pbs_version.clone(),
         tmpdir_root: options.tmpdir_root.clone(),
+        calls: CallCounts::default(),
     };
     daemon.adopt();
     let listener = bind(&options.socket)?;

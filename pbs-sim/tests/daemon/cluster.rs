@@ -134,6 +134,23 @@ impl Cluster {
         )
     }
 
+    /// What `pbs-sim status` prints for this daemon.
+    pub fn status(&self) -> String {
+        let out = self
+            .pbs_sim()
+            .arg("status")
+            .arg("--socket")
+            .arg(self.socket())
+            .output()
+            .expect("pbs-sim status runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     /// `pbs-sim fault <args>` against this daemon; the test fails if it is refused.
     pub fn fault(&self, args: &[&str]) {
         let out = self

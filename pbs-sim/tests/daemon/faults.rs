@@ -18,6 +18,27 @@ fn qstat_fails_then_recovers() {
 }
 
 #[test]
+fn status_counts_every_command_run_failed_ones_included() {
+    let cluster = Cluster::start(&[]);
+    let before = cluster.status();
+    assert!(
+        before.contains("commands:    qsub 0, qstat 0, qdel 0, pbsnodes 0\n"),
+        "{before}"
+    );
+    let id = cluster.submit("a.sh", "sleep 60\n", &["-h"]);
+    cluster.fault(&["qstat-fail", "--count", "1"]);
+    assert_eq!(cluster.run("qstat", &[]).0, 162);
+    assert_eq!(cluster.run("qstat", &[&id]).0, 0);
+    assert_eq!(cluster.run("qdel", &[&id]).0, 0);
+    assert_eq!(cluster.run("pbsnodes", &["-a"]).0, 0);
+    let after = cluster.status();
+    assert!(
+        after.contains("commands:    qsub 1, qstat 2, qdel 1, pbsnodes 1\n"),
+        "{after}"
+    );
+}
+
+#[test]
 fn slow_and_truncated_qstat() {
     let cluster = Cluster::start(&[]);
     cluster.submit("a.sh", "true\n", &["-h"]);

@@ -111,7 +111,8 @@ fn status(daemon: &Daemon) -> String {
          cores:       {used} of {cap} in use ({pct:.1}%)\n\
          jobs:        {running} running, {queued} queued, {held} held, {done} finished\n\
          background:  {background} jobs submitted\n\
-         processes:   {processes} qsub jobs launched\n",
+         processes:   {processes} qsub jobs launched\n\
+         commands:    qsub {qsub}, qstat {qstat}, qdel {qdel}, pbsnodes {pbsnodes}\n",
         name = header.server_name,
         policy = header.policy,
         seed = header.seed,
@@ -129,5 +130,9 @@ fn status(daemon: &Daemon) -> String {
         done = counts[3],
         background = server.background_submitted(),
         processes = server.launched().count(),
+        qsub = daemon.calls.qsub,
+        qstat = daemon.calls.qstat,
+        qdel = daemon.calls.qdel,
+        pbsnodes = daemon.calls.pbsnodes,
     )
 }
