@@ -4,8 +4,17 @@
 //!   at once through the hub's REST API against the in-process simulated cluster; time to
 //!   all ready and routed, API latency under the storm, the hub's peak memory.
 //!
+//! - `src/bin/spawn-storm.rs` with `benches/side-by-side/run.sh` — the same storm against
+//!   batchhub and against JupyterHub + batchspawner on one `pbs-sim serve` cluster.
+//!
+//! Modules: [`cpu`] (a process's CPU time and its reaped children's, from `/proc`),
+//! [`pbs_calls`] (the cluster's command counts from `pbs-sim status`).
+//!
 //! Here: [`Latencies`] (percentiles of recorded durations) and [`proc_status_kib`] (a
 //! process's `VmRSS`/`VmHWM` from `/proc/<pid>/status`), pure and unit-tested.
+
+pub mod cpu;
+pub mod pbs_calls;
 
 use std::time::Duration;
 
