@@ -7,14 +7,19 @@
 //! - `src/bin/spawn-storm.rs` with `benches/side-by-side/run.sh` — the same storm against
 //!   batchhub and against JupyterHub + batchspawner on one `pbs-sim serve` cluster.
 //!
+//! - `src/bin/storm-plot.rs` — draws the side-by-side runs' timelines (servers routed or
+//!   ready over time, one panel per storm size) as one SVG.
+//!
 //! Modules: [`cpu`] (a process's CPU time and its reaped children's, from `/proc`),
-//! [`pbs_calls`] (the cluster's command counts from `pbs-sim status`).
+//! [`pbs_calls`] (the cluster's command counts from `pbs-sim status`), [`plot`] (timeline
+//! CSVs parsed and drawn as an SVG, for `storm-plot`).
 //!
 //! Here: [`Latencies`] (percentiles of recorded durations) and [`proc_status_kib`] (a
 //! process's `VmRSS`/`VmHWM` from `/proc/<pid>/status`), pure and unit-tested.
 
 pub mod cpu;
 pub mod pbs_calls;
+pub mod plot;
 
 use std::time::Duration;
 
