@@ -154,13 +154,18 @@ impl Db {
     ) -> Result<ServerRecord, DbError> {
         match self.backend {
             super::Backend::Sqlite => {
-                let write = super::group::Write {
+                let write = super::group::Write::State {
                     user: user.to_string(),
                     name: name.to_string(),
                     state: state.clone(),
                     now,
                 };
-                super::group::put(self, write).await
+                match super::group::put(self, write).await? {
+                    super::group::Written::State(record) => Ok(record),
+                    super::group::Written::Credentials(_) => {
+                        unreachable!("a state write is answered with its row")
+                    }
+                }
             }
             // PostgreSQL aborts a transaction at its first failed statement, and commits
             // concurrent transactions in parallel anyway: one transaction per write.

@@ -136,7 +136,7 @@ fn owner_columns(owner: &TokenOwner) -> (Option<&str>, Option<&str>) {
 
 /// Inserts a token whose clear value is `clear` (only its hash is stored), issued in the
 /// login session `session_id` if any.
-async fn insert_token<'e, E>(
+pub(super) async fn insert_token<'e, E>(
     executor: E,
     new: &NewToken,
     clear: &str,
@@ -201,6 +201,9 @@ impl Db {
     /// token `new`, and its OAuth client `client` registered with that token as the secret
     /// (`jupyterhub-singleuser` logs users in through the hub's OAuth with it). Returns the
     /// token's id and clear value.
+    ///
+    /// On SQLite they are committed with the spawner's other writes (group commit, see
+    /// `group`), as one all-or-nothing part of the grouped transaction.
     pub async fn create_server_credentials(
         &self,
         new: &NewToken,
@@ -208,6 +211,22 @@ impl Db {
         now: DateTime<Utc>,
     ) -> Result<(TokenId, String), DbError> {
         let clear = new_secret();
+        if self.backend == super::Backend::Sqlite {
+            let write = super::group::Write::Credentials {
+                token: new.clone(),
+                clear: clear.clone(),
+                client_id: client.client_id.to_string(),
+                redirect_uri: client.redirect_uri.to_string(),
+                description: client.description.to_string(),
+                now,
+            };
+            return match super::group::put(self, write).await? {
+                super::group::Written::Credentials(id) => Ok((id, clear)),
+                super::group::Written::State(_) => {
+                    unreachable!("a credentials write is answered with its token id")
+                }
+            };
+        }
         let mut tx = self
             .pool
             .begin()
