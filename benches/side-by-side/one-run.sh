@@ -98,7 +98,8 @@ for c in $(pgrep -P "$hub_pid" || true); do
 done
 
 # What is left of RUN_TIMEOUT for the storm once the later phases and the stop are counted.
-deadline=$((RUN_TIMEOUT - STEADY - OUTAGE - (OUTAGE > 0 ? RECOVER : 0) - 180))
+deadline=$((RUN_TIMEOUT - STEADY - OUTAGE - (OUTAGE > 0 ? RECOVER : 0) - 420))
+[ "$deadline" -le 900 ] || deadline=900
 [ "$deadline" -ge 60 ] || { echo "RUN_TIMEOUT=$RUN_TIMEOUT leaves the storm under 60 s" >&2; exit 2; }
 log "$hub N=$n (load $(cut -d' ' -f1-3 /proc/loadavg))"
 "$BIN/spawn-storm" \
@@ -107,8 +108,8 @@ log "$hub N=$n (load $(cut -d' ' -f1-3 /proc/loadavg))"
   --public "http://127.0.0.1:$public" --users "$n" --concurrency "$n" \
   --hub-pid "$hub_pid" ${proxy_pid:+--proxy-pid "$proxy_pid"} --clk-tck "$(getconf CLK_TCK)" \
   --pbs-sim "$BIN/pbs-sim" --pbs-socket "$dir/pbs.sock" --seed "$SEED" \
-  --steady "$STEADY" --outage "$OUTAGE" --recover "$RECOVER" \
-  --deadline "$deadline" --stop-deadline 120 \
+  --reads-per-sec 20 --steady "$STEADY" --outage "$OUTAGE" --recover "$RECOVER" \
+  --deadline "$deadline" --stop-deadline 180 \
   --timeline "$OUT/$hub-$n-timeline.csv" --per-user "$OUT/$hub-$n-users.csv" \
   > "$OUT/$hub-$n.txt" 2> "$OUT/$hub-$n.progress" || status=$?
 cat "$OUT/$hub-$n.txt" | tee -a "$OUT/summary.txt"

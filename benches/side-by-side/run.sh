@@ -22,7 +22,7 @@
 # (seconds held after all are routed, 65: two 30 s poll intervals), OUTAGE (seconds of
 # failing qstat after the steady phase, 0: none), RECOVER (seconds after it before counting,
 # 75), SEED (1), OUT (where the CSVs, logs, summary and plot go), RUN_TIMEOUT (seconds per
-# run, 1200 plus the outage).
+# run, 1500 plus the outage and recovery; the storm itself gets at most 900 s of it).
 #
 # Bounded: each run is killed after RUN_TIMEOUT; at its end the hub and the cluster get
 # SIGTERM and every process whose command line or environment names the run's directory
@@ -37,7 +37,7 @@ STEADY="${STEADY:-65}"
 OUTAGE="${OUTAGE:-0}"
 RECOVER="${RECOVER:-75}"
 SEED="${SEED:-1}"
-RUN_TIMEOUT="${RUN_TIMEOUT:-$((1200 + OUTAGE))}"
+RUN_TIMEOUT="${RUN_TIMEOUT:-$((1500 + OUTAGE + RECOVER))}"
 OUT="${OUT:-/tmp/side-by-side-$(date -u +%Y%m%dT%H%M%SZ)}"
 SBS_CACHE="${SBS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/batchhub-side-by-side}"
 TARGET_DIR="${CARGO_TARGET_DIR:-target}"

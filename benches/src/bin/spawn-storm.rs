@@ -323,6 +323,66 @@ struct Watched {
 }
 
 async fn watch(api: Api, args: Arc<Args>, t0: Instant, done: Arc<AtomicBool>) -> Watched {
+    // Two loops, so that a hub slow to answer its API does not delay seeing the routes
+    // (nor the reverse): the proxy's routes are what a user reaches a server by.
+    let ready = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let routed = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let hub_side = tokio::spawn(watch_ready(
+        api.clone(),
+        args.clone(),
+        t0,
+        ready.clone(),
+        routed.clone(),
+    ));
+    let mut w = watch_routes(api, args, t0, ready, routed).await;
+    let (all_ready, errors) = hub_side.await.unwrap_or((None, 1));
+    w.all_ready = all_ready;
+    w.errors += errors;
+    done.store(true, Ordering::Relaxed);
+    w
+}
+
+/// Asks the hub how many servers are ready every 250 ms, until it lists all N ready; when
+/// that was, and how many requests failed.
+async fn watch_ready(
+    api: Api,
+    args: Arc<Args>,
+    t0: Instant,
+    ready: Arc<std::sync::atomic::AtomicU64>,
+    routed: Arc<std::sync::atomic::AtomicUsize>,
+) -> (Option<Duration>, usize) {
+    let deadline = t0 + Duration::from_secs(args.deadline);
+    let mut errors = 0;
+    let mut tick = tokio::time::interval(Duration::from_millis(250));
+    while Instant::now() < deadline {
+        tick.tick().await;
+        match api.ready_count().await {
+            Ok(n) => ready.store(n, Ordering::Relaxed),
+            Err(_) => errors += 1,
+        }
+        // Once the hub's count or the proxy's routes say all, check the list itself.
+        if ready.load(Ordering::Relaxed) as usize >= args.users
+            || routed.load(Ordering::Relaxed) >= args.users
+        {
+            match api.ready_listed().await {
+                Ok(n) if n as usize >= args.users => return (Some(t0.elapsed()), errors),
+                Ok(_) => {}
+                Err(_) => errors += 1,
+            }
+        }
+    }
+    (None, errors)
+}
+
+/// Reads the proxy's routes every 250 ms until every user has one: when each appeared,
+/// and the timeline.
+async fn watch_routes(
+    api: Api,
+    args: Arc<Args>,
+    t0: Instant,
+    ready: Arc<std::sync::atomic::AtomicU64>,
+    routed: Arc<std::sync::atomic::AtomicUsize>,
+) -> Watched {
     let mut w = Watched {
         routed_at: vec![None; args.users],
         ..Watched::default()
@@ -330,40 +390,26 @@ async fn watch(api: Api, args: Arc<Args>, t0: Instant, done: Arc<AtomicBool>) ->
     let deadline = t0 + Duration::from_secs(args.deadline);
     let mut last_line = 0.0;
     let mut tick = tokio::time::interval(Duration::from_millis(250));
-    while Instant::now() < deadline {
+    while Instant::now() < deadline && w.all_routed.is_none() {
         tick.tick().await;
-        if w.all_ready.is_none() {
-            match api.ready_count().await {
-                Ok(n) => w.last_ready = n,
-                Err(_) => w.errors += 1,
-            }
-            // Once the hub's count or the proxy's routes say all, check the list itself.
-            if w.last_ready as usize >= args.users || w.last_routed >= args.users {
-                match api.ready_listed().await {
-                    Ok(n) if n as usize >= args.users => w.all_ready = Some(t0.elapsed()),
-                    Ok(_) => {}
-                    Err(_) => w.errors += 1,
-                }
-            }
-        }
-        if w.all_routed.is_none() {
-            match api.routed_users(&args.prefix).await {
-                Ok(users) => {
-                    let now = t0.elapsed();
-                    for i in users {
-                        if let Some(slot @ None) = w.routed_at.get_mut(i) {
-                            *slot = Some(now);
-                        }
-                    }
-                    let n = w.routed_at.iter().filter(|t| t.is_some()).count();
-                    w.last_routed = n;
-                    if n >= args.users {
-                        w.all_routed = Some(now);
+        match api.routed_users(&args.prefix).await {
+            Ok(users) => {
+                let now = t0.elapsed();
+                for i in users {
+                    if let Some(slot @ None) = w.routed_at.get_mut(i) {
+                        *slot = Some(now);
                     }
                 }
-                Err(_) => w.errors += 1,
+                let n = w.routed_at.iter().filter(|t| t.is_some()).count();
+                w.last_routed = n;
+                routed.store(n, Ordering::Relaxed);
+                if n >= args.users {
+                    w.all_routed = Some(now);
+                }
             }
+            Err(_) => w.errors += 1,
         }
+        w.last_ready = ready.load(Ordering::Relaxed);
         let at = t0.elapsed().as_secs_f64();
         w.timeline.push((at, w.last_ready, w.last_routed));
         if at - last_line >= 1.0 {
@@ -373,11 +419,7 @@ async fn watch(api: Api, args: Arc<Args>, t0: Instant, done: Arc<AtomicBool>) ->
                 w.last_ready, w.last_routed
             );
         }
-        if w.all_ready.is_some() && w.all_routed.is_some() {
-            break;
-        }
     }
-    done.store(true, Ordering::Relaxed);
     w
 }
 
