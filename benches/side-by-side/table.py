@@ -1,23 +1,27 @@
 """Prints the side-by-side results as a Markdown table: one row per figure, one column per
-hub and size, and batchhub's ratio to JupyterHub. Reads the `RESULT key=value …` lines
-spawn-storm printed into OUT/<hub>-<n>.txt."""
+hub and size, and the ratio JupyterHub ÷ batchhub (above 1: batchhub is faster, cheaper or
+fewer; below 1: JupyterHub does better). Reads the `RESULT key=value …` lines
+spawn-storm printed into OUT/<hub>-<n>.txt; with several OUT directories, a later one's run
+of a hub and size replaces an earlier one's.
+
+    python3 benches/side-by-side/table.py OUT [OUT…]"""
 
 import os
 import re
 import sys
 
-out = sys.argv[1]
 runs = {}
-for name in sorted(os.listdir(out)):
-    m = re.fullmatch(r"(batchhub|jupyterhub)-(\d+)\.txt", name)
-    if not m:
-        continue
-    with open(os.path.join(out, name)) as f:
-        lines = [l for l in f if l.startswith("RESULT ")]
-    if lines:
-        runs[(m.group(1), int(m.group(2)))] = dict(
-            kv.split("=", 1) for kv in lines[-1].split()[1:]
-        )
+for out in sys.argv[1:]:
+    for name in sorted(os.listdir(out)):
+        m = re.fullmatch(r"(batchhub|jupyterhub)-(\d+)\.txt", name)
+        if not m:
+            continue
+        with open(os.path.join(out, name)) as f:
+            lines = [l for l in f if l.startswith("RESULT ")]
+        if lines:
+            runs[(m.group(1), int(m.group(2)))] = dict(
+                kv.split("=", 1) for kv in lines[-1].split()[1:]
+            )
 
 FIGURES = [
     ("all routed (s)", "routed_s", "lower"),
@@ -48,7 +52,7 @@ def num(v):
 sizes = sorted({n for (_, n) in runs})
 header = ["figure"]
 for n in sizes:
-    header += [f"batchhub N={n}", f"JupyterHub N={n}", "ratio"]
+    header += [f"batchhub N={n}", f"JupyterHub N={n}", "JH ÷ bh"]
 print("| " + " | ".join(header) + " |")
 print("|" + "---|" * len(header))
 for label, key, _ in FIGURES:
@@ -65,7 +69,7 @@ for label, key, _ in FIGURES:
         shown = shown or bv != "-" or jv != "-"
         ratio = ""
         if num(bv) and num(jv) is not None and num(bv) > 0:
-            ratio = f"{num(jv) / num(bv):.1f}× less" if key != "routed_s" else f"{num(jv) / num(bv):.1f}× faster"
+            ratio = f"{num(jv) / num(bv):.1f}×"
         row += [bv, jv, ratio]
     if shown:
         print("| " + " | ".join(row) + " |")

@@ -2,7 +2,7 @@
 //! front may ask about servers and tell them. The spawner's async shell implements
 //! [`ServerControl`]; the front holds an `Arc<dyn ServerControl>` and tests it with a fake.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -43,27 +43,38 @@ pub struct ServerView {
     pub last_job: Option<JobId>,
 }
 
+/// JupyterHub's `pending` of a server in `state`: `"spawn"` while starting, `"stop"` while
+/// stopping.
+pub fn pending_of(state: &ServerState) -> Option<&'static str> {
+    match state {
+        ServerState::Adopting {
+            stop_requested: true,
+            ..
+        } => Some("stop"),
+        ServerState::Waiting { .. }
+        | ServerState::Submitting { .. }
+        | ServerState::Adopting { .. }
+        | ServerState::Queued { .. }
+        | ServerState::Starting { .. } => Some("spawn"),
+        ServerState::Stopping { .. } => Some("stop"),
+        _ => None,
+    }
+}
+
+/// JupyterHub's `ready`: the server in `state` answers and is routed.
+pub fn is_ready(state: &ServerState) -> bool {
+    matches!(state, ServerState::Running { .. })
+}
+
 impl ServerView {
     /// JupyterHub's `pending`: `"spawn"` while starting, `"stop"` while stopping.
     pub fn pending(&self) -> Option<&'static str> {
-        match &self.state {
-            ServerState::Adopting {
-                stop_requested: true,
-                ..
-            } => Some("stop"),
-            ServerState::Waiting { .. }
-            | ServerState::Submitting { .. }
-            | ServerState::Adopting { .. }
-            | ServerState::Queued { .. }
-            | ServerState::Starting { .. } => Some("spawn"),
-            ServerState::Stopping { .. } => Some("stop"),
-            _ => None,
-        }
+        pending_of(&self.state)
     }
 
     /// JupyterHub's `ready`.
     pub fn ready(&self) -> bool {
-        matches!(self.state, ServerState::Running { .. })
+        is_ready(&self.state)
     }
 
     /// A server that never ran: what a page shows for a default server without a record.
@@ -268,6 +279,11 @@ pub trait ServerControl: Send + Sync {
 
     /// All of a user's servers.
     async fn servers(&self, user: &str) -> Vec<ServerView>;
+
+    /// Every user's servers' states, in one pass over the hub's table: no database read and
+    /// no view built, so that filtering thousands of users by state (`GET /users?state=`,
+    /// which the idle culler asks) costs little.
+    fn states_by_user(&self) -> HashMap<String, Vec<ServerState>>;
 
     /// The server's own report of where it listens (hub-singleuser, or batchspawner's
     /// `POST /hub/api/batchspawner`), authenticated by the caller with the server's token.

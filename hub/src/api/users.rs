@@ -16,7 +16,7 @@ use super::error::ApiError;
 use super::models::{is_active, UserModel};
 use super::scopes::Target;
 use super::ApiState;
-use crate::control::ServerView;
+use crate::control::{is_ready, pending_of, ServerView};
 use crate::db::{DbError, UserRecord};
 
 /// JupyterHub's `api_page_default_limit` (with the pagination envelope).
@@ -113,30 +113,42 @@ pub async fn list(
         .list_users(0, u64::MAX)
         .await
         .map_err(ApiError::db)?;
+    // Filtered on the servers' states alone (one pass, no database read); the full views,
+    // with their database reads, only for the page's users.
+    let states = state.control.states_by_user();
+    let no_servers = Vec::new();
     let mut visible = Vec::new();
     for user in all {
         let target = Target::User(user.name.clone());
         if !caller.may(LIST_SCOPES, &target) {
             continue;
         }
-        let servers = state.control.servers(&user.name).await;
+        let servers = states.get(&user.name).unwrap_or(&no_servers);
+        let active = || {
+            servers
+                .iter()
+                .any(|s| is_ready(s) || pending_of(s).is_some())
+        };
         let keep = match filter {
             None => true,
-            Some(StateFilter::Active) => servers.iter().any(is_active),
-            Some(StateFilter::Ready) => servers.iter().any(ServerView::ready),
-            Some(StateFilter::Inactive) => !servers.iter().any(is_active),
+            Some(StateFilter::Active) => active(),
+            Some(StateFilter::Ready) => servers.iter().any(is_ready),
+            Some(StateFilter::Inactive) => !active(),
         };
         if keep {
-            visible.push((user, servers));
+            visible.push(user);
         }
     }
     let total = visible.len() as u64;
-    let items: Vec<UserModel> = visible
+    let mut items: Vec<UserModel> = Vec::new();
+    for user in visible
         .iter()
         .skip(usize::try_from(offset).unwrap_or(usize::MAX))
         .take(usize::try_from(limit).unwrap_or(usize::MAX))
-        .map(|(user, servers)| model(&state, &caller, user, servers, include_stopped))
-        .collect();
+    {
+        let servers = state.control.servers(&user.name).await;
+        items.push(model(&state, &caller, user, &servers, include_stopped));
+    }
     if !paginated {
         if total > offset + limit {
             tracing::warn!(total, limit, "a user list without pagination was truncated");

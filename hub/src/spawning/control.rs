@@ -1,6 +1,6 @@
 //! [`ServerControl`] for [`Spawning`]: the front's requests as events.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -217,6 +217,10 @@ impl ServerControl for Spawning {
                 }
             },
         }
+    }
+
+    fn states_by_user(&self) -> HashMap<String, Vec<ServerState>> {
+        self.inner.states_by_user()
     }
 
     async fn servers(&self, user: &str) -> Vec<ServerView> {

@@ -1,7 +1,7 @@
 //! The shell's core: the per-server map, applying one event to one server (step, persist,
 //! act), carrying out actions, and the concurrent-spawn line.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -159,6 +159,20 @@ impl Inner {
     /// Runs `f` over every server's current state, under the map's lock and without copying
     /// any: for decisions that need every state (admission, a place in a line). `f` must
     /// be quick; events applied meanwhile wait for it.
+    /// Every user's servers' states (see `ServerControl::states_by_user`).
+    pub fn states_by_user(&self) -> HashMap<String, Vec<ServerState>> {
+        self.with_states(|states| {
+            let mut by_user: HashMap<String, Vec<ServerState>> = HashMap::new();
+            for (key, state) in states {
+                by_user
+                    .entry(key.user.to_string())
+                    .or_default()
+                    .push((*state).clone());
+            }
+            by_user
+        })
+    }
+
     fn with_states<R>(&self, f: impl FnOnce(&[(&ServerKey, &ServerState)]) -> R) -> R {
         let servers = lock(&self.servers);
         let entries: Vec<(&ServerKey, MutexGuard<'_, Entry>)> = servers

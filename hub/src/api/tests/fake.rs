@@ -1,7 +1,7 @@
 //! A fake spawner: servers and progress senders set by the test, every call recorded,
 //! answers chosen by the test.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
 use async_trait::async_trait;
@@ -109,6 +109,17 @@ impl ServerControl for FakeControl {
     async fn server(&self, user: &str, server: &str) -> Option<ServerView> {
         let key = (user.to_string(), server.to_string());
         self.servers.lock().unwrap().get(&key).cloned()
+    }
+
+    fn states_by_user(&self) -> HashMap<String, Vec<ServerState>> {
+        let mut by_user: HashMap<String, Vec<ServerState>> = HashMap::new();
+        for view in self.servers.lock().unwrap().values() {
+            by_user
+                .entry(view.key.user.to_string())
+                .or_default()
+                .push(view.state.clone());
+        }
+        by_user
     }
 
     async fn servers(&self, user: &str) -> Vec<ServerView> {
