@@ -78,6 +78,10 @@ impl ServerControl for NoSpawner {
         Vec::new()
     }
 
+    fn states_by_user(&self) -> std::collections::HashMap<String, Vec<hub::spawner::ServerState>> {
+        std::collections::HashMap::new()
+    }
+
     async fn report(
         &self,
         _user: &str,

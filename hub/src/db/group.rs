@@ -57,8 +57,8 @@ pub(super) enum Write {
 /// What a committed write gives back.
 #[derive(Debug)]
 pub(super) enum Written {
-    /// The server's row as stored.
-    State(ServerRecord),
+    /// The server's row as stored (boxed: a row is large, a token id small).
+    State(Box<ServerRecord>),
     /// The token's id.
     Credentials(TokenId),
 }
@@ -111,10 +111,10 @@ async fn commit(db: &Db, batch: Vec<(Write, Reply)>) {
         // statements of a server's credentials share a savepoint, so that a failure rolls
         // back both.
         let result = match write {
-            Write::State { .. } => apply(&mut *tx, write).await,
+            Write::State { .. } => apply(&mut tx, write).await,
             Write::Credentials { .. } => match tx.begin().await {
                 Ok(mut savepoint) => {
-                    let result = apply(&mut *savepoint, write).await;
+                    let result = apply(&mut savepoint, write).await;
                     match result {
                         Ok(written) => savepoint
                             .commit()
@@ -143,7 +143,7 @@ async fn commit(db: &Db, batch: Vec<(Write, Reply)>) {
 async fn alone(db: &Db, batch: Vec<(Write, Reply)>) {
     for (write, reply) in batch {
         let result = match db.pool.begin().await {
-            Ok(mut tx) => match apply(&mut *tx, &write).await {
+            Ok(mut tx) => match apply(&mut tx, &write).await {
                 Ok(written) => tx
                     .commit()
                     .await
@@ -167,7 +167,7 @@ async fn apply(conn: &mut sqlx::AnyConnection, write: &Write) -> Result<Written,
             now,
         } => put_one(&mut *conn, user, name, state, *now)
             .await
-            .map(Written::State),
+            .map(|record| Written::State(Box::new(record))),
         Write::Credentials {
             token,
             clear,

@@ -161,7 +161,7 @@ impl Db {
                     now,
                 };
                 match super::group::put(self, write).await? {
-                    super::group::Written::State(record) => Ok(record),
+                    super::group::Written::State(record) => Ok(*record),
                     super::group::Written::Credentials(_) => {
                         unreachable!("a state write is answered with its row")
                     }
