@@ -136,36 +136,31 @@ impl Cluster {
 
     /// What `pbs-sim status` prints for this daemon.
     pub fn status(&self) -> String {
-        let out = self
-            .pbs_sim()
-            .arg("status")
-            .arg("--socket")
-            .arg(self.socket())
-            .output()
-            .expect("pbs-sim status runs");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
+        self.operator("status", &[])
     }
 
     /// `pbs-sim fault <args>` against this daemon; the test fails if it is refused.
     pub fn fault(&self, args: &[&str]) {
+        self.operator("fault", args);
+    }
+
+    /// `pbs-sim <command> --socket <this daemon's> <args>`; its stdout. The test fails if
+    /// the daemon refuses it.
+    fn operator(&self, command: &str, args: &[&str]) -> String {
         let out = self
             .pbs_sim()
-            .arg("fault")
+            .arg(command)
             .arg("--socket")
             .arg(self.socket())
             .args(args)
             .output()
-            .expect("pbs-sim fault runs");
+            .expect("pbs-sim runs");
         assert!(
             out.status.success(),
-            "{}",
+            "pbs-sim {command} {args:?}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
+        String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
     /// A shim, as `<dir>/bin/<name>` (it finds the daemon through `bin/pbs.conf`).
