@@ -182,16 +182,9 @@ impl Api {
         }
         let (mut offset, mut ready) = (0, 0);
         loop {
-            let response = self
-                .hub(
-                    reqwest::Method::GET,
-                    &format!("/users?state=ready&offset={offset}&limit=200"),
-                )
-                .header("Accept", PAGINATION)
-                .send()
-                .await?
-                .error_for_status()?;
-            let page: Page = serde_json::from_slice(&response.bytes().await?)?;
+            let page: Page = self
+                .users_page(&format!("state=ready&offset={offset}&limit=200"))
+                .await?;
             ready += page
                 .items
                 .iter()
@@ -215,17 +208,19 @@ impl Api {
             #[serde(rename = "_pagination")]
             pagination: Info,
         }
+        let page: Page = self.users_page(&format!("state={state}&limit=1")).await?;
+        Ok(page.pagination.total)
+    }
+
+    /// One page of `GET /users?<query>` in JupyterHub's pagination envelope.
+    async fn users_page<T: serde::de::DeserializeOwned>(&self, query: &str) -> anyhow::Result<T> {
         let response = self
-            .hub(
-                reqwest::Method::GET,
-                &format!("/users?state={state}&limit=1"),
-            )
+            .hub(reqwest::Method::GET, &format!("/users?{query}"))
             .header("Accept", PAGINATION)
             .send()
             .await?
             .error_for_status()?;
-        let page: Page = serde_json::from_slice(&response.bytes().await?)?;
-        Ok(page.pagination.total)
+        Ok(serde_json::from_slice(&response.bytes().await?)?)
     }
 
     /// The indices of the users the proxy has a route for (`/user/<prefix><index>/`).
@@ -919,6 +914,7 @@ async fn outage(api: &Api, args: &Args, cluster: &Cluster) -> anyhow::Result<Out
         )
         .await;
         let status = cluster.status()?.unwrap_or_default();
+        let calls = status.calls.since(&before.calls);
         eprintln!(
             "  outage t={:4.0}s: hub ready {}, jobs running {}, qstat {} qdel {} since it began",
             started.elapsed().as_secs_f64(),
@@ -926,8 +922,8 @@ async fn outage(api: &Api, args: &Args, cluster: &Cluster) -> anyhow::Result<Out
                 .await
                 .map_or("?".to_string(), |n| n.to_string()),
             status.running,
-            status.calls.since(&before.calls).qstat,
-            status.calls.since(&before.calls).qdel,
+            calls.qstat,
+            calls.qdel,
         );
     }
     cluster.fault(&["clear"])?;

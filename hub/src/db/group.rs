@@ -204,6 +204,23 @@ mod tests {
         Utc.timestamp_opt(1_800_000_000 + s, 0).unwrap()
     }
 
+    /// A SQLite database in a temporary directory (kept alive by the first element) with
+    /// users `u0`…; its URL, to open it again.
+    async fn database_with_users(count: usize) -> (tempfile::TempDir, String, Arc<Db>) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("h.sqlite").display()
+        );
+        let db = Arc::new(Db::connect(&url).await.unwrap());
+        for i in 0..count {
+            db.create_user(&format!("u{i}"), false, at(0))
+                .await
+                .unwrap();
+        }
+        (dir, url, db)
+    }
+
     fn state(n: usize) -> ServerState {
         ServerState {
             state: serde_json::json!({ "n": n }),
@@ -213,17 +230,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn concurrent_writes_are_each_committed_and_each_answered() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!(
-            "sqlite://{}?mode=rwc",
-            dir.path().join("h.sqlite").display()
-        );
-        let db = Arc::new(Db::connect(&url).await.unwrap());
-        for i in 0..40 {
-            db.create_user(&format!("u{i}"), false, at(0))
-                .await
-                .unwrap();
-        }
+        let (_dir, url, db) = database_with_users(40).await;
         let mut tasks = tokio::task::JoinSet::new();
         for i in 0..40 {
             let db = db.clone();
@@ -270,17 +277,7 @@ mod tests {
     async fn credentials_and_states_share_commits_and_fail_alone() {
         use crate::db::tokens::TokenOwner;
 
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!(
-            "sqlite://{}?mode=rwc",
-            dir.path().join("h.sqlite").display()
-        );
-        let db = Arc::new(Db::connect(&url).await.unwrap());
-        for i in 0..30 {
-            db.create_user(&format!("u{i}"), false, at(0))
-                .await
-                .unwrap();
-        }
+        let (_dir, url, db) = database_with_users(30).await;
         let credentials = |user: String| {
             let db = db.clone();
             async move {
