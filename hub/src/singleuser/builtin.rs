@@ -149,10 +149,7 @@ pub struct Activity {
 /// Failures are logged and the next post tried at its time: a hub that is away for a
 /// while must not stop the server.
 pub async fn keep_activity(activity: Activity, now: impl Fn() -> DateTime<Utc>) {
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build();
-    let http = match http {
+    let http = match super::hub_client::hub_client(&activity.url, Duration::from_secs(10)) {
         Ok(http) => http,
         Err(e) => {
             tracing::error!(error = %e, "cannot build an HTTP client; no activity will be sent");

@@ -8,6 +8,7 @@
 //! - [`env`] — the hub's environment variables, read once into [`HubEnv`].
 //! - [`port`] — [`PortRange`] and binding a free port in it.
 //! - [`report`] — the port report, retried while the hub is not ready for it.
+//! - [`hub_client`] — the HTTP client both the report and the activity posts use.
 //! - [`exec`] — the command line and environment of the site's `jupyterhub-singleuser`.
 //! - [`builtin`] — a small test server used when no Jupyter is installed: it answers the
 //!   hub's readiness check and sends activity, and nothing more.
@@ -18,6 +19,7 @@
 pub mod builtin;
 pub mod env;
 pub mod exec;
+pub mod hub_client;
 pub mod port;
 pub mod report;
 

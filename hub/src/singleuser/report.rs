@@ -121,9 +121,7 @@ pub async fn report_port(
     report: &PortReport,
     settings: &ReportSettings,
 ) -> Result<(), ReportError> {
-    let http = reqwest::Client::builder()
-        .timeout(settings.attempt_timeout)
-        .build()
+    let http = super::hub_client::hub_client(url, settings.attempt_timeout)
         .map_err(ReportError::Client)?;
     let body = serde_json::to_string(report).expect("a port report serializes");
     let deadline = tokio::time::Instant::now() + settings.timeout;

@@ -2,6 +2,8 @@
 //! allowlist, the job script on stdin, and a timeout that kills the command's whole process
 //! group (a `sudo` and the `qsub` under it alike).
 
+mod program_path;
+
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -89,8 +91,11 @@ impl CommandRunner for ProcessRunner {
                 source: std::io::Error::new(std::io::ErrorKind::InvalidInput, "empty argv"),
             });
         };
-        let mut command = tokio::process::Command::new(program);
+        let mut command =
+            tokio::process::Command::new(program_path::program_to_start(program, &spec.env));
         command
+            // The child sees the name it was given, as it would have from execvp.
+            .arg0(program)
             .args(args)
             .env_clear()
             .envs(spec.env.iter().map(|(k, v)| (k, v)))
@@ -310,6 +315,21 @@ mod tests {
             ["sudo", "-n", "-u", "alice", "--", "qdel", "7.pbs02"]
         );
         assert_eq!(as_user(&[], "alice", "qstat", &[]), ["qstat"]);
+    }
+
+    #[tokio::test]
+    async fn a_bare_name_runs_from_the_commands_path_under_its_own_name() {
+        // `qstat` here is cat, which prints the command line it was started with.
+        let dir = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink("/bin/cat", dir.path().join("qstat")).unwrap();
+        let mut s = spec(&["qstat", "/proc/self/cmdline"]);
+        s.env = vec![(
+            "PATH".into(),
+            format!("/nonexistent:{}", dir.path().display()),
+        )];
+        let out = ProcessRunner.run(&s).await.unwrap();
+        assert!(out.success(), "{out:?}");
+        assert_eq!(out.stdout, "qstat\0/proc/self/cmdline\0");
     }
 
     #[tokio::test]
