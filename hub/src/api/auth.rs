@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, Method, StatusCode};
+use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
 use super::error::ApiError;
@@ -208,8 +209,10 @@ pub async fn identify(state: &ApiState, token: &str) -> Result<Option<Caller>, A
         return Ok(None);
     };
     // Recording use is best effort: a failed write must not refuse the request.
-    if let Err(error) = state.db.touch_token(record.id, now).await {
-        tracing::warn!(%error, "could not record a token's use");
+    if use_is_news(record.last_activity, now) {
+        if let Err(error) = state.db.touch_token(record.id, now).await {
+            tracing::warn!(%error, "could not record a token's use");
+        }
     }
     let caller = match &record.owner {
         TokenOwner::User(name) => {
@@ -251,6 +254,16 @@ pub async fn identify(state: &ApiState, token: &str) -> Result<Option<Caller>, A
         }
     };
     Ok(Some(caller))
+}
+
+/// How stale a token's recorded use may get before a request writes it again: JupyterHub's
+/// `activity_resolution`. Without it every API call was a database write, and a thousand
+/// servers reporting in at once queued behind each other's commits.
+pub const ACTIVITY_RESOLUTION: chrono::TimeDelta = chrono::TimeDelta::seconds(30);
+
+/// Whether a use at `now` is worth writing over the recorded `last` one.
+fn use_is_news(last: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
+    last.is_none_or(|last| now - last >= ACTIVITY_RESOLUTION)
 }
 
 /// The owner's full scopes: what a token created without scopes gets.

@@ -43,6 +43,11 @@ struct Hub {
 }
 
 async fn hub() -> Hub {
+    hub_at(Arc::new(t0)).await
+}
+
+/// [`hub`] with its API reading the time from `clock`.
+async fn hub_at(clock: super::Clock) -> Hub {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!(
         "sqlite://{}?mode=rwc",
@@ -81,7 +86,7 @@ async fn hub() -> Hub {
         admin_users: BTreeSet::from(["root".to_string()]),
         services,
         version: "5.3.0".to_string(),
-        clock: Arc::new(t0),
+        clock,
         cookie_secret: None,
         proxy: None,
     };

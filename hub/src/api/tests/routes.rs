@@ -117,6 +117,40 @@ async fn the_current_user_is_the_tokens_owner_with_its_scopes() {
 }
 
 #[tokio::test]
+async fn a_tokens_use_is_written_at_most_every_activity_resolution() {
+    let now = Arc::new(std::sync::Mutex::new(t0()));
+    let clock = now.clone();
+    let hub = hub_at(Arc::new(move || *clock.lock().unwrap())).await;
+    let recorded = || async {
+        hub.db
+            .lookup_token(&hub.alice, t0())
+            .await
+            .unwrap()
+            .unwrap()
+            .last_activity
+    };
+    let at = |seconds: i64| t0() + chrono::TimeDelta::seconds(seconds);
+
+    assert_eq!(
+        get(&hub, "/hub/api/user", Some(&hub.alice)).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(recorded().await, Some(t0()), "a first use is written");
+    *now.lock().unwrap() = at(29);
+    assert_eq!(
+        get(&hub, "/hub/api/user", Some(&hub.alice)).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(recorded().await, Some(t0()), "29 s later: not yet");
+    *now.lock().unwrap() = at(30);
+    assert_eq!(
+        get(&hub, "/hub/api/user", Some(&hub.alice)).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(recorded().await, Some(at(30)), "30 s later: written");
+}
+
+#[tokio::test]
 async fn users_are_listed_bare_or_paginated() {
     let hub = hub().await;
     let bare = get(&hub, "/hub/api/users", Some(&hub.root)).await;
