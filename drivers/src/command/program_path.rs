@@ -9,8 +9,6 @@
 //! in the same `PATH` and by the same rule, keeps the fast path and changes nothing the
 //! child sees.
 
-use std::ffi::OsStr;
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use nix::unistd::{access, AccessFlags};
@@ -30,15 +28,10 @@ pub fn find_in_path(program: &str, path: &str) -> Option<PathBuf> {
 
 /// The program to start for `argv0` with the environment `env`: its file in the `PATH` of
 /// `env` when there is one and it is found there, `argv0` unchanged otherwise.
-pub fn program_to_start<'a>(
-    argv0: &'a str,
-    env: &[(String, String)],
-) -> std::borrow::Cow<'a, OsStr> {
+pub fn program_to_start(argv0: &str, env: &[(String, String)]) -> PathBuf {
     let path = env.iter().find(|(name, _)| name == "PATH").map(|(_, v)| v);
-    match path.and_then(|path| find_in_path(argv0, path)) {
-        Some(found) => std::borrow::Cow::Owned(found.into_os_string()),
-        None => std::borrow::Cow::Borrowed(OsStr::from_bytes(argv0.as_bytes())),
-    }
+    path.and_then(|path| find_in_path(argv0, path))
+        .unwrap_or_else(|| PathBuf::from(argv0))
 }
 
 fn is_executable_file(path: &Path) -> bool {
@@ -88,13 +81,10 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         file(&root.path().join("qsub"), 0o755);
         let env = vec![("PATH".to_string(), root.path().display().to_string())];
-        assert_eq!(
-            program_to_start("qsub", &env),
-            root.path().join("qsub").as_os_str()
-        );
+        assert_eq!(program_to_start("qsub", &env), root.path().join("qsub"));
         // No PATH given, or not found in it: the name as it was.
-        assert_eq!(program_to_start("qsub", &[]), OsStr::new("qsub"));
+        assert_eq!(program_to_start("qsub", &[]), PathBuf::from("qsub"));
         let elsewhere = vec![("PATH".to_string(), "/nonexistent".to_string())];
-        assert_eq!(program_to_start("qsub", &elsewhere), OsStr::new("qsub"));
+        assert_eq!(program_to_start("qsub", &elsewhere), PathBuf::from("qsub"));
     }
 }
