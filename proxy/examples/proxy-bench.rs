@@ -14,7 +14,7 @@
 //!                                     then the medians and their ratio
 //! proxy-bench get-routes ADDR N       N GET /api/routes; prints p50 and p99 in ms
 //! proxy-bench ws-hold ADDR N PID      opens N idle WebSockets through ADDR, closes them, and
-//!                                     again; prints PID's RSS at each step
+//!                                     again; prints PID's memory at each step
 //! proxy-bench upload ADDR MB PID      streams MB megabytes through ADDR; prints PID's peak RSS
 //! ```
 //! The API token comes from `CONFIGPROXY_AUTH_TOKEN`.
@@ -290,28 +290,36 @@ async fn open_websockets(addr: &str, n: usize) -> anyhow::Result<Vec<TcpStream>>
     Ok(open)
 }
 
-/// Prints RSS (KB): baseline, N open, all closed, N open again, all closed again; then KB
-/// per WebSocket (first round). A second round that returns to the first round's levels
-/// shows memory kept after closing is reused, not leaked.
+/// Prints the proxy's resident memory (KB: `VmRSS`, and `RssAnon`, its heap and stacks
+/// without the code pages it maps) at each step: baseline, N open, 3 s and 30 s after all
+/// closed, twice; then KB per WebSocket (first round, `RssAnon`). 30 s leaves time for the
+/// allocator to return freed pages (hub-proxy's jemalloc purges them over ~10-20 s).
+/// A second round that returns to the first round's levels shows nothing is leaked.
 async fn ws_hold(addr: &str, n: usize, pid: u32) -> anyhow::Result<()> {
-    let settle = || tokio::time::sleep(Duration::from_millis(1500));
-    settle().await;
-    let baseline = rss_kb(pid, "VmRSS:");
-    let mut levels = Vec::new();
-    for _ in 0..2 {
+    let sleep = |ms| tokio::time::sleep(Duration::from_millis(ms));
+    let show = |step: &str| {
+        let (rss, anon) = (rss_kb(pid, "VmRSS:"), rss_kb(pid, "RssAnon:"));
+        println!("{step:<16} {rss:>9} {anon:>9}");
+        anon
+    };
+    println!("{:<16} {:>9} {:>9}", "step", "VmRSS_KB", "RssAnon_KB");
+    sleep(1500).await;
+    let baseline = show("baseline");
+    let mut per = 0.0;
+    for round in 1..=2 {
         let open = open_websockets(addr, n).await?;
-        settle().await;
-        levels.push(rss_kb(pid, "VmRSS:"));
+        sleep(1500).await;
+        let anon = show(&format!("{n} open ({round})"));
+        if round == 1 {
+            per = anon.saturating_sub(baseline) as f64 / n as f64;
+        }
         drop(open);
-        settle().await;
-        settle().await;
-        levels.push(rss_kb(pid, "VmRSS:"));
+        sleep(3000).await;
+        show(&format!("closed +3s ({round})"));
+        sleep(27_000).await;
+        show(&format!("closed +30s ({round})"));
     }
-    let per = (levels[0].saturating_sub(baseline)) as f64 / n as f64;
-    println!(
-        "{baseline} {} {} {} {} {per:.2}",
-        levels[0], levels[1], levels[2], levels[3]
-    );
+    println!("KB per WebSocket (RssAnon, round 1): {per:.2}");
     Ok(())
 }
 

@@ -7,19 +7,28 @@ use proxy::tls::Reloader;
 use proxy::Proxy;
 use tokio_util::sync::CancellationToken;
 
-// Many small, short-lived allocations across threads (headers, URIs, futures): mimalloc is
-// measurably faster than glibc malloc here and returns freed memory to the OS promptly.
+// jemalloc, with its background threads purging freed pages (`main`): the proxy's memory
+// follows its connections down again when a load ends. mimalloc (the other binaries') frees
+// pages lazily, on the owning thread's next allocation, so memory freed by one tokio worker
+// for a connection another worker accepted stayed resident while the proxy sat idle: 2,000
+// closed WebSockets kept 4-5 MB. jemalloc is as fast here (BENCHMARKS.md, hub-proxy).
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    // Purge in the background (one thread), not only when some thread next allocates.
+    let purging = tikv_jemalloc_ctl::max_background_threads::write(1)
+        .and_then(|()| tikv_jemalloc_ctl::background_thread::write(true));
     tracing_subscriber::fmt()
         .with_max_level(args.log_level.as_tracing())
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
         .init();
+    if let Err(e) = purging {
+        tracing::warn!("jemalloc background purging is off ({e}): memory is returned later");
+    }
     let pid_file = args.pid_file.clone();
     let config = args.into_config(std::env::var("CONFIGPROXY_AUTH_TOKEN").ok());
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -234,3 +234,31 @@ fn binary_reports_a_busy_port() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("cannot listen for proxy"), "{err}");
 }
+
+/// The binary's allocator returns freed memory while the proxy is idle: jemalloc's
+/// background purging thread is running (without it, pages freed when a load ends stay
+/// resident until some thread allocates again; BENCHMARKS.md, hub-proxy).
+#[test]
+fn binary_purges_freed_memory_in_the_background() {
+    let mut bin = spawn_bin(&[]);
+    let tasks = format!("/proc/{}/task", bin.child.id());
+    let thread_names = || -> Vec<String> {
+        std::fs::read_dir(&tasks)
+            .unwrap()
+            .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+            .map(|n| n.trim().to_owned())
+            .collect()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut names = thread_names();
+    while !names.iter().any(|n| n == "jemalloc_bg_thd") && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        names = thread_names();
+    }
+    let _ = bin.child.kill();
+    let _ = bin.child.wait();
+    assert!(
+        names.iter().any(|n| n == "jemalloc_bg_thd"),
+        "no background purging thread among {names:?}"
+    );
+}
