@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
-# hub-proxy vs the backend hit directly vs configurable-http-proxy@5, side by side, one run.
-# Installs wrk (apt) and configurable-http-proxy (npm, into $BENCH_DIR) if missing.
-# Everything runs on 127.0.0.1; the whole run takes about 5-8 minutes.
-#   benches/proxy/run.sh            # ROUNDS=3 DURATION=8 by default
+# hub-proxy vs the backend hit directly vs configurable-http-proxy@5, side by side, one run,
+# with nginx (2 workers, pooled upstream connections) as a reference for what a mature C
+# proxy reaches on the same machine. Installs wrk and nginx (apt) and configurable-http-proxy
+# (npm, into $BENCH_DIR) if missing. Everything runs on 127.0.0.1; about 10-13 minutes.
+#   benches/proxy/run.sh            # ROUNDS=3 DURATION=8 ADD_ROUNDS=5 by default
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 ROUNDS="${ROUNDS:-3}"
 DURATION="${DURATION:-8}"
+ADD_ROUNDS="${ADD_ROUNDS:-5}"
 BENCH_DIR="${BENCH_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/hub-proxy-bench}"
 export CONFIGPROXY_AUTH_TOKEN=bench-token
 TARGET_DIR="${CARGO_TARGET_DIR:-target}"
 
-command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+for tool in wrk nginx; do
+  command -v "$tool" >/dev/null || { apt-get update -qq && apt-get install -y -qq "$tool" >/dev/null; }
+done
 CHP="$BENCH_DIR/node_modules/configurable-http-proxy/bin/configurable-http-proxy"
 if [ ! -f "$CHP" ]; then
   mkdir -p "$BENCH_DIR" && (cd "$BENCH_DIR" && npm install --silent configurable-http-proxy@5 >/dev/null)
@@ -25,11 +29,14 @@ ulimit -n 65536 2>/dev/null || true
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_port() { for _ in $(seq 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; echo "port $1 never opened" >&2; exit 1; }
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true
+  if [ -n "${NGX_DIR:-}" ]; then rm -rf "$NGX_DIR"; fi
+}
 trap cleanup EXIT
 
 BACK=$(free_port); NODE=$(free_port); NOTHING=$(free_port)
-HPP=$(free_port); HPA=$(free_port); CHPP=$(free_port); CHPA=$(free_port)
+HPP=$(free_port); HPA=$(free_port); CHPP=$(free_port); CHPA=$(free_port); NGX=$(free_port)
 "$PB" backend "$BACK" & PIDS+=($!)
 "$PB" nothing "$NOTHING" & PIDS+=($!)
 # A second backend, Node's http module: about as fast as the backend behind the issue's
@@ -39,7 +46,38 @@ node -e "require('http').createServer((q,s)=>{q.resume();q.on('end',()=>s.end('H
   --default-target "http://127.0.0.1:$BACK" & HP_PID=$!; PIDS+=($HP_PID)
 node "$CHP" --ip 127.0.0.1 --port "$CHPP" --api-ip 127.0.0.1 --api-port "$CHPA" --log-level error \
   --default-target "http://127.0.0.1:$BACK" & CHP_PID=$!; PIDS+=($CHP_PID)
-for p in $BACK $NODE $NOTHING $HPP $HPA $CHPP $CHPA; do wait_port "$p"; done
+# nginx configured as hub-proxy behaves: upstream keep-alive, streaming (no buffering),
+# X-Forwarded-* added; / to the hyper backend, /node/ to Node's.
+# Under /tmp: its workers run as nobody when the script runs as root.
+NGX_DIR=$(mktemp -d /tmp/hub-proxy-bench-nginx.XXXXXX); chmod 755 "$NGX_DIR"
+cat > "$NGX_DIR/nginx.conf" <<EOF
+worker_processes 2;
+daemon off;
+pid $NGX_DIR/nginx.pid;
+error_log $NGX_DIR/error.log error;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $NGX_DIR/body; proxy_temp_path $NGX_DIR/proxy;
+  fastcgi_temp_path $NGX_DIR/fastcgi; uwsgi_temp_path $NGX_DIR/uwsgi; scgi_temp_path $NGX_DIR/scgi;
+  upstream hyper { server 127.0.0.1:$BACK; keepalive 256; }
+  upstream node { server 127.0.0.1:$NODE; keepalive 256; }
+  server {
+    listen 127.0.0.1:$NGX;
+    keepalive_requests 100000000;
+    proxy_http_version 1.1;
+    proxy_buffering off;
+    proxy_set_header Connection "";
+    proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+    proxy_set_header X-Forwarded-Proto \$scheme;
+    proxy_set_header X-Forwarded-Host \$host;
+    location / { proxy_pass http://hyper; }
+    location /node/ { proxy_pass http://node; }
+  }
+}
+EOF
+nginx -c "$NGX_DIR/nginx.conf" & PIDS+=($!)
+for p in $BACK $NODE $NOTHING $HPP $HPA $CHPP $CHPA $NGX; do wait_port "$p"; done
 for api in $HPA $CHPA; do
   curl -sf -X POST -H "Authorization: token $CONFIGPROXY_AUTH_TOKEN" \
     -d "{\"target\": \"http://127.0.0.1:$NODE\"}" "http://127.0.0.1:$api/api/routes/node" >/dev/null
@@ -59,30 +97,30 @@ declare -A RPS P99
 for backend in hyper node; do
   if [ $backend = hyper ]; then direct=$BACK; path=/; else direct=$NODE; path=/node/; fi
   for c in 50 200; do
-    for name in direct hub-proxy chp; do : > "$BENCH_DIR/$backend.$name.$c"; done
+    for name in direct hub-proxy chp nginx; do : > "$BENCH_DIR/$backend.$name.$c"; done
     for r in $(seq "$ROUNDS"); do
-      for name in direct hub-proxy chp; do
-        case $name in direct) port=$direct;; hub-proxy) port=$HPP;; chp) port=$CHPP;; esac
+      for name in direct hub-proxy chp nginx; do
+        case $name in direct) port=$direct;; hub-proxy) port=$HPP;; chp) port=$CHPP;; nginx) port=$NGX;; esac
         run_wrk "http://127.0.0.1:$port$path" "$c" >> "$BENCH_DIR/$backend.$name.$c"
       done
     done
-    for name in direct hub-proxy chp; do
+    for name in direct hub-proxy chp nginx; do
       f="$BENCH_DIR/$backend.$name.$c"
       RPS[$name]=$(awk '{print $1}' "$f" | median); P99[$name]=$(awk '{print $2}' "$f" | median)
       printf "%-7s %-5s %-10s %12.0f %10.2f   (rounds: %s)\n" $backend "$c" "$name" "${RPS[$name]}" "${P99[$name]}" "$(tr '\n' ';' < "$f")"
     done
     awk -v h="${RPS[hub-proxy]}" -v d="${RPS[direct]}" -v x="${RPS[chp]}" -v hp="${P99[hub-proxy]}" \
-        -v dp="${P99[direct]}" -v xp="${P99[chp]}" -v c="$c" -v b=$backend \
-        'BEGIN {printf "%s c=%s: hub-proxy/direct %.2fx (>=0.55)  chp/direct %.2fx  hub-proxy/chp %.2fx (>=4)  p99 hub-proxy/direct %.2fx (<=3)  p99 chp/direct %.2fx\n", b, c, h/d, x/d, h/x, hp/dp, xp/dp}'
+        -v dp="${P99[direct]}" -v xp="${P99[chp]}" -v n="${RPS[nginx]}" -v c="$c" -v b=$backend \
+        'BEGIN {printf "%s c=%s: hub-proxy/direct %.2fx (>=0.55)  nginx/direct %.2fx  chp/direct %.2fx  hub-proxy/chp %.2fx (>=4)  p99 hub-proxy/direct %.2fx (<=3)  p99 chp/direct %.2fx\n", b, c, h/d, n/d, x/d, h/x, hp/dp, xp/dp}'
   done
 done
 
 echo "== Adding 10,000 routes (one keep-alive client per server, sequential POSTs, batches of"
-echo "   100 alternating with the same client against a do-nothing server; $ROUNDS rounds, medians)"
+echo "   100 alternating with the same client against a do-nothing server; $ADD_ROUNDS rounds, medians)"
 echo "-- hub-proxy vs do-nothing (per round: do-nothing s, hub-proxy s)"
-"$PB" add-routes-vs "127.0.0.1:$NOTHING" "127.0.0.1:$HPA" 10000 "$ROUNDS" | tee "$BENCH_DIR/add.hub-proxy"
+"$PB" add-routes-vs "127.0.0.1:$NOTHING" "127.0.0.1:$HPA" 10000 "$ADD_ROUNDS" | tee "$BENCH_DIR/add.hub-proxy"
 echo "-- chp vs do-nothing"
-"$PB" add-routes-vs "127.0.0.1:$NOTHING" "127.0.0.1:$CHPA" 10000 "$ROUNDS" | tee "$BENCH_DIR/add.chp"
+"$PB" add-routes-vs "127.0.0.1:$NOTHING" "127.0.0.1:$CHPA" 10000 "$ADD_ROUNDS" | tee "$BENCH_DIR/add.chp"
 awk '/^median/ {printf "hub-proxy/do-nothing %.2fx (<=1.1)  ", $5}' "$BENCH_DIR/add.hub-proxy"
 awk '/^median/ {printf "chp/do-nothing %.2fx\n", $5}' "$BENCH_DIR/add.chp"
 
@@ -90,9 +128,9 @@ echo "== GET /api/routes with 10,001 routes (50 requests): p50 p99 ms, bytes"
 echo "hub-proxy $("$PB" get-routes "127.0.0.1:$HPA" 50)"
 echo "chp       $("$PB" get-routes "127.0.0.1:$CHPA" 50)"
 
-echo "== 2,000 idle WebSockets, twice: RSS KB baseline, open, closed, open again, closed again; KB per WebSocket"
-echo "hub-proxy $("$PB" ws-hold "127.0.0.1:$HPP" 2000 "$HP_PID")"
-echo "chp       $("$PB" ws-hold "127.0.0.1:$CHPP" 2000 "$CHP_PID")"
+echo "== 2,000 idle WebSockets, opened and closed twice: resident memory at each step"
+echo "-- hub-proxy"; "$PB" ws-hold "127.0.0.1:$HPP" 2000 "$HP_PID"
+echo "-- chp";       "$PB" ws-hold "127.0.0.1:$CHPP" 2000 "$CHP_PID"
 
 echo "== 1 GB upload through the proxy: s, MB/s, peak RSS KB before, peak RSS KB after, RSS KB after"
 echo "hub-proxy $("$PB" upload "127.0.0.1:$HPP" 1024 "$HP_PID")"

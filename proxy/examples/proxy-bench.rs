@@ -292,31 +292,33 @@ async fn open_websockets(addr: &str, n: usize) -> anyhow::Result<Vec<TcpStream>>
 
 /// Prints the proxy's resident memory (KB: `VmRSS`, and `RssAnon`, its heap and stacks
 /// without the code pages it maps) at each step: baseline, N open, 3 s and 30 s after all
-/// closed, twice; then KB per WebSocket (first round, `RssAnon`). 30 s leaves time for the
-/// allocator to return freed pages (hub-proxy's jemalloc purges them over ~10-20 s).
-/// A second round that returns to the first round's levels shows nothing is leaked.
+/// closed, twice; then KB per WebSocket (first round, `RssAnon`). The baseline is taken
+/// after 30 s without traffic too, so memory freed by the script's earlier steps is not
+/// counted: allocators return freed pages over seconds (hub-proxy's jemalloc purges in the
+/// background over ~10-20 s; node's garbage collector runs when it likes). A second round
+/// that returns to the first round's levels shows nothing is leaked.
 async fn ws_hold(addr: &str, n: usize, pid: u32) -> anyhow::Result<()> {
-    let sleep = |ms| tokio::time::sleep(Duration::from_millis(ms));
+    let sleep = |secs: f64| tokio::time::sleep(Duration::from_secs_f64(secs));
     let show = |step: &str| {
         let (rss, anon) = (rss_kb(pid, "VmRSS:"), rss_kb(pid, "RssAnon:"));
         println!("{step:<16} {rss:>9} {anon:>9}");
         anon
     };
     println!("{:<16} {:>9} {:>9}", "step", "VmRSS_KB", "RssAnon_KB");
-    sleep(1500).await;
+    sleep(30.0).await;
     let baseline = show("baseline");
     let mut per = 0.0;
     for round in 1..=2 {
         let open = open_websockets(addr, n).await?;
-        sleep(1500).await;
+        sleep(1.5).await;
         let anon = show(&format!("{n} open ({round})"));
         if round == 1 {
             per = anon.saturating_sub(baseline) as f64 / n as f64;
         }
         drop(open);
-        sleep(3000).await;
+        sleep(3.0).await;
         show(&format!("closed +3s ({round})"));
-        sleep(27_000).await;
+        sleep(27.0).await;
         show(&format!("closed +30s ({round})"));
     }
     println!("KB per WebSocket (RssAnon, round 1): {per:.2}");
