@@ -10,15 +10,15 @@ use crate::errors::{chain, classify_upstream, Culprit, FailureKind};
 use crate::headers;
 use crate::routes::{path, Route, Target};
 use crate::time::now_millis;
+use crate::within::within;
 use crate::{error_page, websocket};
 use http::{header, HeaderValue, Request, Response, StatusCode, Uri, Version};
 use hyper::body::Incoming;
 use percent_encoding::percent_decode_str;
 use std::borrow::Cow;
 use std::error::Error as StdError;
-use std::future::Future;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// Returned to hyper to drop the client connection without a response (`--timeout`).
 #[derive(Debug, thiserror::Error)]
@@ -57,11 +57,11 @@ pub async fn handle(
         return Ok(if headers::is_upgrade(req.headers()) {
             error_page::bare(StatusCode::NOT_FOUND)
         } else {
-            error_page::respond(&app, StatusCode::NOT_FOUND, &url).await
+            Box::pin(error_page::respond(&app, StatusCode::NOT_FOUND, &url)).await
         });
     };
     if headers::is_upgrade(req.headers()) && req.version() == Version::HTTP_11 {
-        return Ok(websocket::forward(app, req, conn, matched).await);
+        return Ok(Box::pin(websocket::forward(app, req, conn, matched)).await);
     }
     forward_http(app, req, conn, matched).await
 }
@@ -213,14 +213,6 @@ pub fn upstream_request<B>(
     Ok(Request::from_parts(parts, body))
 }
 
-/// Awaits `fut`, giving up after `limit` if there is one.
-pub async fn within<F: Future>(limit: Option<Duration>, fut: F) -> Result<F::Output, ()> {
-    match limit {
-        Some(d) => tokio::time::timeout(d, fut).await.map_err(|_| ()),
-        None => Ok(fut.await),
-    }
-}
-
 async fn forward_http(
     app: Arc<App>,
     req: Request<Incoming>,
@@ -258,9 +250,7 @@ async fn forward_http(
                 .send(authority, app.config.connect_timeout, up)
                 .await
                 .map_err(|e| (e.kind(), Box::new(e) as Box<dyn StdError + Send + Sync>)),
-            None => app
-                .client
-                .request(up)
+            None => Box::pin(app.client.request(up))
                 .await
                 .map_err(|e| (classify_upstream(&e), Box::new(e) as _)),
         }
@@ -317,7 +307,7 @@ async fn forward_http(
         }
     };
     app.metrics.failure(failure);
-    Ok(error_page::respond(&app, failure.status(), &url()).await)
+    Ok(Box::pin(error_page::respond(&app, failure.status(), &url())).await)
 }
 
 #[cfg(test)]

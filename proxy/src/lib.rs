@@ -12,6 +12,7 @@
 //! | [`api`] | the REST route API (`/api/routes…`) |
 //! | [`forward`] | the data plane: match, rewrite, stream to the upstream and back |
 //! | [`upstream`] | each HTTP/1.1 client connection's own upstream connection, same task |
+//! | [`within`] | an optional time limit on a future, without growing it |
 //! | [`websocket`] | upgrade relaying with no buffer held while idle |
 //! | [`errors`] | what failed and who caused it → 404/502/503/504 |
 //! | [`error_page`] | `--error-target`, `--error-path` or a built-in page |
@@ -66,6 +67,7 @@ pub mod time;
 pub mod tls;
 pub mod upstream;
 pub mod websocket;
+pub mod within;
 
 pub use app::App;
 pub use config::{BindAddr, Config, TlsFiles};

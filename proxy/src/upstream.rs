@@ -190,7 +190,9 @@ impl PinnedUpstream {
             },
             None => req,
         };
-        let mut sender = self.open(authority, connect_timeout).await?;
+        // Boxed: connecting and the handshake make a large future, and every request's
+        // future (moved whole into hyper per request) would otherwise carry its size.
+        let mut sender = Box::pin(self.open(authority, connect_timeout)).await?;
         let res = sender.send_request(req).await.map_err(http)?;
         self.put(authority, sender);
         Ok(res)
