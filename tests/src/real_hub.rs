@@ -46,7 +46,25 @@ fn copy_binary(name: &str, dir: &Path) -> PathBuf {
     let to = dir.join(name);
     std::fs::copy(bin(name), &to).expect("binary copied");
     std::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    wait_until_executable(&to);
     to
+}
+
+/// Waits until a freshly written binary can be run. A child that another test thread
+/// spawned while the copy was open holds the copy's write descriptor until it execs its
+/// own program, and until then running the copy fails with ETXTBSY ("Text file busy").
+/// No new child can inherit it once the copy is closed, so one clean run proves it gone.
+fn wait_until_executable(path: &Path) {
+    for _ in 0..100 {
+        match std::process::Command::new(path).arg("--help").output() {
+            Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy => {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            Err(e) => panic!("{} does not run: {e}", path.display()),
+            Ok(_) => return,
+        }
+    }
+    panic!("{} stayed busy for 5 s", path.display());
 }
 
 impl RealHub {
