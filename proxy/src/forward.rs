@@ -250,7 +250,9 @@ async fn forward_http(
                 .send(authority, app.config.connect_timeout, up)
                 .await
                 .map_err(|e| (e.kind(), Box::new(e) as Box<dyn StdError + Send + Sync>)),
-            None => Box::pin(app.client.request(up))
+            None => app
+                .client
+                .request(up)
                 .await
                 .map_err(|e| (classify_upstream(&e), Box::new(e) as _)),
         }
