@@ -17,7 +17,7 @@ use crate::app::App;
 use crate::body::Body;
 use crate::metrics::ApiMethod;
 use crate::routes::path::route_key;
-use crate::routes::{Route, RouteData, RouteTable};
+use crate::routes::{Route, RouteData};
 use crate::time::{now_millis, parse_timestamp};
 use http::{header, HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Limited};
@@ -67,7 +67,7 @@ async fn route_request(app: &App, req: Request<Incoming>) -> Response<Body> {
         ApiMethod::Get if route_path.is_empty() || route_path == "/" => {
             list(app, req.uri().query().unwrap_or(""))
         }
-        ApiMethod::Get => match app.routes.snapshot().get(&route_key(&route_path)) {
+        ApiMethod::Get => match app.routes.get(&route_key(&route_path)) {
             Some(route) => json(route.to_json()),
             None => status(StatusCode::NOT_FOUND),
         },
@@ -163,15 +163,22 @@ fn list(app: &App, query: &str) -> Response<Body> {
             }
         }
     }
-    json(render_routes(&app.routes.full(), since))
+    json(
+        app.routes
+            .with_all(|all| render_routes(all, app.routes.len(), since)),
+    )
 }
 
 /// The routes as a JSON object, only those inactive since `since` if given.
-pub fn render_routes(table: &RouteTable, since: Option<i64>) -> String {
-    let mut out = String::with_capacity(64 + table.len() * 160);
+pub fn render_routes<'a>(
+    routes: impl Iterator<Item = (&'a str, &'a Route)>,
+    count: usize,
+    since: Option<i64>,
+) -> String {
+    let mut out = String::with_capacity(64 + count * 160);
     out.push('{');
     let mut first = true;
-    for (key, route) in table.iter() {
+    for (key, route) in routes {
         if since.is_some_and(|t| route.last_activity() >= t) {
             continue;
         }

@@ -97,11 +97,9 @@ fn route_for<B>(app: &App, req: &Request<B>) -> Option<Matched> {
             Cow::Owned(p) => path::route_key(&p).into(),
         }
     };
-    let table = app.routes.snapshot();
-    let (prefix, route) = table.lookup(&key)?;
-    let depth = path::depth(prefix);
+    let (depth, route) = app.routes.lookup(&key)?;
     Some(Matched {
-        route: Arc::clone(route),
+        route,
         prefix_segments: if app.config.host_routing {
             depth.saturating_sub(1)
         } else {

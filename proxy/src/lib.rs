@@ -33,7 +33,7 @@
 //! accepting, lets in-flight requests finish (up to [`Config::shutdown_grace`]), writes the
 //! routes file a last time and returns. `main.rs` only parses flags and wires signals.
 //!
-//! Proxied lookups read an immutable snapshot of the table through an `ArcSwap`, so they
+//! Proxied lookups are lock-free reads of a concurrent map ([`routes::store`]), so they
 //! never wait for the API, however large the table or busy the API.
 //!
 //! # TLS
@@ -146,11 +146,11 @@ async fn bind(what: &'static str, addr: &BindAddr) -> Result<TcpListener, StartE
 impl Proxy {
     /// Loads the routes file, installs `--default-target` and binds every listener.
     pub async fn bind(config: Config) -> Result<Self, StartError> {
-        let table = match &config.routes_file {
+        let saved = match &config.routes_file {
             Some(path) => persist::load(path)?,
-            None => routes::RouteTable::new(),
+            None => Vec::new(),
         };
-        let store = RouteStore::new(table);
+        let store = RouteStore::with_routes(saved);
         if let Some(target) = &config.default_target {
             let mut data = RouteData::new();
             data.insert("target".into(), target.clone().into());
@@ -380,7 +380,7 @@ fn metrics_response(app: &App, path: &str) -> Response<Body> {
         *res.status_mut() = StatusCode::NOT_FOUND;
         return res;
     }
-    let mut res = Response::new(Body::full(app.metrics.render(app.routes.snapshot().len())));
+    let mut res = Response::new(Body::full(app.metrics.render(app.routes.len())));
     res.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; version=0.0.4"),

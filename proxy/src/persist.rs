@@ -10,7 +10,7 @@
 
 use crate::api::render_routes;
 use crate::app::App;
-use crate::routes::{Route, RouteData, RouteTable};
+use crate::routes::{Route, RouteData, RouteStore};
 use crate::time::{now_millis, parse_timestamp};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -50,11 +50,11 @@ pub enum LoadError {
     },
 }
 
-/// Loads the table saved at `path`; an absent file is an empty table.
-pub fn load(path: &Path) -> Result<RouteTable, LoadError> {
+/// Loads the routes saved at `path` (key, route); an absent file holds none.
+pub fn load(path: &Path) -> Result<Vec<(String, Route)>, LoadError> {
     let text = match std::fs::read(path) {
         Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(RouteTable::new()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(source) => {
             return Err(LoadError::Read {
                 path: path.to_owned(),
@@ -67,7 +67,7 @@ pub fn load(path: &Path) -> Result<RouteTable, LoadError> {
             path: path.to_owned(),
             source,
         })?;
-    let mut table = RouteTable::new();
+    let mut routes = Vec::with_capacity(saved.len());
     let now = now_millis();
     for (key, value) in saved {
         let data: RouteData = match value {
@@ -84,14 +84,15 @@ pub fn load(path: &Path) -> Result<RouteTable, LoadError> {
             key: key.clone(),
             source,
         })?;
-        table.insert(&crate::routes::path::route_key(&key), Arc::new(route));
+        routes.push((key, route));
     }
-    Ok(table)
+    Ok(routes)
 }
 
-/// Writes `table` to `path` atomically.
-pub fn save(path: &Path, table: &RouteTable) -> std::io::Result<()> {
-    let text = render_routes(table, None);
+/// Writes the routes in `store` to `path` atomically, in key order (a file that changes
+/// only where the routes did).
+pub fn save(path: &Path, store: &RouteStore) -> std::io::Result<()> {
+    let text = store.with_all(|all| render_routes(all, store.len(), None));
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -131,9 +132,9 @@ pub async fn run(app: Arc<App>, path: PathBuf) {
 }
 
 async fn write(app: &Arc<App>, path: &Path) -> bool {
-    let table = app.routes.full();
+    let app_for_save = Arc::clone(app);
     let target = path.to_owned();
-    let result = tokio::task::spawn_blocking(move || save(&target, &table)).await;
+    let result = tokio::task::spawn_blocking(move || save(&target, &app_for_save.routes)).await;
     match result {
         Ok(Ok(())) => true,
         Ok(Err(e)) => {

@@ -363,7 +363,7 @@ async fn last_activity_follows_successful_traffic() {
     let b = backend().await;
     let p = start(config()).await;
     p.add_route("/user/alice", &b.url()).await;
-    let route = p.app.routes.snapshot().get("/user/alice").unwrap().clone();
+    let route = p.app.routes.get("/user/alice").unwrap();
     let added = route.last_activity();
     // Wait for the clock to tick past the add (an event, not a fixed sleep).
     while proxy::time::now_millis() <= added {

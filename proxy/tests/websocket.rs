@@ -23,7 +23,7 @@ async fn websocket_echo_both_ways_large_and_small() {
     let p = start(config()).await;
     p.add_route("/user/alice", &format!("http://{backend}"))
         .await;
-    let route = p.app.routes.snapshot().get("/user/alice").unwrap().clone();
+    let route = p.app.routes.get("/user/alice").unwrap();
     let added = route.last_activity();
 
     let url = format!("ws://{}/user/alice/api/kernels/1/channels", p.proxy);

@@ -18,7 +18,8 @@ pub enum RouteError {
     BadTarget(#[from] TargetError),
 }
 
-/// A route. Shared between table snapshots; only its activity clock ever changes.
+/// A route. Shared by the table and the requests in flight on it; only its activity clock
+/// ever changes.
 #[derive(Debug)]
 pub struct Route {
     target: Target,

@@ -74,26 +74,115 @@ proptest! {
                     prop_assert_eq!(store.remove(&p), model.remove(&p), "remove {}", p);
                 }
                 Op::Lookup(p) => {
-                    let snap = store.snapshot();
-                    let got = snap.lookup(&route_key(&p)).map(|(_, r)| value_of(r));
+                    let got = store.lookup(&route_key(&p)).map(|(_, r)| value_of(&r));
                     prop_assert_eq!(got, model.lookup(&p), "lookup {}", p);
                 }
             }
-            prop_assert_eq!(store.snapshot().len(), model.len());
+            prop_assert_eq!(store.len(), model.len());
         }
     }
 }
 
 #[test]
-fn a_snapshot_is_unaffected_by_later_writes() {
+fn with_all_visits_every_route_once_in_key_order() {
+    let store = RouteStore::default();
+    for (p, v) in [("/user/bob", 2), ("/", 0), ("user/alice/", 1), ("/hub", 3)] {
+        store.add(p, route(v));
+    }
+    store.remove("/hub");
+    let seen = store.with_all(|all| {
+        all.map(|(k, r)| (k.to_owned(), value_of(r)))
+            .collect::<Vec<_>>()
+    });
+    assert_eq!(
+        seen,
+        [
+            ("/".to_owned(), 0),
+            ("/user/alice".to_owned(), 1),
+            ("/user/bob".to_owned(), 2)
+        ]
+    );
+}
+
+#[test]
+fn removing_the_deepest_routes_lowers_the_lookup_depth_and_deeper_adds_raise_it() {
+    let store = RouteStore::default();
+    assert!(store.lookup("/a/b/c").is_none());
+    store.add("/a/b/c", route(3));
+    store.add("/a", route(1));
+    assert_eq!(
+        store.lookup("/a/b/c/d").map(|(d, r)| (d, value_of(&r))),
+        Some((3, 3))
+    );
+    assert!(store.remove("/a/b/c"));
+    assert_eq!(
+        store.lookup("/a/b/c/d").map(|(d, r)| (d, value_of(&r))),
+        Some((1, 1))
+    );
+    store.add("/a/b/c/d/e", route(5));
+    assert_eq!(
+        store.lookup("/a/b/c/d/e/f").map(|(d, r)| (d, value_of(&r))),
+        Some((5, 5))
+    );
+    assert!(store.remove("/a/b/c/d/e"));
+    assert!(store.remove("/a"));
+    assert!(store.is_empty());
+    assert!(store.lookup("/a").is_none());
+}
+
+#[test]
+fn replacing_a_route_keeps_one_entry() {
     let store = RouteStore::default();
     store.add("/user/alice", route(1));
-    let before = store.full();
-    store.remove("/user/alice");
-    store.add("/user/bob", route(2));
-    assert!(before.get("/user/alice").is_some());
-    assert!(before.get("/user/bob").is_none());
-    assert!(store.snapshot().get("/user/alice").is_none());
+    store.add("/user/alice/", route(2));
+    assert_eq!(store.len(), 1);
+    assert_eq!(store.get("/user/alice").map(|r| value_of(&r)), Some(2));
+    assert!(store.remove("user/alice"));
+    assert!(store.is_empty());
+    assert!(store.lookup("/user/alice").is_none());
+}
+
+#[test]
+fn lookups_never_wait_for_writers_and_always_see_the_stable_routes() {
+    // Readers on other threads while a writer churns 20,000 deep routes: every lookup of a
+    // route that exists throughout finds it, and every lookup under a churned prefix finds
+    // either the churned route or the stable one above it.
+    let store = std::sync::Arc::new(RouteStore::default());
+    store.add("/", route(0));
+    store.add("/user", route(1));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let readers: Vec<_> = (0..2)
+        .map(|_| {
+            let (store, stop) = (store.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let mut lookups = 0u64;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let (depth, r) = store.lookup("/user/u7/lab/tree").expect("stable route");
+                    assert!(
+                        (depth, value_of(&r)) == (1, 1) || (depth, value_of(&r)) == (2, 7),
+                        "{depth} {}",
+                        value_of(&r)
+                    );
+                    assert_eq!(store.lookup("/hub/home").map(|(d, _)| d), Some(0));
+                    lookups += 1;
+                }
+                lookups
+            })
+        })
+        .collect();
+    for round in 0..10u32 {
+        for i in 0..1000u32 {
+            store.add(&format!("/user/u{i}"), route(i));
+        }
+        for i in 0..1000u32 {
+            assert!(store.remove(&format!("/user/u{i}")), "round {round}, u{i}");
+        }
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for r in readers {
+        assert!(r.join().expect("reader") > 0);
+    }
+    assert_eq!(store.len(), 2);
 }
 
 #[test]
@@ -101,13 +190,10 @@ fn segment_boundaries_are_respected() {
     let store = RouteStore::default();
     store.add("/user/alice", route(1));
     store.add("/", route(0));
-    let t = store.snapshot();
-    assert_eq!(
-        t.lookup("/user/alice/lab").map(|(k, _)| k),
-        Some("/user/alice")
-    );
-    assert_eq!(t.lookup("/user/alicex").map(|(k, _)| k), Some("/"));
-    assert_eq!(t.lookup("/user").map(|(k, _)| k), Some("/"));
+    let found = |p: &str| store.lookup(p).map(|(depth, r)| (depth, value_of(&r)));
+    assert_eq!(found("/user/alice/lab"), Some((2, 1)));
+    assert_eq!(found("/user/alicex"), Some((0, 0)));
+    assert_eq!(found("/user"), Some((0, 0)));
 }
 
 #[test]
