@@ -163,19 +163,12 @@ fn list(app: &App, query: &str) -> Response<Body> {
             }
         }
     }
-    json(
-        app.routes
-            .with_all(|all| render_routes(all, app.routes.len(), since)),
-    )
+    json(render_routes(&app.routes.list(), since))
 }
 
 /// The routes as a JSON object, only those inactive since `since` if given.
-pub fn render_routes<'a>(
-    routes: impl Iterator<Item = (&'a str, &'a Route)>,
-    count: usize,
-    since: Option<i64>,
-) -> String {
-    let mut out = String::with_capacity(64 + count * 160);
+pub fn render_routes(routes: &[(Arc<str>, Arc<Route>)], since: Option<i64>) -> String {
+    let mut out = String::with_capacity(64 + routes.len() * 160);
     out.push('{');
     let mut first = true;
     for (key, route) in routes {

@@ -8,7 +8,7 @@
 //! |---|---|
 //! | [`cli`] | the command line, CHP's flags → [`Config`] |
 //! | [`config`] | every setting and tunable, each with its reason |
-//! | [`routes`] | route keys, the persistent table (longest-prefix lookup) and the lock-free store |
+//! | [`routes`] | route keys and the live table: lock-free lookups, an ordered index for the API |
 //! | [`api`] | the REST route API (`/api/routes…`) |
 //! | [`forward`] | the data plane: match, rewrite, stream to the upstream and back |
 //! | [`upstream`] | each HTTP/1.1 client connection's own upstream connection, same task |

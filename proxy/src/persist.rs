@@ -92,7 +92,7 @@ pub fn load(path: &Path) -> Result<Vec<(String, Route)>, LoadError> {
 /// Writes the routes in `store` to `path` atomically, in key order (a file that changes
 /// only where the routes did).
 pub fn save(path: &Path, store: &RouteStore) -> std::io::Result<()> {
-    let text = store.with_all(|all| render_routes(all, store.len(), None));
+    let text = render_routes(&store.list(), None);
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),

@@ -6,9 +6,8 @@
 //! - **Lookups** (every proxied request) read a concurrent hash map ([`papaya`]) without a
 //!   lock: they never wait for the API, whatever it is doing or however large the table.
 //! - **The API** (one call at a time from the hub) owns a [`BTreeMap`] behind a mutex that
-//!   lookups never take. A change updates both in place; a listing or the routes file walks
-//!   the B-tree, in key order, while holding the mutex, so the listing is a consistent
-//!   view and the next change waits for it (a few milliseconds for 10,000 routes).
+//!   lookups never take. A change updates both in place; a listing or the routes file
+//!   copies the B-tree's pointers, in key order, under the mutex: a consistent view.
 //!
 //! The table used to be one persistent B-tree published whole through an `ArcSwap` after
 //! each change. Each add then copied a path of 64-entry nodes, with a reference-count
@@ -104,15 +103,16 @@ impl RouteStore {
         })
     }
 
-    /// Calls `f` with every route (key, route) in key order. Changes wait until `f`
-    /// returns; lookups do not.
-    pub fn with_all<R>(
-        &self,
-        f: impl for<'a> FnOnce(&mut dyn Iterator<Item = (&'a str, &'a Route)>) -> R,
-    ) -> R {
+    /// Every route, in key order: a consistent view, to render at leisure. The writers'
+    /// lock is held only to copy the pointers (a fraction of a millisecond for 10,000
+    /// routes), so an API call on another thread is not held up by a listing or by the
+    /// routes file being rendered.
+    pub fn list(&self) -> Vec<(Arc<str>, Arc<Route>)> {
         let api = self.lock_api();
-        let mut all = api.by_key.iter().map(|(k, r)| (&**k, &**r));
-        f(&mut all)
+        api.by_key
+            .iter()
+            .map(|(k, r)| (Arc::clone(k), Arc::clone(r)))
+            .collect()
     }
 
     /// Adds or replaces the route at `path` (any form; it is normalised).

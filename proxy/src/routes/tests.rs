@@ -84,24 +84,17 @@ proptest! {
 }
 
 #[test]
-fn with_all_visits_every_route_once_in_key_order() {
+fn a_listing_is_in_key_order_and_unaffected_by_later_writes() {
     let store = RouteStore::default();
     for (p, v) in [("/user/bob", 2), ("/", 0), ("user/alice/", 1), ("/hub", 3)] {
         store.add(p, route(v));
     }
     store.remove("/hub");
-    let seen = store.with_all(|all| {
-        all.map(|(k, r)| (k.to_owned(), value_of(r)))
-            .collect::<Vec<_>>()
-    });
-    assert_eq!(
-        seen,
-        [
-            ("/".to_owned(), 0),
-            ("/user/alice".to_owned(), 1),
-            ("/user/bob".to_owned(), 2)
-        ]
-    );
+    let listed = store.list();
+    store.remove("/user/alice");
+    let seen: Vec<(&str, u32)> = listed.iter().map(|(k, r)| (&**k, value_of(r))).collect();
+    assert_eq!(seen, [("/", 0), ("/user/alice", 1), ("/user/bob", 2)]);
+    assert!(store.get("/user/alice").is_none());
 }
 
 #[test]
