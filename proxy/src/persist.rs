@@ -132,9 +132,8 @@ pub async fn run(app: Arc<App>, path: PathBuf) {
 }
 
 async fn write(app: &Arc<App>, path: &Path) -> bool {
-    let app_for_save = Arc::clone(app);
-    let target = path.to_owned();
-    let result = tokio::task::spawn_blocking(move || save(&target, &app_for_save.routes)).await;
+    let (shared, target) = (Arc::clone(app), path.to_owned());
+    let result = tokio::task::spawn_blocking(move || save(&target, &shared.routes)).await;
     match result {
         Ok(Ok(())) => true,
         Ok(Err(e)) => {
