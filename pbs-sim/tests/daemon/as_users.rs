@@ -58,17 +58,14 @@ fn jobs_run_as_their_owner_and_other_users_cannot_touch_them() {
     // A child another test spawned while the copy was open holds its write descriptor
     // until that child execs, and running the copy meanwhile fails with ETXTBSY. No new
     // child can inherit it now the copy is closed, so one clean run proves it gone.
-    for _ in 0..100 {
-        match Command::new(&exe).arg("--help").output() {
-            Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy => {
-                std::thread::sleep(std::time::Duration::from_millis(50));
-            }
-            r => {
-                r.unwrap();
-                break;
-            }
+    let runs = (0..100).find_map(|_| match Command::new(&exe).arg("--help").output() {
+        Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy => {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            None
         }
-    }
+        r => Some(r.expect("the copied pbs-sim runs")),
+    });
+    assert!(runs.is_some(), "{} stayed busy for 5 s", exe.display());
     let ubin = dir.join("ubin");
     let out = Command::new(&exe)
         .args(["install-shims"])
