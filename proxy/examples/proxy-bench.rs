@@ -10,8 +10,9 @@
 //!                                     connection each, alternating batches of 100 so both
 //!                                     see the same machine; ROUNDS times (the routes are
 //!                                     deleted, untimed, between rounds, so every round adds
-//!                                     to the same table); prints per round "base_s addr_s",
-//!                                     then the medians and their ratio
+//!                                     to the same table); prints per round "base_s addr_s"
+//!                                     and each side's per-add latencies, then the medians
+//!                                     and their ratio
 //! proxy-bench get-routes ADDR N       N GET /api/routes; prints p50 and p99 in ms
 //! proxy-bench ws-hold ADDR N PID      opens N idle WebSockets through ADDR, closes them, and
 //!                                     again; prints PID's memory at each step
@@ -189,20 +190,27 @@ async fn add_routes_vs(base: &str, addr: &str, n: usize, rounds: usize) -> anyho
     let (mut base_times, mut addr_times) = (Vec::new(), Vec::new());
     for _ in 0..rounds {
         let (mut base_t, mut addr_t) = (Duration::ZERO, Duration::ZERO);
+        let (mut lat_b, mut lat_a) = (Vec::new(), Vec::new());
         for batch in (0..n).step_by(BATCH) {
             let ids = batch..(batch + BATCH).min(n);
             let start = Instant::now();
             for i in ids.clone() {
+                let t = Instant::now();
                 post_route(&mut base_conn, base, &auth, i).await?;
+                lat_b.push(t.elapsed().as_nanos() as u64);
             }
             base_t += start.elapsed();
             let start = Instant::now();
             for i in ids {
+                let t = Instant::now();
                 post_route(&mut addr_conn, addr, &auth, i).await?;
+                lat_a.push(t.elapsed().as_nanos() as u64);
             }
             addr_t += start.elapsed();
         }
         println!("{:.3} {:.3}", base_t.as_secs_f64(), addr_t.as_secs_f64());
+        println!("  do-nothing {}", latency_summary(&mut lat_b));
+        println!("  proxy      {}", latency_summary(&mut lat_a));
         base_times.push(base_t);
         addr_times.push(addr_t);
         if base_times.len() < rounds {
@@ -220,6 +228,21 @@ async fn add_routes_vs(base: &str, addr: &str, n: usize, rounds: usize) -> anyho
     );
     println!("median {b:.3} {a:.3} ratio {:.3}", a / b);
     Ok(())
+}
+
+/// Per-request latencies (ns) as "p10 … p50 … p99 … mean …" in microseconds.
+fn latency_summary(ns: &mut [u64]) -> String {
+    ns.sort_unstable();
+    let us = |v: u64| v as f64 / 1000.0;
+    let at = |q: f64| us(ns[((ns.len() as f64 * q) as usize).min(ns.len() - 1)]);
+    let mean = us(ns.iter().sum::<u64>()) / ns.len() as f64;
+    format!(
+        "per add (us): p10 {:.1} p50 {:.1} p99 {:.1} mean {:.1}",
+        at(0.1),
+        at(0.5),
+        at(0.99),
+        mean
+    )
 }
 
 async fn get_routes(addr: &str, n: usize) -> anyhow::Result<()> {

@@ -16,8 +16,9 @@
 use crate::app::App;
 use crate::body::Body;
 use crate::metrics::ApiMethod;
+use crate::routes::json::push_str as push_json_str;
 use crate::routes::path::route_key;
-use crate::routes::{Route, RouteData};
+use crate::routes::{Route, RouteError};
 use crate::time::{now_millis, parse_timestamp};
 use http::{header, HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Limited};
@@ -115,32 +116,21 @@ async fn add(app: &App, path: &str, body: Incoming) -> Response<Body> {
             return text(StatusCode::BAD_REQUEST, "Body could not be read");
         }
     };
-    let value: serde_json::Value = match serde_json::from_slice(&bytes) {
-        Ok(v) => v,
-        Err(e) => {
-            return text(
-                StatusCode::BAD_REQUEST,
-                &format!("Body not valid JSON: {e}"),
-            )
-        }
-    };
-    let mut data = match value {
-        serde_json::Value::Object(map) => map,
-        _ => RouteData::new(),
-    };
     let key = route_key(path);
-    if app.config.host_routing && key != "/" {
-        let host = key[1..].split('/').next().unwrap_or_default().to_owned();
-        data.insert("host".into(), host.into());
-    }
-    if let Some(target) = data.get("target").and_then(|t| t.as_str()) {
-        tracing::info!("Adding route {key} -> {target}");
-    }
-    match Route::new(data, now_millis()) {
+    // With host routing the first path segment is the host, which the route also records.
+    let host = (app.config.host_routing && key != "/")
+        .then(|| key[1..].split('/').next().unwrap_or_default());
+    let set = host.map(|h| [("host", h)]);
+    match Route::from_json(&bytes, set.as_ref().map_or(&[], |s| &s[..]), now_millis()) {
         Ok(route) => {
+            tracing::info!("Adding route {key} -> {}", route.target());
             app.routes.add_key(key, route);
             status(StatusCode::CREATED)
         }
+        Err(RouteError::Json(e)) => text(
+            StatusCode::BAD_REQUEST,
+            &format!("Body not valid JSON: {e}"),
+        ),
         Err(e) => {
             tracing::warn!("Bad POST data for {key}: {e}");
             text(StatusCode::BAD_REQUEST, &e.to_string())
@@ -185,16 +175,6 @@ pub fn render_routes(routes: &[(Arc<str>, Arc<Route>)], since: Option<i64>) -> S
     }
     out.push('}');
     out
-}
-
-fn push_json_str(out: &mut String, s: &str) {
-    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
-        out.push('"');
-        out.push_str(s);
-        out.push('"');
-    } else {
-        out.push_str(&serde_json::Value::from(s).to_string());
-    }
 }
 
 /// `a=1&b=x%20y` → pairs, decoded (`+` is a space, as in forms).

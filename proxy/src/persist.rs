@@ -10,8 +10,10 @@
 
 use crate::api::render_routes;
 use crate::app::App;
-use crate::routes::{Route, RouteData, RouteStore};
+use crate::routes::{self, Route, RouteError, RouteStore};
 use crate::time::{now_millis, parse_timestamp};
+use serde_json::value::RawValue;
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -46,7 +48,7 @@ pub enum LoadError {
         key: String,
         /// The cause.
         #[source]
-        source: crate::routes::route::RouteError,
+        source: RouteError,
     },
 }
 
@@ -62,7 +64,9 @@ pub fn load(path: &Path) -> Result<Vec<(String, Route)>, LoadError> {
             })
         }
     };
-    let saved: serde_json::Map<String, serde_json::Value> =
+    // Read as the API reads a posted route (raw member values), so that whatever the API
+    // accepted, the file reloads.
+    let saved: BTreeMap<String, &RawValue> =
         serde_json::from_slice(&text).map_err(|source| LoadError::Json {
             path: path.to_owned(),
             source,
@@ -70,23 +74,28 @@ pub fn load(path: &Path) -> Result<Vec<(String, Route)>, LoadError> {
     let mut routes = Vec::with_capacity(saved.len());
     let now = now_millis();
     for (key, value) in saved {
-        let data: RouteData = match value {
-            serde_json::Value::Object(m) => m,
-            _ => RouteData::new(),
-        };
-        let activity = data
-            .get("last_activity")
-            .and_then(|v| v.as_str())
-            .and_then(parse_timestamp)
-            .unwrap_or(now);
-        let route = Route::new(data, activity).map_err(|source| LoadError::Route {
-            path: path.to_owned(),
-            key: key.clone(),
-            source,
-        })?;
+        let route =
+            saved_route(value.get().as_bytes(), now).map_err(|source| LoadError::Route {
+                path: path.to_owned(),
+                key: key.clone(),
+                source,
+            })?;
         routes.push((key, route));
     }
     Ok(routes)
+}
+
+/// A saved route: its data, active last at its saved `last_activity` (else `now`).
+fn saved_route(json: &[u8], now: i64) -> Result<Route, RouteError> {
+    let members = routes::json::members(json).map_err(RouteError::Json)?;
+    let activity = members
+        .iter()
+        .rev()
+        .find(|(key, _)| key == "last_activity")
+        .and_then(|(_, value)| serde_json::from_str::<&str>(value.get()).ok())
+        .and_then(parse_timestamp)
+        .unwrap_or(now);
+    Route::from_json(json, &[], activity)
 }
 
 /// Writes the routes in `store` to `path` atomically, in key order (a file that changes

@@ -73,6 +73,33 @@ async fn routes_file_is_written_and_reloaded() {
 }
 
 #[tokio::test]
+async fn whatever_the_api_accepted_reloads() {
+    // Route data is kept as posted, so it may hold JSON that a JSON tree cannot: a number
+    // beyond f64 (JupyterHub's Python would read it as inf). The file must still reload.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("routes.json");
+    let cfg = || proxy::Config {
+        routes_file: Some(file.clone()),
+        ..config()
+    };
+    let p = start(cfg()).await;
+    let body = r#"{"target": "http://127.0.0.1:9", "big": 1e999, "k\"ey": "v\u00fc", "n": [1.50]}"#;
+    let (status, text) = p
+        .api(Method::POST, "/api/routes/user/odd", Some(body))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{text}");
+    let (_, before) = p.api(Method::GET, "/api/routes/user/odd", None).await;
+    assert!(before.contains(r#""big":1e999"#), "{before}");
+    p.stop().await;
+
+    let p = start(cfg()).await;
+    let (status, after) = p.api(Method::GET, "/api/routes/user/odd", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(after, before, "same data, same last_activity");
+    p.stop().await;
+}
+
+#[tokio::test]
 async fn a_corrupt_routes_file_refuses_to_start() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("routes.json");

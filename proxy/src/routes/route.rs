@@ -1,7 +1,10 @@
 //! One route: where it goes, what the client posted with it, and when it was last used.
 
+use super::json;
 use super::target::{Target, TargetError};
 use crate::time;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 /// The JSON object a client posts for a route. Every key is kept and returned.
@@ -10,6 +13,9 @@ pub type RouteData = serde_json::Map<String, serde_json::Value>;
 /// Why posted route data cannot become a route.
 #[derive(Debug, thiserror::Error)]
 pub enum RouteError {
+    /// The body is not JSON at all.
+    #[error("not valid JSON: {0}")]
+    Json(#[source] serde_json::Error),
     /// configurable-http-proxy's wording, which clients may show to operators.
     #[error("Must specify 'target' as string")]
     TargetNotString,
@@ -23,8 +29,8 @@ pub enum RouteError {
 #[derive(Debug)]
 pub struct Route {
     target: Target,
-    /// The posted object without `last_activity`, serialised once when the route is added
-    /// so that listing 10,000 routes is concatenation, not re-serialisation.
+    /// The posted object without `last_activity`, its members in key order, kept as JSON
+    /// text so that listing 10,000 routes is concatenation, not re-serialisation.
     data_json: Box<str>,
     /// Epoch milliseconds of the last proxied traffic (or of the add).
     last_activity: AtomicI64,
@@ -33,16 +39,53 @@ pub struct Route {
 impl Route {
     /// A route from posted data, which must hold a string `target`. A posted
     /// `last_activity` is replaced by `last_activity` (the proxy owns that field).
-    pub fn new(mut data: RouteData, last_activity: i64) -> Result<Self, RouteError> {
-        data.remove("last_activity");
-        let target = match data.get("target") {
-            Some(serde_json::Value::String(t)) => Target::parse(t)?,
-            _ => return Err(RouteError::TargetNotString),
-        };
-        let data_json = serde_json::Value::Object(data).to_string().into_boxed_str();
+    pub fn new(data: RouteData, last_activity: i64) -> Result<Self, RouteError> {
+        let json = serde_json::Value::Object(data).to_string();
+        Self::from_json(json.as_bytes(), &[], last_activity)
+    }
+
+    /// A route from a posted JSON body, which must be an object holding a string
+    /// `target`; any other JSON value holds no target. Every member is kept as posted
+    /// except `last_activity`, which the proxy owns; `set` adds string members, replacing
+    /// posted ones of the same key.
+    pub fn from_json(
+        body: &[u8],
+        set: &[(&str, &str)],
+        last_activity: i64,
+    ) -> Result<Self, RouteError> {
+        let set_values = set
+            .iter()
+            .map(|(_, v)| RawValue::from_string(serde_json::Value::from(*v).to_string()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(RouteError::Json)?;
+        let mut members = json::members(body).map_err(RouteError::Json)?;
+        members.extend(
+            set.iter()
+                .zip(&set_values)
+                .map(|((k, _), v)| (Cow::Borrowed(*k), &**v)),
+        );
+        let members = json::sorted_unique(members);
+        let mut target = None;
+        let mut data_json = String::with_capacity(body.len() + 16);
+        data_json.push('{');
+        for (key, value) in &members {
+            match key.as_ref() {
+                "last_activity" => continue,
+                "target" => target = serde_json::from_str::<String>(value.get()).ok(),
+                _ => {}
+            }
+            if data_json.len() > 1 {
+                data_json.push(',');
+            }
+            json::push_str(&mut data_json, key);
+            data_json.push(':');
+            data_json.push_str(value.get());
+        }
+        data_json.push('}');
+        let target = Target::parse(&target.ok_or(RouteError::TargetNotString)?)?;
         Ok(Self {
             target,
-            data_json,
+            data_json: data_json.into_boxed_str(),
             last_activity: AtomicI64::new(last_activity),
         })
     }
@@ -109,6 +152,41 @@ mod tests {
             json!({"user": "alice", "server_name": "", "target": "http://127.0.0.1:1",
                    "jupyterhub": true, "last_activity": "1970-01-01T00:00:00.000Z"})
         );
+    }
+
+    #[test]
+    fn a_posted_body_keeps_its_values_as_written() {
+        let body = br#"{"target": "http://127.0.0.1:1/base", "n": 1.50, "deep": {"z": [1, 2]},
+                        "last_activity": "1999-01-01T00:00:00.000Z", "n": 2.50}"#;
+        let r = Route::from_json(body, &[], 0).unwrap();
+        assert_eq!(r.target().to_string(), "http://127.0.0.1:1/base");
+        assert_eq!(
+            r.to_json(),
+            r#"{"deep":{"z": [1, 2]},"n":2.50,"target":"http://127.0.0.1:1/base","last_activity":"1970-01-01T00:00:00.000Z"}"#
+        );
+    }
+
+    #[test]
+    fn set_members_replace_posted_ones() {
+        let body = br#"{"target": "http://h:1", "host": "posted.example"}"#;
+        let r = Route::from_json(body, &[("host", "alice.example")], 0).unwrap();
+        let back: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
+        assert_eq!(back["host"], "alice.example");
+        assert_eq!(back["target"], "http://h:1");
+    }
+
+    #[test]
+    fn a_body_that_is_not_json_or_not_an_object_is_refused() {
+        assert!(matches!(
+            Route::from_json(b"{\"target\": ", &[], 0),
+            Err(RouteError::Json(_))
+        ));
+        for body in [&b"[\"http://h:1\"]"[..], b"\"http://h:1\"", b"null"] {
+            assert!(matches!(
+                Route::from_json(body, &[], 0),
+                Err(RouteError::TargetNotString)
+            ));
+        }
     }
 
     #[test]

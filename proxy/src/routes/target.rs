@@ -77,6 +77,13 @@ impl Target {
     }
 }
 
+impl std::fmt::Display for Target {
+    /// `http://host[:port][/base]`, as it forwards.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "http://{}{}", self.authority, self.base_path)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,8 +93,10 @@ mod tests {
         let t = Target::parse("http://127.0.0.1:8081").unwrap();
         assert_eq!(t.authority().as_str(), "127.0.0.1:8081");
         assert_eq!(t.base_path(), "");
+        assert_eq!(t.to_string(), "http://127.0.0.1:8081");
         let t = Target::parse("http://localhost:46807/base/").unwrap();
         assert_eq!(t.base_path(), "/base");
+        assert_eq!(t.to_string(), "http://localhost:46807/base");
     }
 
     #[test]
