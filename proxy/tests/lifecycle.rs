@@ -40,15 +40,19 @@ async fn shutdown_stops_accepting_and_lets_in_flight_requests_finish() {
         .unwrap();
 }
 
+/// The test config, keeping its routes in `file`.
+fn with_routes_file(file: &std::path::Path) -> proxy::Config {
+    proxy::Config {
+        routes_file: Some(file.to_owned()),
+        ..config()
+    }
+}
+
 #[tokio::test]
 async fn routes_file_is_written_and_reloaded() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("routes.json");
-    let cfg = || proxy::Config {
-        routes_file: Some(file.clone()),
-        ..config()
-    };
-    let p = start(cfg()).await;
+    let p = start(with_routes_file(&file)).await;
     p.add_route("/user/alice", "http://127.0.0.1:9").await;
     p.add_route("/user/bob", "http://127.0.0.1:10").await;
     p.api(Method::DELETE, "/api/routes/user/bob", None).await;
@@ -62,7 +66,7 @@ async fn routes_file_is_written_and_reloaded() {
     // No temporary file is left behind.
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
 
-    let p = start(cfg()).await;
+    let p = start(with_routes_file(&file)).await;
     let (_, after) = p.api(Method::GET, "/api/routes", None).await;
     assert_eq!(
         serde_json::from_str::<serde_json::Value>(&after).unwrap(),
@@ -78,11 +82,7 @@ async fn whatever_the_api_accepted_reloads() {
     // beyond f64 (JupyterHub's Python would read it as inf). The file must still reload.
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("routes.json");
-    let cfg = || proxy::Config {
-        routes_file: Some(file.clone()),
-        ..config()
-    };
-    let p = start(cfg()).await;
+    let p = start(with_routes_file(&file)).await;
     let body = r#"{"target": "http://127.0.0.1:9", "big": 1e999, "k\"ey": "v\u00fc", "n": [1.50]}"#;
     let (status, text) = p
         .api(Method::POST, "/api/routes/user/odd", Some(body))
@@ -92,7 +92,7 @@ async fn whatever_the_api_accepted_reloads() {
     assert!(before.contains(r#""big":1e999"#), "{before}");
     p.stop().await;
 
-    let p = start(cfg()).await;
+    let p = start(with_routes_file(&file)).await;
     let (status, after) = p.api(Method::GET, "/api/routes/user/odd", None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(after, before, "same data, same last_activity");
