@@ -120,8 +120,7 @@ async fn add(app: &App, path: &str, body: Incoming) -> Response<Body> {
     // With host routing the first path segment is the host, which the route also records.
     let host = (app.config.host_routing && key != "/")
         .then(|| key[1..].split('/').next().unwrap_or_default());
-    let set = host.map(|h| [("host", h)]);
-    match Route::from_json(&bytes, set.as_ref().map_or(&[], |s| &s[..]), now_millis()) {
+    match Route::from_json(&bytes, host.map(|h| ("host", h)), now_millis()) {
         Ok(route) => {
             tracing::info!("Adding route {key} -> {}", route.target());
             app.routes.add_key(key, route);

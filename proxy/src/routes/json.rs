@@ -7,7 +7,7 @@
 //! joined. Building a `serde_json::Value` and printing it again cost several microseconds
 //! more per add, most of the route API's own work.
 
-use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::fmt;
@@ -18,7 +18,11 @@ pub type Member<'a> = (Cow<'a, str>, &'a RawValue);
 /// The members of a posted JSON body as posted; none when the body is valid JSON but not
 /// an object.
 pub fn members(json: &[u8]) -> Result<Vec<Member<'_>>, serde_json::Error> {
-    serde_json::from_slice(json).map(|Members(members)| members)
+    if json.trim_ascii_start().starts_with(b"{") {
+        serde_json::from_slice(json).map(|Members(members)| members)
+    } else {
+        serde_json::from_slice::<IgnoredAny>(json).map(|_| Vec::new())
+    }
 }
 
 /// `members` sorted by key with only the last member of each key kept, as `JSON.parse`
@@ -43,12 +47,12 @@ pub fn push_str(out: &mut String, s: &str) {
     }
 }
 
-/// The members of whatever JSON value was posted (none unless it is an object).
+/// The members of a JSON object.
 struct Members<'a>(Vec<Member<'a>>);
 
 impl<'de> Deserialize<'de> for Members<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(MembersVisitor)
+        d.deserialize_map(MembersVisitor)
     }
 }
 
@@ -58,7 +62,7 @@ impl<'de> Visitor<'de> for MembersVisitor {
     type Value = Members<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON value")
+        f.write_str("a JSON object")
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
@@ -68,67 +72,11 @@ impl<'de> Visitor<'de> for MembersVisitor {
         }
         Ok(Members(members))
     }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(Members(Vec::new()))
-    }
-
-    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(Members(Vec::new()))
-    }
-
-    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(Members(Vec::new()))
-    }
-
-    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(Members(Vec::new()))
-    }
-
-    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(Members(Vec::new()))
-    }
-
-    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
-        Ok(Members(Vec::new()))
-    }
-
-    fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok(Members(Vec::new()))
-    }
 }
 
 /// An object key, borrowed from the body unless it holds escapes.
-struct Key<'a>(Cow<'a, str>);
-
-impl<'de> Deserialize<'de> for Key<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_str(KeyVisitor)
-    }
-}
-
-struct KeyVisitor;
-
-impl<'de> Visitor<'de> for KeyVisitor {
-    type Value = Key<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a string")
-    }
-
-    fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Self::Value, E> {
-        Ok(Key(Cow::Borrowed(s)))
-    }
-
-    fn visit_str<E>(self, s: &str) -> Result<Self::Value, E> {
-        Ok(Key(Cow::Owned(s.to_owned())))
-    }
-
-    fn visit_string<E>(self, s: String) -> Result<Self::Value, E> {
-        Ok(Key(Cow::Owned(s)))
-    }
-}
+#[derive(serde::Deserialize)]
+struct Key<'a>(#[serde(borrow)] Cow<'a, str>);
 
 #[cfg(test)]
 mod tests {

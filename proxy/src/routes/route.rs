@@ -3,7 +3,6 @@
 use super::json;
 use super::target::{Target, TargetError};
 use crate::time;
-use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicI64, Ordering};
 
@@ -41,28 +40,27 @@ impl Route {
     /// `last_activity` is replaced by `last_activity` (the proxy owns that field).
     pub fn new(data: RouteData, last_activity: i64) -> Result<Self, RouteError> {
         let json = serde_json::Value::Object(data).to_string();
-        Self::from_json(json.as_bytes(), &[], last_activity)
+        Self::from_json(json.as_bytes(), [], last_activity)
     }
 
     /// A route from a posted JSON body, which must be an object holding a string
     /// `target`; any other JSON value holds no target. Every member is kept as posted
     /// except `last_activity`, which the proxy owns; `set` adds string members, replacing
     /// posted ones of the same key.
-    pub fn from_json(
+    pub fn from_json<'a>(
         body: &[u8],
-        set: &[(&str, &str)],
+        set: impl IntoIterator<Item = (&'a str, &'a str)>,
         last_activity: i64,
     ) -> Result<Self, RouteError> {
-        let set_values = set
-            .iter()
-            .map(|(_, v)| RawValue::from_string(serde_json::Value::from(*v).to_string()))
+        let set = set
+            .into_iter()
+            .map(|(key, value)| Ok((key, serde_json::value::to_raw_value(value)?)))
             .collect::<Result<Vec<_>, _>>()
             .map_err(RouteError::Json)?;
         let mut members = json::members(body).map_err(RouteError::Json)?;
         members.extend(
             set.iter()
-                .zip(&set_values)
-                .map(|((k, _), v)| (Cow::Borrowed(*k), &**v)),
+                .map(|(key, value)| (Cow::Borrowed(*key), &**value)),
         );
         let members = json::sorted_unique(members);
         let mut target = None;
@@ -158,7 +156,7 @@ mod tests {
     fn a_posted_body_keeps_its_values_as_written() {
         let body = br#"{"target": "http://127.0.0.1:1/base", "n": 1.50, "deep": {"z": [1, 2]},
                         "last_activity": "1999-01-01T00:00:00.000Z", "n": 2.50}"#;
-        let r = Route::from_json(body, &[], 0).unwrap();
+        let r = Route::from_json(body, [], 0).unwrap();
         assert_eq!(r.target().to_string(), "http://127.0.0.1:1/base");
         assert_eq!(
             r.to_json(),
@@ -169,7 +167,7 @@ mod tests {
     #[test]
     fn set_members_replace_posted_ones() {
         let body = br#"{"target": "http://h:1", "host": "posted.example"}"#;
-        let r = Route::from_json(body, &[("host", "alice.example")], 0).unwrap();
+        let r = Route::from_json(body, [("host", "alice.example")], 0).unwrap();
         let back: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
         assert_eq!(back["host"], "alice.example");
         assert_eq!(back["target"], "http://h:1");
@@ -178,12 +176,12 @@ mod tests {
     #[test]
     fn a_body_that_is_not_json_or_not_an_object_is_refused() {
         assert!(matches!(
-            Route::from_json(b"{\"target\": ", &[], 0),
+            Route::from_json(b"{\"target\": ", [], 0),
             Err(RouteError::Json(_))
         ));
         for body in [&b"[\"http://h:1\"]"[..], b"\"http://h:1\"", b"null"] {
             assert!(matches!(
-                Route::from_json(body, &[], 0),
+                Route::from_json(body, [], 0),
                 Err(RouteError::TargetNotString)
             ));
         }
