@@ -2,12 +2,12 @@
 # hub-proxy vs the backend hit directly vs configurable-http-proxy@5, side by side, one run,
 # with nginx (2 workers, pooled upstream connections) as a reference for what a mature C
 # proxy reaches on the same machine. Installs wrk and nginx (apt) and configurable-http-proxy
-# (npm, into $BENCH_DIR) if missing. Everything runs on 127.0.0.1; about 10-13 minutes.
-#   benches/proxy/run.sh            # ROUNDS=3 DURATION=8 ADD_ROUNDS=5 by default
+# (npm, into $BENCH_DIR) if missing. Everything runs on 127.0.0.1; about 16 minutes.
+#   benches/proxy/run.sh            # ROUNDS=5 DURATION=8 ADD_ROUNDS=5 by default
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-ROUNDS="${ROUNDS:-3}"
+ROUNDS="${ROUNDS:-5}"
 DURATION="${DURATION:-8}"
 ADD_ROUNDS="${ADD_ROUNDS:-5}"
 BENCH_DIR="${BENCH_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/hub-proxy-bench}"
@@ -92,8 +92,9 @@ run_wrk() { # url conns -> "rps p99ms"
 }
 
 echo "== HTTP throughput (wrk -t2, ${DURATION}s, $ROUNDS rounds, medians)"
+echo "   Each round runs direct, hub-proxy, chp and nginx back to back; a ratio is taken within"
+echo "   each round, then its median over the rounds (this machine's speed drifts between rounds)."
 printf "%-7s %-5s %-10s %12s %10s\n" backend conns target req/s p99_ms
-declare -A RPS P99
 for backend in hyper node; do
   if [ $backend = hyper ]; then direct=$BACK; path=/; else direct=$NODE; path=/node/; fi
   for c in 50 200; do
@@ -106,12 +107,20 @@ for backend in hyper node; do
     done
     for name in direct hub-proxy chp nginx; do
       f="$BENCH_DIR/$backend.$name.$c"
-      RPS[$name]=$(awk '{print $1}' "$f" | median); P99[$name]=$(awk '{print $2}' "$f" | median)
-      printf "%-7s %-5s %-10s %12.0f %10.2f   (rounds: %s)\n" $backend "$c" "$name" "${RPS[$name]}" "${P99[$name]}" "$(tr '\n' ';' < "$f")"
+      printf "%-7s %-5s %-10s %12.0f %10.2f   (rounds: %s)\n" $backend "$c" "$name" \
+        "$(awk '{print $1}' "$f" | median)" "$(awk '{print $2}' "$f" | median)" "$(tr '\n' ';' < "$f")"
     done
-    awk -v h="${RPS[hub-proxy]}" -v d="${RPS[direct]}" -v x="${RPS[chp]}" -v hp="${P99[hub-proxy]}" \
-        -v dp="${P99[direct]}" -v xp="${P99[chp]}" -v n="${RPS[nginx]}" -v c="$c" -v b=$backend \
-        'BEGIN {printf "%s c=%s: hub-proxy/direct %.2fx (>=0.55)  nginx/direct %.2fx  chp/direct %.2fx  hub-proxy/chp %.2fx (>=4)  p99 hub-proxy/direct %.2fx (<=3)  p99 chp/direct %.2fx\n", b, c, h/d, n/d, x/d, h/x, hp/dp, xp/dp}'
+    # Line r of each file is round r: one row per round, "direct hub-proxy chp nginx" req/s
+    # then the same four p99s.
+    rounds=$(paste -d' ' "$BENCH_DIR/$backend.direct.$c" "$BENCH_DIR/$backend.hub-proxy.$c" \
+      "$BENCH_DIR/$backend.chp.$c" "$BENCH_DIR/$backend.nginx.$c" \
+      | awk '{print $1, $3, $5, $7, $2, $4, $6, $8}')
+    ratio() { echo "$rounds" | awk "{print $1}" | median; }
+    printf "%s c=%s, per-round medians: hub-proxy/direct %.2fx (>=0.55)  nginx/direct %.2fx  chp/direct %.2fx  hub-proxy/chp %.2fx (>=4)  p99 hub-proxy/direct %.2fx (<=3)  p99 chp/direct %.2fx\n" \
+      $backend "$c" "$(ratio '$2/$1')" "$(ratio '$4/$1')" "$(ratio '$3/$1')" "$(ratio '$2/$3')" \
+      "$(ratio '$6/$5')" "$(ratio '$7/$5')"
+    printf "%s c=%s, hub-proxy/direct per round: %s\n" $backend "$c" \
+      "$(echo "$rounds" | awk '{printf "%.2f ", $2/$1}')"
   done
 done
 
