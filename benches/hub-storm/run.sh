@@ -8,9 +8,10 @@
 #   benches/hub-storm/run.sh          # USERS=2000 CONCURRENCY=64 SPAWN_LIMIT=100 POLL=5s
 #
 # Bounded: the whole run is killed after RUN_TIMEOUT seconds (default 300). At the end every
-# server is stopped through the API, the hub gets SIGTERM, and any process left whose
-# command line or working directory is in the run's temporary directory is killed; the
-# directory is removed.
+# server is stopped through the API, the hub gets SIGTERM, the proxy it leaves serving (as
+# `hub serve` does) gets SIGTERM, and any other process left whose command line or working
+# directory is in the run's temporary directory is reported and killed; the directory is
+# removed.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -46,9 +47,18 @@ cleanup() {
     kill -TERM "$HUB_PID" 2>/dev/null || true
     for _ in $(seq 100); do kill -0 "$HUB_PID" 2>/dev/null || break; sleep 0.1; done
   fi
+  # `hub serve` leaves the proxy it started serving (users' connections outlive a hub
+  # restart; the next hub adopts it), so it is not a leftover: stop it here.
+  local proxy; proxy="$(run_pids | xargs -r ps -o pid=,comm= -p 2>/dev/null | awk '$2 == "hub-proxy" {print $1}')"
+  if [ -n "$proxy" ]; then
+    kill -TERM $proxy 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 $proxy 2>/dev/null || break; sleep 0.1; done
+    echo "hub-proxy (left serving by hub serve, by design): stopped"
+  fi
   local left; left="$(run_pids | wc -l)"
   if [ "$left" -gt 0 ]; then
-    echo "leftover processes of this run: $left (killing them)"
+    echo "leftover processes of this run: $left (killing them):"
+    run_pids | xargs -r ps -o pid=,etimes=,args= -p 2>/dev/null | cut -c1-200 | sed 's/^/  /' || true
     # The jobs die of TERM and their wrappers (which shield TERM) then record it and exit.
     run_pids | xargs -r kill -TERM 2>/dev/null || true
     for _ in $(seq 50); do [ "$(run_pids | wc -l)" -gt 0 ] || break; sleep 0.2; done
