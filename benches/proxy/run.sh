@@ -84,6 +84,8 @@ for api in $HPA $CHPA; do
 done
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+# The median over the rounds of an awk expression of one row of $rounds (set per cell below).
+ratio() { echo "$rounds" | awk "{print $1}" | median; }
 to_ms() { awk '{v=$1; if (v ~ /us$/) {sub("us","",v); v/=1000} else if (v ~ /ms$/) {sub("ms","",v)} else if (v ~ /s$/) {sub("s","",v); v*=1000}; printf "%.2f\n", v}'; }
 # wrk prints "Requests/sec: N" and, with --latency, "99% X"
 run_wrk() { # url conns -> "rps p99ms"
@@ -115,7 +117,6 @@ for backend in hyper node; do
     rounds=$(paste -d' ' "$BENCH_DIR/$backend.direct.$c" "$BENCH_DIR/$backend.hub-proxy.$c" \
       "$BENCH_DIR/$backend.chp.$c" "$BENCH_DIR/$backend.nginx.$c" \
       | awk '{print $1, $3, $5, $7, $2, $4, $6, $8}')
-    ratio() { echo "$rounds" | awk "{print $1}" | median; }
     printf "%s c=%s, per-round medians: hub-proxy/direct %.2fx (>=0.55)  nginx/direct %.2fx  chp/direct %.2fx  hub-proxy/chp %.2fx (>=4)  p99 hub-proxy/direct %.2fx (<=3)  p99 chp/direct %.2fx\n" \
       $backend "$c" "$(ratio '$2/$1')" "$(ratio '$4/$1')" "$(ratio '$3/$1')" "$(ratio '$2/$3')" \
       "$(ratio '$6/$5')" "$(ratio '$7/$5')"

@@ -95,7 +95,7 @@ fn saved_route(json: &[u8], now: i64) -> Result<Route, RouteError> {
         .and_then(|(_, value)| serde_json::from_str::<&str>(value.get()).ok())
         .and_then(parse_timestamp)
         .unwrap_or(now);
-    Route::from_json(json, [], activity)
+    Route::from_members(members, activity)
 }
 
 /// Writes the routes in `store` to `path` atomically, in key order (a file that changes

@@ -62,9 +62,22 @@ impl Route {
             set.iter()
                 .map(|(key, value)| (Cow::Borrowed(*key), &**value)),
         );
+        Self::from_members(members, last_activity)
+    }
+
+    /// A route from an object's members as [`json::members`] reads them, in posted order
+    /// (the last of a repeated key wins); see [`Route::from_json`].
+    pub fn from_members(
+        members: Vec<json::Member<'_>>,
+        last_activity: i64,
+    ) -> Result<Self, RouteError> {
         let members = json::sorted_unique(members);
         let mut target = None;
-        let mut data_json = String::with_capacity(body.len() + 16);
+        let text_len: usize = members
+            .iter()
+            .map(|(k, v)| k.len() + v.get().len() + 4)
+            .sum();
+        let mut data_json = String::with_capacity(text_len + 2);
         data_json.push('{');
         for (key, value) in &members {
             match key.as_ref() {
